@@ -1,0 +1,355 @@
+/* results.c - report and compare tables from the database (see results.h). */
+#include "results.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stats.h"
+
+/* ==== run ids ==== */
+
+sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    bool latest = strcmp(spec, "latest") == 0;
+    const char *sql = latest ? "SELECT run_id FROM run ORDER BY started_at DESC, rowid DESC LIMIT 1"
+                             : "SELECT run_id FROM run WHERE substr(run_id, 1, length(?1)) = ?1";
+    if (!latest && strlen(spec) < 4) {
+        snprintf(err, errlen, "run '%s': give at least 4 digits of the run id, or 'latest'", spec);
+        return SB_EINVAL;
+    }
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot query runs: %s", sqlite3_errmsg(db));
+        return SB_EDB;
+    }
+    if (!latest)
+        sqlite3_bind_text(st, 1, spec, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == 0)
+            snprintf(out, 33, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (n == 1)
+        return SB_OK;
+    if (n == 0)
+        snprintf(err, errlen, latest ? "the database holds no runs" : "no run matches '%s'", spec);
+    else
+        snprintf(err, errlen, "run '%s' is ambiguous: %d runs match; give more digits", spec, n);
+    return n == 0 ? SB_ENOTFOUND : SB_EINVAL;
+}
+
+/* ==== per-layer report ==== */
+
+enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_MEDIAN, C_MAD, C_MIN,
+       C_GFLOPS, C_GBPS, C_SHARE, C_COUNT };
+
+static const sb_column layer_cols[] = {
+    [C_WORKLOAD] = {"workload", "workload", SB_COL_TEXT, 0},
+    [C_LAYER] = {"layer", "layer", SB_COL_TEXT, 0},
+    [C_SHAPE] = {"shape", "shape", SB_COL_TEXT, 0},
+    [C_VARIANT] = {"variant", "variant", SB_COL_TEXT, 0},
+    [C_KERNEL] = {"kernel", "kernel", SB_COL_TEXT, 0},
+    [C_THREADS] = {"threads", "thr", SB_COL_INT, 0},
+    [C_MEDIAN] = {"median_ns", "median ns", SB_COL_INT, 0},
+    [C_MAD] = {"mad_ns", "MAD ns", SB_COL_INT, 0},
+    [C_MIN] = {"min_ns", "min ns", SB_COL_INT, 0},
+    [C_GFLOPS] = {"gflops", "GFLOP/s", SB_COL_REAL, 2},
+    [C_GBPS] = {"gbps", "GB/s", SB_COL_REAL, 2},
+    [C_SHARE] = {"share_pct", "share %", SB_COL_REAL, 1},
+};
+_Static_assert(SB_ARRAY_LEN(layer_cols) == C_COUNT, "one definition per column");
+
+/* Per-iteration ns of a query's (ns, iters) rows bound to one case id. */
+static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap)
+{
+    size_t n = 0;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, case_id);
+    while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
+        double iters = (double)sqlite3_column_int64(st, 1);
+        v[n++] = (double)sqlite3_column_int64(st, 0) / (iters > 0 ? iters : 1);
+    }
+    return n;
+}
+
+/* Fill the timing columns of a row from samples; returns the summary. */
+static sb_summary fill_timing(sb_table *t, long row, const double *v, size_t n, double flops,
+                              double bytes)
+{
+    sb_summary s;
+    sb_summarize(v, n, &s);
+    sb_table_set_num(t, row, C_MEDIAN, s.median);
+    sb_table_set_num(t, row, C_MAD, s.mad);
+    sb_table_set_num(t, row, C_MIN, s.min);
+    if (flops > 0 && s.median > 0)
+        sb_table_set_num(t, row, C_GFLOPS, flops / s.median);
+    if (bytes > 0 && s.median > 0)
+        sb_table_set_num(t, row, C_GBPS, bytes / s.median);
+    return s;
+}
+
+/* The group whose total a layer case's share is relative to: its block, or "top". */
+static void share_group(const char *layer, const char *variant, long threads, char *buf, size_t len)
+{
+    const char *scope = strncmp(layer, "spatial.", 8) == 0    ? "spatial"
+                        : strncmp(layer, "temporal.", 9) == 0 ? "temporal"
+                                                              : "top";
+    snprintf(buf, len, "%s|%s|%ld", scope, variant, threads);
+}
+
+static const char layer_cases_sql[] =
+    "SELECT case_id, workload, layer, shape, variant, kernel, threads, flops, bytes, reps,"
+    " model, res, dur, batch FROM \"case\" WHERE run_id = ? ORDER BY case_id";
+
+static const char node_groups_sql[] =
+    "SELECT n.layer, group_concat(DISTINCT n.kernel), sum(n.flops) / count(DISTINCT s.rep),"
+    " sum(n.bytes) / count(DISTINCT s.rep), min(n.idx) AS first FROM node n JOIN node_sample s"
+    " USING (case_id, idx) WHERE n.case_id = ?1 GROUP BY n.layer ORDER BY first";
+
+static const char node_samples_sql[] =
+    "SELECT sum(s.ns), c.inner_iters FROM node n JOIN node_sample s USING (case_id, idx)"
+    " JOIN \"case\" c USING (case_id) WHERE n.case_id = ?1 AND n.layer = ?2 GROUP BY s.rep"
+    " ORDER BY s.rep";
+
+/* Rows for the layers inside a block/step case, shares relative to the whole. */
+static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char *variant,
+                         long threads, double whole, double *v, size_t cap)
+{
+    sqlite3_stmt *g = NULL, *s = NULL;
+    int rc = sqlite3_prepare_v2(db, node_groups_sql, -1, &g, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, node_samples_sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_int64(g, 1, id);
+    while (rc == SQLITE_OK && sqlite3_step(g) == SQLITE_ROW) {
+        const char *layer = (const char *)sqlite3_column_text(g, 0);
+        long row = sb_table_add_row(t);
+        size_t n = 0;
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, layer, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(s) == SQLITE_ROW && n < cap) {
+            double iters = (double)sqlite3_column_int64(s, 1);
+            v[n++] = (double)sqlite3_column_int64(s, 0) / (iters > 0 ? iters : 1);
+        }
+        char name[96];
+        snprintf(name, sizeof(name), "  %s", layer);
+        sb_table_set_text(t, row, C_WORKLOAD, "");
+        sb_table_set_text(t, row, C_LAYER, name);
+        sb_table_set_text(t, row, C_VARIANT, variant);
+        sb_table_set_text(t, row, C_KERNEL, (const char *)sqlite3_column_text(g, 1));
+        sb_table_set_num(t, row, C_THREADS, (double)threads);
+        sb_summary sm = fill_timing(t, row, v, n, sqlite3_column_double(g, 2),
+                                    sqlite3_column_double(g, 3));
+        if (whole > 0)
+            sb_table_set_num(t, row, C_SHARE, 100.0 * sm.median / whole);
+    }
+    sqlite3_finalize(g);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
+                            size_t errlen)
+{
+    sqlite3_stmt *cs = NULL, *ss = NULL, *rs = NULL;
+    sb_status ret = SB_OK;
+    double *v = NULL;
+    size_t cap = 1 << 16, noisy = 0, ncases = 0;
+    char group[128];
+    /* per layer case: its group key and median, for the shares */
+    struct { char group[128]; long row; double median; } *lc = NULL;
+    size_t nlc = 0;
+
+    sb_table_init(out, layer_cols, C_COUNT, "");
+    if ((v = malloc(cap * sizeof(*v))) == NULL)
+        return SB_ENOMEM;
+    if (sqlite3_prepare_v2(db, layer_cases_sql, -1, &cs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
+                           &ss, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT status, emulated, started_at FROM run WHERE run_id = ?", -1,
+                           &rs, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
+        ret = SB_EDB;
+        goto out;
+    }
+    sqlite3_bind_text(cs, 1, run_id, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(cs) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(cs, 0);
+        const char *wl = (const char *)sqlite3_column_text(cs, 1);
+        const char *layer = (const char *)sqlite3_column_text(cs, 2);
+        const char *variant = (const char *)sqlite3_column_text(cs, 4);
+        long threads = (long)sqlite3_column_int64(cs, 6);
+        if (ncases++ == 0) {
+            snprintf(out->title, sizeof(out->title), "run %.8s: %s at %s %s, B=%d", run_id,
+                     (const char *)sqlite3_column_text(cs, 10), (const char *)sqlite3_column_text(cs, 11),
+                     (const char *)sqlite3_column_text(cs, 12), sqlite3_column_int(cs, 13));
+        }
+        long row = sb_table_add_row(out);
+        const char *cols[] = {[C_WORKLOAD] = wl, [C_LAYER] = layer,
+                              [C_SHAPE] = (const char *)sqlite3_column_text(cs, 3),
+                              [C_VARIANT] = variant,
+                              [C_KERNEL] = (const char *)sqlite3_column_text(cs, 5)};
+        for (size_t c = 0; c < SB_ARRAY_LEN(cols); c++)
+            if (cols[c])
+                sb_table_set_text(out, row, c, cols[c]);
+        sb_table_set_num(out, row, C_THREADS, (double)threads);
+        size_t n = load_samples(ss, id, v, cap);
+        sb_summary sm = fill_timing(out, row, v, n, sqlite3_column_double(cs, 7),
+                                    sqlite3_column_double(cs, 8));
+        if (sm.cv > SB_NOISY_CV)
+            noisy++;
+        if (strcmp(wl, "layer") == 0) {
+            void *p = realloc(lc, (nlc + 1) * sizeof(*lc));
+            if (!p) {
+                ret = SB_ENOMEM;
+                goto out;
+            }
+            lc = p;
+            share_group(layer, variant, threads, group, sizeof(group));
+            snprintf(lc[nlc].group, sizeof(lc[nlc].group), "%s", group);
+            lc[nlc].row = row;
+            lc[nlc++].median = sm.median;
+        } else {
+            sb_table_set_num(out, row, C_SHARE, 100.0);
+            if (add_node_rows(db, out, id, variant, threads, sm.median, v, cap) != SQLITE_OK) {
+                snprintf(err, errlen, "cannot read the nodes: %s", sqlite3_errmsg(db));
+                ret = SB_EDB;
+                goto out;
+            }
+        }
+    }
+    if (ncases == 0) {
+        snprintf(err, errlen, "run %s has no stored cases", run_id);
+        ret = SB_ENOTFOUND;
+        goto out;
+    }
+    for (size_t i = 0; i < nlc; i++) {
+        double total = 0.0;
+        for (size_t j = 0; j < nlc; j++)
+            if (strcmp(lc[i].group, lc[j].group) == 0)
+                total += lc[j].median;
+        if (total > 0)
+            sb_table_set_num(out, lc[i].row, C_SHARE, 100.0 * lc[i].median / total);
+    }
+    if (nlc)
+        sb_table_add_note(out, "share %%: a layer's median over the sum of the medians of the layers"
+                               " measured in the same block (spatial, temporal, or top level)");
+    sb_table_add_note(out, "times are per iteration; GFLOP/s counts matmul FLOPs only; GB/s counts"
+                           " the minimum FP32 traffic");
+    if (noisy)
+        sb_table_add_note(out, "%zu case(s) noisy: coefficient of variation above %.0f%%", noisy,
+                          100 * SB_NOISY_CV);
+    sqlite3_bind_text(rs, 1, run_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(rs) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(rs, 0);
+        if (strcmp(status, "done") != 0)
+            sb_table_add_note(out, "run status '%s': %zu case(s) stored, the sweep did not finish",
+                              status, ncases);
+        if (sqlite3_column_int(rs, 1))
+            sb_table_add_note(out, "EMULATED CPU: these timings are not performance");
+    }
+out:
+    sqlite3_finalize(cs);
+    sqlite3_finalize(ss);
+    sqlite3_finalize(rs);
+    free(v);
+    free(lc);
+    return ret;
+}
+
+/* ==== compare ==== */
+
+enum { K_CASE, K_VARIANT, K_THREADS, K_A, K_B, K_SPEEDUP, K_COUNT };
+
+static const sb_column cmp_cols[] = {
+    [K_CASE] = {"case", "case", SB_COL_TEXT, 0},
+    [K_VARIANT] = {"variant", "variant", SB_COL_TEXT, 0},
+    [K_THREADS] = {"threads", "thr", SB_COL_INT, 0},
+    [K_A] = {"a_median_ns", "A median ns", SB_COL_INT, 0},
+    [K_B] = {"b_median_ns", "B median ns", SB_COL_INT, 0},
+    [K_SPEEDUP] = {"speedup", "A/B", SB_COL_REAL, 3},
+};
+_Static_assert(SB_ARRAY_LEN(cmp_cols) == K_COUNT, "one definition per column");
+
+static const char cmp_sql[] =
+    "SELECT a.case_id, b.case_id, a.layer, a.variant, a.threads, a.res, a.dur FROM \"case\" a"
+    " JOIN \"case\" b ON a.case_key = b.case_key WHERE a.run_id = ?1 AND b.run_id = ?2"
+    " ORDER BY a.case_id";
+
+sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, sb_table *out,
+                             char *err, size_t errlen)
+{
+    sqlite3_stmt *cs = NULL, *ss = NULL, *cnt = NULL;
+    sb_status ret = SB_OK;
+    size_t cap = 1 << 16, nr = 0;
+    double *v = malloc(cap * sizeof(*v)), *ratios = NULL;
+    char title[160];
+
+    snprintf(title, sizeof(title), "compare A = run %.8s, B = run %.8s (A/B > 1: B is faster)",
+             run_a, run_b);
+    sb_table_init(out, cmp_cols, K_COUNT, title);
+    if (!v)
+        return SB_ENOMEM;
+    if (sqlite3_prepare_v2(db, cmp_sql, -1, &cs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
+                           &ss, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM \"case\" WHERE run_id = ?1),"
+                           " (SELECT count(*) FROM \"case\" WHERE run_id = ?2)", -1, &cnt,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
+        ret = SB_EDB;
+        goto out;
+    }
+    sqlite3_bind_text(cs, 1, run_a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cs, 2, run_b, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(cs) == SQLITE_ROW) {
+        double ma = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 0), v, cap));
+        double mb = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 1), v, cap));
+        long row = sb_table_add_row(out);
+        char name[160];
+        snprintf(name, sizeof(name), "%s @ %s %s", (const char *)sqlite3_column_text(cs, 2),
+                 (const char *)sqlite3_column_text(cs, 5), (const char *)sqlite3_column_text(cs, 6));
+        sb_table_set_text(out, row, K_CASE, name);
+        sb_table_set_text(out, row, K_VARIANT, (const char *)sqlite3_column_text(cs, 3));
+        sb_table_set_num(out, row, K_THREADS, (double)sqlite3_column_int64(cs, 4));
+        sb_table_set_num(out, row, K_A, ma);
+        sb_table_set_num(out, row, K_B, mb);
+        if (ma > 0 && mb > 0) {
+            double *p = realloc(ratios, (nr + 1) * sizeof(*p));
+            if (!p) {
+                ret = SB_ENOMEM;
+                goto out;
+            }
+            ratios = p;
+            ratios[nr++] = ma / mb;
+            sb_table_set_num(out, row, K_SPEEDUP, ma / mb);
+        }
+    }
+    sqlite3_bind_text(cnt, 1, run_a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cnt, 2, run_b, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(cnt) == SQLITE_ROW) {
+        long na = (long)sqlite3_column_int64(cnt, 0), nb = (long)sqlite3_column_int64(cnt, 1);
+        if ((long)out->nrows < na || (long)out->nrows < nb)
+            sb_table_add_note(out, "%ld case(s) of A and %ld of B have no counterpart and are left out",
+                              na - (long)out->nrows, nb - (long)out->nrows);
+    }
+    if (nr == 0) {
+        snprintf(err, errlen, "runs %.8s and %.8s have no case in common", run_a, run_b);
+        ret = SB_ENOTFOUND;
+        goto out;
+    }
+    long row = sb_table_add_row(out);
+    sb_table_set_text(out, row, K_CASE, "geomean");
+    sb_table_set_num(out, row, K_SPEEDUP, sb_geomean(ratios, nr));
+    sb_table_add_note(out, "geomean of A/B over %zu matched case(s): %.3f", nr, sb_geomean(ratios, nr));
+out:
+    sqlite3_finalize(cs);
+    sqlite3_finalize(ss);
+    sqlite3_finalize(cnt);
+    free(v);
+    free(ratios);
+    return ret;
+}

@@ -1,0 +1,33 @@
+/*
+ * results.h - turning stored runs into result tables: the per-layer report of
+ * a run and the comparison of two runs. Reads only the database, so any report
+ * can be rebuilt later, on another machine.
+ */
+#ifndef SB_RESULTS_H
+#define SB_RESULTS_H
+
+#include <sqlite3.h>
+#include "table.h"
+
+/* CV above which a case is flagged as noisy in reports. */
+#define SB_NOISY_CV 0.10
+
+/*
+ * Resolve a run spec: a full run id, a unique prefix of one (4+ hex digits),
+ * or "latest". Writes the full id into out (33 bytes).
+ */
+sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen);
+
+/*
+ * Per-layer table of one run: per case (and, for block/step cases, per layer
+ * inside them): workload, layer, shape, variant, kernel, threads, median/MAD/
+ * min ns per iteration, GFLOP/s, GB/s and share of the block's time.
+ */
+sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
+                            size_t errlen);
+
+/* Per-case comparison of runs a and b (joined on the case key) with a geomean. */
+sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, sb_table *out,
+                             char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * stats.h - robust summary statistics of repetition samples.
+ * The median and MAD (median absolute deviation, unscaled) describe a case;
+ * min/max/mean and the coefficient of variation are kept for reference.
+ */
+#ifndef SB_STATS_H
+#define SB_STATS_H
+
+#include <stddef.h>
+
+typedef struct sb_summary {
+    size_t n;              /* samples */
+    double median, mad;    /* same unit as the samples */
+    double min, max, mean;
+    double cv;             /* stddev / mean; 0 for n < 2 */
+} sb_summary;
+
+/* Summarise n values (the array is not modified). n == 0 gives all zeros. */
+void sb_summarize(const double *v, size_t n, sb_summary *out);
+
+/* Median of n values (copied and sorted internally); 0 for n == 0. */
+double sb_median(const double *v, size_t n);
+
+/* Geometric mean of n positive values; 0 if n == 0 or any value <= 0. */
+double sb_geomean(const double *v, size_t n);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * cmd_list.c - `sorabench list WHAT`: models, presets, layers, variants,
+ * kernels, collectors, runs.
+ *
+ *   $ sorabench list layers --res 240p --dur 4s
+ *   layers of stdit3-xl2 at 240p 4s (9:16): T=30 S=405 N=12150 L=300 B=2
+ *   layer            op         shape                    GFLOP      MB
+ *   embed.patch      linear     24300x16 -> 1152         0.896  ...
+ *   ...
+ *   one step (embedders, 28 x (spatial + temporal), final): 54.00 TFLOP
+ */
+#include <string.h>
+#include "cli.h"
+#include "catalog.h"
+#include "collector.h"
+#include "cpu.h"
+#include "results.h"
+#include "store.h"
+#include "table.h"
+
+enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_DB, O_FORMAT };
+
+static const sb_opt opts[] = {
+    {"model", required_argument, O_MODEL, "NAME", "model for 'layers' (default stdit3-xl2)"},
+    {"res", required_argument, O_RES, "RES", "resolution for 'layers' (default 144p)"},
+    {"aspect", required_argument, O_ASPECT, "A", "aspect ratio for 'layers' (default 9:16)"},
+    {"dur", required_argument, O_DUR, "DUR", "duration for 'layers' (default 2s)"},
+    {"no-cfg", no_argument, O_NOCFG, NULL, "batch 1 for 'layers' (default B=2)"},
+    {"db", required_argument, O_DB, "FILE", "database for 'runs' (default ./" SB_DEFAULT_DB ")"},
+    {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
+    {"help", no_argument, 'h', NULL, "this help"},
+};
+
+typedef struct list_cfg {
+    const char *model, *res, *aspect, *dur, *db;
+    bool cfg;
+    sb_format format;
+} list_cfg;
+
+/* ---- one function per WHAT; each fills a table ---- */
+
+static int list_models(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"name", "model", SB_COL_TEXT, 0},
+                                     {"depth", "depth", SB_COL_INT, 0},
+                                     {"hidden", "C", SB_COL_INT, 0},
+                                     {"heads", "heads", SB_COL_INT, 0},
+                                     {"mlp_hidden", "MLP", SB_COL_INT, 0},
+                                     {"desc", "description", SB_COL_TEXT, 0}};
+    (void)c;
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), "models");
+    for (size_t i = 0; i < sb_models_count; i++) {
+        const sb_model *m = &sb_models[i];
+        long r = sb_table_add_row(t);
+        sb_table_set_text(t, r, 0, m->name);
+        sb_table_set_num(t, r, 1, m->depth);
+        sb_table_set_num(t, r, 2, m->hidden);
+        sb_table_set_num(t, r, 3, m->heads);
+        sb_table_set_num(t, r, 4, m->mlp_hidden);
+        sb_table_set_text(t, r, 5, m->desc);
+    }
+    return SB_EXIT_OK;
+}
+
+static int list_presets(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"res", "res", SB_COL_TEXT, 0},
+                                     {"aspect", "aspect", SB_COL_TEXT, 0},
+                                     {"height", "H px", SB_COL_INT, 0},
+                                     {"width", "W px", SB_COL_INT, 0},
+                                     {"S", "S", SB_COL_INT, 0}};
+    const sb_model *m = sb_model_find("stdit3-xl2");
+    (void)c;
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), "resolutions (S = patches per frame)");
+    for (size_t i = 0; i < sb_resolutions_count; i++) {
+        sb_shape s;
+        sb_shape_resolve(m, &sb_resolutions[i], &sb_durations[0], true, &s);
+        long r = sb_table_add_row(t);
+        sb_table_set_text(t, r, 0, sb_resolutions[i].name);
+        sb_table_set_text(t, r, 1, sb_resolutions[i].aspect);
+        sb_table_set_num(t, r, 2, sb_resolutions[i].height);
+        sb_table_set_num(t, r, 3, sb_resolutions[i].width);
+        sb_table_set_num(t, r, 4, s.S);
+    }
+    for (size_t i = 0; i < sb_durations_count; i++)
+        sb_table_add_note(t, "duration %-5s: %3d frames -> latent T = %d, fps %d",
+                          sb_durations[i].name, sb_durations[i].frames,
+                          sb_latent_frames(sb_durations[i].frames), sb_durations[i].fps);
+    return SB_EXIT_OK;
+}
+
+static int list_layers(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"layer", "layer", SB_COL_TEXT, 0},
+                                     {"op", "op", SB_COL_TEXT, 0},
+                                     {"shape", "shape", SB_COL_TEXT, 0},
+                                     {"gflop", "GFLOP", SB_COL_REAL, 3},
+                                     {"mbytes", "MB", SB_COL_REAL, 1}};
+    sb_shape s;
+    sb_layer l[2 * SB_LAYER_COUNT];
+    char title[200];
+    int rc = sb_cli_shape("list", c->model, c->res, c->aspect, c->dur, c->cfg, &s);
+    if (rc)
+        return rc;
+    snprintf(title, sizeof(title), "layers of %s at %s %s (%s): T=%d S=%d N=%ld L=%d B=%d",
+             s.model->name, s.res->name, s.dur->name, s.res->aspect, s.T, s.S, s.N, s.L, s.B);
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), title);
+    size_t n = sb_catalog_build(&s, l, SB_ARRAY_LEN(l));
+    for (size_t i = 0; i < n; i++) {
+        long r = sb_table_add_row(t);
+        sb_table_set_text(t, r, 0, l[i].name);
+        sb_table_set_text(t, r, 1, sb_op_name(l[i].op));
+        sb_table_set_text(t, r, 2, l[i].shape);
+        sb_table_set_num(t, r, 3, l[i].flops / 1e9);
+        sb_table_set_num(t, r, 4, l[i].bytes / 1e6);
+    }
+    sb_table_add_note(t, "one step (embedders, %d x (spatial + temporal), final): %.2f TFLOP",
+                      s.model->depth, sb_step_flops(&s) / 1e12);
+    sb_table_add_note(t, "FLOPs count matmuls only (a multiply-add is 2); MB is the minimum FP32 traffic");
+    return SB_EXIT_OK;
+}
+
+static int list_variants(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"variant", "variant", SB_COL_TEXT, 0},
+                                     {"dtype", "dtype", SB_COL_TEXT, 0},
+                                     {"fused", "fused", SB_COL_INT, 0}};
+    (void)c;
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), "variants");
+    for (size_t i = 0; i < sb_variants_count; i++) {
+        long r = sb_table_add_row(t);
+        sb_table_set_text(t, r, 0, sb_variants[i].name);
+        sb_table_set_text(t, r, 1, sb_dtype_name(sb_variants[i].dtype));
+        sb_table_set_num(t, r, 2, sb_variants[i].fused);
+    }
+    return SB_EXIT_OK;
+}
+
+static int list_kernels(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"kernel", "kernel", SB_COL_TEXT, 0},
+                                     {"op", "op", SB_COL_TEXT, 0},
+                                     {"dtype", "dtype", SB_COL_TEXT, 0},
+                                     {"isa", "isa", SB_COL_TEXT, 0},
+                                     {"fused", "fused", SB_COL_INT, 0},
+                                     {"runs_here", "runs here", SB_COL_TEXT, 0}};
+    sb_cpu cpu;
+    char err[160];
+    size_t n;
+    const sb_kernel *k = sb_kernel_table(&n);
+    (void)c;
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("list", SB_EXIT_USAGE, "%s", err);
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), "kernels (best first within an op and dtype)");
+    for (size_t i = 0; i < n; i++) {
+        long r = sb_table_add_row(t);
+        sb_table_set_text(t, r, 0, k[i].name);
+        sb_table_set_text(t, r, 1, sb_op_name(k[i].op));
+        sb_table_set_text(t, r, 2, sb_dtype_name(k[i].dtype));
+        sb_table_set_text(t, r, 3, k[i].isa);
+        sb_table_set_num(t, r, 4, k[i].fused);
+        sb_table_set_text(t, r, 5, (k[i].requires & ~cpu.isa) == 0 ? "yes" : "no");
+    }
+    return SB_EXIT_OK;
+}
+
+static int list_collectors(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"collector", "collector", SB_COL_TEXT, 0},
+                                     {"available", "available", SB_COL_TEXT, 0},
+                                     {"desc", "description", SB_COL_TEXT, 0}};
+    size_t n;
+    const sb_collector_ops *const *all = sb_collectors(&n);
+    (void)c;
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), "collectors");
+    for (size_t i = 0; i < n; i++) {
+        char reason[160] = "";
+        long r = sb_table_add_row(t);
+        sb_status st = all[i]->probe(reason, sizeof(reason));
+        sb_table_set_text(t, r, 0, all[i]->name);
+        sb_table_set_text(t, r, 1, st == SB_OK ? "yes" : reason);
+        sb_table_set_text(t, r, 2, all[i]->desc);
+    }
+    return SB_EXIT_OK;
+}
+
+static int list_runs(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"run_id", "run", SB_COL_TEXT, 0},
+                                     {"started_at", "started (UTC)", SB_COL_TEXT, 0},
+                                     {"status", "status", SB_COL_TEXT, 0},
+                                     {"cases", "cases", SB_COL_INT, 0},
+                                     {"host", "host", SB_COL_TEXT, 0},
+                                     {"config", "sweep", SB_COL_TEXT, 0}};
+    sb_store *s = NULL;
+    sqlite3_stmt *st = NULL;
+    char err[512];
+    if (sb_store_open(&s, c->db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("list", SB_EXIT_USAGE, "%s", err);
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), c->db);
+    if (sqlite3_prepare_v2(sb_store_db(s),
+                           "SELECT r.run_id, r.started_at, r.status, (SELECT count(*) FROM \"case\""
+                           " c WHERE c.run_id = r.run_id), h.hostname, r.config->>'workload' || ' '"
+                           " || (r.config->>'model') || ' ' || (r.config->>'res') || ' ' ||"
+                           " (r.config->>'dur') FROM run r JOIN host h USING (host_id)"
+                           " ORDER BY r.started_at, r.rowid", -1, &st, NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            long r = sb_table_add_row(t);
+            for (int i = 0; i < 6; i++) {
+                if (i == 3)
+                    sb_table_set_num(t, r, 3, (double)sqlite3_column_int64(st, 3));
+                else
+                    sb_table_set_text(t, r, (size_t)i, (const char *)sqlite3_column_text(st, i));
+            }
+        }
+    sqlite3_finalize(st);
+    sb_store_close(s);
+    return SB_EXIT_OK;
+}
+
+static const struct {
+    const char *what;
+    int (*fn)(const list_cfg *c, sb_table *t);
+} whats[] = {
+    {"models", list_models}, {"presets", list_presets}, {"layers", list_layers},
+    {"variants", list_variants}, {"kernels", list_kernels}, {"collectors", list_collectors},
+    {"runs", list_runs},
+};
+
+int sb_cmd_list(int argc, char **argv)
+{
+    struct option lo[SB_ARRAY_LEN(opts) + 1];
+    list_cfg c = {.model = "stdit3-xl2", .res = "144p", .aspect = "9:16", .dur = "2s",
+                  .db = SB_DEFAULT_DB, .cfg = true, .format = SB_FMT_TABLE};
+    int ch;
+    sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (ch) {
+        case O_MODEL: c.model = optarg; break;
+        case O_RES: c.res = optarg; break;
+        case O_ASPECT: c.aspect = optarg; break;
+        case O_DUR: c.dur = optarg; break;
+        case O_NOCFG: c.cfg = false; break;
+        case O_DB: c.db = optarg; break;
+        case O_FORMAT:
+            if (sb_format_find(optarg, &c.format) != SB_OK)
+                return sb_cli_error("list", SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
+                                    optarg);
+            break;
+        case 'h':
+            sb_cli_help(stdout, "sorabench list models|presets|layers|variants|kernels|collectors|runs [options]",
+                        "Lists what sorabench knows. 'layers' shows every layer of the model at a\n"
+                        "resolution and duration with its shape, FLOPs and minimum traffic, and the\n"
+                        "total FLOPs of one sampling step.", opts, SB_ARRAY_LEN(opts));
+            return SB_EXIT_OK;
+        default:
+            return sb_cli_error("list", SB_EXIT_USAGE, "bad option (see sorabench list --help)");
+        }
+    }
+    if (optind >= argc)
+        return sb_cli_error("list", SB_EXIT_USAGE,
+                            "what to list? models, presets, layers, variants, kernels, collectors or runs");
+    for (size_t i = 0; i < SB_ARRAY_LEN(whats); i++)
+        if (strcmp(argv[optind], whats[i].what) == 0) {
+            sb_table t = {0};
+            int rc = whats[i].fn(&c, &t);
+            if (rc == SB_EXIT_OK)
+                sb_table_render(&t, c.format, stdout);
+            sb_table_free(&t);
+            return rc;
+        }
+    return sb_cli_error("list", SB_EXIT_USAGE,
+                        "cannot list '%s' (models, presets, layers, variants, kernels, collectors, runs)",
+                        argv[optind]);
+}

@@ -1,0 +1,199 @@
+/*
+ * cmd_report.c - `sorabench sysinfo`, `sorabench report` and `sorabench compare`:
+ * the commands that describe and read, never measure.
+ *
+ *   $ sorabench report --run latest --format csv -o run.csv
+ *   $ sorabench compare 3f2a9c1d 77e0b2aa --format md
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cpu.h"
+#include "results.h"
+#include "store.h"
+#include "sysinfo.h"
+#include "table.h"
+
+enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON };
+
+static const sb_opt report_opts[] = {
+    {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"},
+    {"run", required_argument, O_RUN, "ID", "run id, a unique prefix of one, or latest (default)"},
+    {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
+    {"output", required_argument, 'o', "FILE", "write to FILE instead of stdout"},
+    {"help", no_argument, 'h', NULL, "this help"},
+};
+
+static const sb_opt sysinfo_opts[] = {
+    {"json", no_argument, O_JSON, NULL, "print the records as JSON"},
+    {"help", no_argument, 'h', NULL, "this help"},
+};
+
+typedef struct read_cfg {
+    const char *db, *run, *out;
+    sb_format format;
+} read_cfg;
+
+/* Parse report/compare options; returns -1 after --help, else an exit code. */
+static int parse_read(const char *cmd, const char *synopsis, const char *desc, int argc, char **argv,
+                      read_cfg *c)
+{
+    struct option lo[SB_ARRAY_LEN(report_opts) + 1];
+    int ch;
+    *c = (read_cfg){.db = SB_DEFAULT_DB, .run = "latest", .format = SB_FMT_TABLE};
+    sb_cli_longopts(report_opts, SB_ARRAY_LEN(report_opts), lo);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        switch (ch) {
+        case O_DB: c->db = optarg; break;
+        case O_RUN: c->run = optarg; break;
+        case 'o': c->out = optarg; break;
+        case O_FORMAT:
+            if (sb_format_find(optarg, &c->format) != SB_OK)
+                return sb_cli_error(cmd, SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
+                                    optarg);
+            break;
+        case 'h':
+            sb_cli_help(stdout, synopsis, desc, report_opts, SB_ARRAY_LEN(report_opts));
+            return -1;
+        default:
+            return sb_cli_error(cmd, SB_EXIT_USAGE, "bad option (see sorabench %s --help)", cmd);
+        }
+    }
+    return SB_EXIT_OK;
+}
+
+/* Render t to c->out (or stdout); the file is written whole or not at all. */
+static int emit(const char *cmd, const read_cfg *c, const sb_table *t)
+{
+    char tmp[4096];
+    FILE *f = stdout;
+    if (c->out) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", c->out);
+        if ((f = fopen(tmp, "w")) == NULL)
+            return sb_cli_error(cmd, SB_EXIT_USAGE, "cannot write %s: %s", c->out, strerror(errno));
+    }
+    sb_status st = sb_table_render(t, c->format, f);
+    if (c->out) {
+        if (fclose(f) != 0 || st != SB_OK || rename(tmp, c->out) != 0) {
+            remove(tmp);
+            return sb_cli_error(cmd, SB_EXIT_FAIL, "cannot write %s", c->out);
+        }
+    }
+    return st == SB_OK ? SB_EXIT_OK : SB_EXIT_FAIL;
+}
+
+int sb_cmd_report(int argc, char **argv)
+{
+    read_cfg c;
+    sb_store *s = NULL;
+    sb_table t = {0};
+    char err[512], id[33];
+    int rc = parse_read("report", "sorabench report [--run ID] [--format F] [-o FILE]",
+                        "Per-layer table of a stored run: for each case (and each layer inside a\n"
+                        "block or step case) the variant, kernel, threads, median/MAD/min ns per\n"
+                        "iteration, GFLOP/s, GB/s and share of the block's time. Reads the database\n"
+                        "only; runs nothing.", argc, argv, &c);
+    if (rc)
+        return rc < 0 ? SB_EXIT_OK : rc;
+    if (optind < argc)
+        return sb_cli_error("report", SB_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (sb_store_open(&s, c.db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("report", SB_EXIT_USAGE, "%s", err);
+    if (sb_run_resolve(sb_store_db(s), c.run, id, err, sizeof(err)) != SB_OK ||
+        sb_results_layers(sb_store_db(s), id, &t, err, sizeof(err)) != SB_OK)
+        rc = sb_cli_error("report", SB_EXIT_USAGE, "%s", err);
+    else
+        rc = emit("report", &c, &t);
+    sb_table_free(&t);
+    sb_store_close(s);
+    return rc;
+}
+
+int sb_cmd_compare(int argc, char **argv)
+{
+    read_cfg c;
+    sb_store *s = NULL;
+    sb_table t = {0};
+    char err[512], a[33], b[33];
+    int rc = parse_read("compare", "sorabench compare A B [--format F] [-o FILE]",
+                        "Compares two stored runs case by case (joined on the case key: workload,\n"
+                        "model, resolution, duration, batch, layer, variant, threads, pinning): the\n"
+                        "median per iteration of each, their ratio A/B (above 1: B is faster) and\n"
+                        "the geometric mean of the ratios. A and B are run ids, unique prefixes of\n"
+                        "them, or latest.", argc, argv, &c);
+    if (rc)
+        return rc < 0 ? SB_EXIT_OK : rc;
+    if (argc - optind != 2)
+        return sb_cli_error("compare", SB_EXIT_USAGE, "expected two runs A and B (see --help)");
+    if (sb_store_open(&s, c.db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
+    if (sb_run_resolve(sb_store_db(s), argv[optind], a, err, sizeof(err)) != SB_OK ||
+        sb_run_resolve(sb_store_db(s), argv[optind + 1], b, err, sizeof(err)) != SB_OK ||
+        sb_results_compare(sb_store_db(s), a, b, &t, err, sizeof(err)) != SB_OK)
+        rc = sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
+    else
+        rc = emit("compare", &c, &t);
+    sb_table_free(&t);
+    sb_store_close(s);
+    return rc;
+}
+
+static void print_text(const char *section, json_t *o)
+{
+    const char *key;
+    json_t *v;
+    printf("%s\n", section);
+    json_object_foreach(o, key, v) {
+        char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+        printf("  %-20s %s\n", key, json_is_null(v) ? "(unknown)" : s ? s : json_string_value(v));
+        free(s);
+    }
+}
+
+int sb_cmd_sysinfo(int argc, char **argv)
+{
+    struct option lo[SB_ARRAY_LEN(sysinfo_opts) + 1];
+    bool as_json = false;
+    int ch, rc = SB_EXIT_OK;
+    sb_topo *topo = NULL;
+    sb_cpu cpu;
+    char err[256];
+
+    sb_cli_longopts(sysinfo_opts, SB_ARRAY_LEN(sysinfo_opts), lo);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (ch == O_JSON) {
+            as_json = true;
+        } else if (ch == 'h') {
+            sb_cli_help(stdout, "sorabench sysinfo [--json]",
+                        "Prints the host and build records every run stores (design section 5).\n"
+                        "A field this machine cannot tell is shown as (unknown) / null.",
+                        sysinfo_opts, SB_ARRAY_LEN(sysinfo_opts));
+            return SB_EXIT_OK;
+        } else {
+            return sb_cli_error("sysinfo", SB_EXIT_USAGE, "bad option (see sorabench sysinfo --help)");
+        }
+    }
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("sysinfo", SB_EXIT_USAGE, "%s", err);
+    if (sb_topo_open(&topo) != SB_OK)
+        return sb_cli_error("sysinfo", SB_EXIT_FAIL, "cannot read the machine topology (hwloc)");
+    json_t *root = json_object();
+    json_object_set_new(root, "host", sb_sysinfo_host(topo, &cpu));
+    json_object_set_new(root, "build", sb_sysinfo_build());
+    json_object_set_new(root, "env", sb_sysinfo_env());
+    if (as_json) {
+        if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+            rc = SB_EXIT_FAIL;
+        putchar('\n');
+    } else {
+        print_text("host", json_object_get(root, "host"));
+        print_text("build", json_object_get(root, "build"));
+        print_text("environment", json_object_get(root, "env"));
+    }
+    json_decref(root);
+    sb_topo_close(topo);
+    return rc;
+}

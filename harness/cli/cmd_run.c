@@ -1,0 +1,364 @@
+/*
+ * cmd_run.c - `sorabench run`: expand the sweep into cases, measure each, store
+ * each in its own transaction, then print the per-layer table of the run.
+ *
+ *   $ sorabench run --model tiny --res 144p --dur 2s --workload block --threads 1,2
+ *   run 5c1e09a2: tiny at 144p 2s, B=2
+ *   workload  layer                 ...  median ns  MAD ns  ...  share %
+ *   block     block                 ...
+ *             spatial.adaln         ...
+ *
+ * SIGINT/SIGTERM stop the sweep after the case in flight; the run is then
+ * marked 'interrupted' and every finished case stays stored.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "cli.h"
+#include "cpu.h"
+#include "grammar.h"
+#include "results.h"
+#include "runner.h"
+#include "sysinfo.h"
+
+enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
+       O_PIN, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT };
+
+static const sb_opt opts[] = {
+    {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
+    {"res", required_argument, O_RES, "RES", "resolution: 144p 240p 360p 480p 720p (default 144p)"},
+    {"aspect", required_argument, O_ASPECT, "A", "aspect ratio H:W key: 9:16 1:1 16:9 (default 9:16)"},
+    {"dur", required_argument, O_DUR, "DUR", "duration: image 2s 4s 8s 16s (default 2s)"},
+    {"no-cfg", no_argument, O_NOCFG, NULL, "batch 1 (no classifier-free guidance; default B=2)"},
+    {"workload", required_argument, O_WORKLOAD, "KIND", "layer, block or step (default layer)"},
+    {"layers", required_argument, O_LAYERS, "LIST", "layer names or prefixes (spatial, temporal, embed); default all"},
+    {"variant", required_argument, O_VARIANT, "LIST", "numeric variants (default fp32; see list variants)"},
+    {"threads", required_argument, O_THREADS, "LIST", "thread counts, e.g. 1,2 or 1-8*2 (default: all PUs)"},
+    {"pin", required_argument, O_PIN, "P", "compact, scatter, none or a cpu list (default compact)"},
+    {"reps", required_argument, O_REPS, "N", "timed repetitions per case (default 10, minimum 1)"},
+    {"min-time", required_argument, O_MINTIME, "S", "minimum seconds per repetition (default 0.02)"},
+    {"warmup", required_argument, O_WARMUP, "S", "minimum warmup seconds per case (default 0.05)"},
+    {"warmup-iters", required_argument, O_WARMUP_ITERS, "N", "minimum warmup iterations (default 1)"},
+    {"seed", required_argument, O_SEED, "N", "seed of weights and inputs (default 1)"},
+    {"db", required_argument, O_DB, "FILE", "SQLite database (default ./" SB_DEFAULT_DB ")"},
+    {"format", required_argument, O_FORMAT, "F", "format of the final table: table md csv json"},
+    {"quiet", no_argument, 'q', NULL, "do not print the final table"},
+    {"help", no_argument, 'h', NULL, "this help"},
+};
+
+typedef struct run_cfg {
+    const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db;
+    bool cfg, quiet;
+    sb_format format;
+    sb_run_opts ro;
+} run_cfg;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    signal(SIGINT, SIG_DFL); /* a second ^C kills at once */
+}
+
+/* Does catalog layer name match a --layers item (exact, or a dotted prefix)? */
+static bool layer_matches(const char *name, const char *item)
+{
+    size_t n = strlen(item);
+    return strcmp(name, item) == 0 || (strncmp(name, item, n) == 0 && name[n] == '.');
+}
+
+static int parse_args(int argc, char **argv, run_cfg *c)
+{
+    struct option lo[SB_ARRAY_LEN(opts) + 1];
+    long v;
+    int ch, rc;
+
+    *c = (run_cfg){.model = "stdit3-xl2", .res = "144p", .aspect = "9:16", .dur = "2s",
+                   .workload = "layer", .variants = "fp32", .pin = "compact", .db = SB_DEFAULT_DB,
+                   .cfg = true, .format = SB_FMT_TABLE,
+                   .ro = {.min_time_s = 0.02, .warmup_s = 0.05, .warmup_iters = 1, .reps = 10,
+                          .seed = 1}};
+    sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+        switch (ch) {
+        case O_MODEL: c->model = optarg; break;
+        case O_RES: c->res = optarg; break;
+        case O_ASPECT: c->aspect = optarg; break;
+        case O_DUR: c->dur = optarg; break;
+        case O_NOCFG: c->cfg = false; break;
+        case O_WORKLOAD: c->workload = optarg; break;
+        case O_LAYERS: c->layers = optarg; break;
+        case O_VARIANT: c->variants = optarg; break;
+        case O_THREADS: c->threads = optarg; break;
+        case O_PIN: c->pin = optarg; break;
+        case O_DB: c->db = optarg; break;
+        case O_REPS:
+            if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
+                return rc;
+            c->ro.reps = (int)v;
+            break;
+        case O_WARMUP_ITERS:
+            if ((rc = sb_cli_long("run", "warmup-iters", optarg, 0, 1000000, &c->ro.warmup_iters)))
+                return rc;
+            break;
+        case O_SEED:
+            if ((rc = sb_cli_long("run", "seed", optarg, 0, LONG_MAX, &v)) != 0)
+                return rc;
+            c->ro.seed = (uint64_t)v;
+            break;
+        case O_MINTIME:
+            if ((rc = sb_cli_double("run", "min-time", optarg, 0.0, &c->ro.min_time_s)) != 0)
+                return rc;
+            break;
+        case O_WARMUP:
+            if ((rc = sb_cli_double("run", "warmup", optarg, 0.0, &c->ro.warmup_s)) != 0)
+                return rc;
+            break;
+        case O_FORMAT:
+            if (sb_format_find(optarg, &c->format) != SB_OK)
+                return sb_cli_error("run", SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
+                                    optarg);
+            break;
+        case 'q': c->quiet = true; break;
+        case 'h':
+            sb_cli_help(stdout, "sorabench run [options]",
+                        "Measures OpenSora layers (each in isolation), blocks (one spatial + one\n"
+                        "temporal block, data flowing through) or steps (one DiT forward), for every\n"
+                        "combination of --layers x --variant x --threads, and stores every repetition\n"
+                        "in the database, one transaction per case. With no options: a per-layer FP32\n"
+                        "sweep of stdit3-xl2 at 144p 2s (B=2) on all PUs into ./" SB_DEFAULT_DB ".",
+                        opts, SB_ARRAY_LEN(opts));
+            return -1;
+        default:
+            return sb_cli_error("run", SB_EXIT_USAGE, "bad option (see sorabench run --help)");
+        }
+    }
+    if (optind < argc)
+        return sb_cli_error("run", SB_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+    return SB_EXIT_OK;
+}
+
+/* JSON of the sweep as asked, stored with the run. */
+static char *config_json(const run_cfg *c)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I}",
+                          "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
+                          "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
+                          "variants", c->variants, "threads", c->threads, "pin", c->pin,
+                          "reps", c->ro.reps, "min_time_s", c->ro.min_time_s,
+                          "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
+                          "seed", (json_int_t)c->ro.seed);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static char *argv_json(int argc, char **argv)
+{
+    json_t *a = json_array();
+    json_array_append_new(a, json_string("sorabench"));
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(a, json_string(argv[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+/* The layers the sweep covers (layer workload), in catalog order. */
+static int select_layers(const run_cfg *c, const sb_shape *shape, sb_layer *out, size_t *n)
+{
+    sb_layer all[2 * SB_LAYER_COUNT];
+    size_t na = sb_catalog_build(shape, all, SB_ARRAY_LEN(all));
+    char **items = NULL, err[256];
+    size_t ni = 0;
+
+    *n = 0;
+    if (!c->layers) {
+        memcpy(out, all, na * sizeof(*all));
+        *n = na;
+        return SB_EXIT_OK;
+    }
+    if (sb_strlist_parse(c->layers, &items, &ni, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--layers: %s", err);
+    for (size_t i = 0; i < ni; i++) {
+        bool hit = false;
+        for (size_t j = 0; j < na; j++)
+            hit |= layer_matches(all[j].name, items[i]);
+        if (!hit) {
+            int rc = sb_cli_error("run", SB_EXIT_USAGE,
+                                  "unknown layer '%s' (sorabench list layers shows the names)", items[i]);
+            sb_strlist_free(items, ni);
+            return rc;
+        }
+    }
+    for (size_t j = 0; j < na; j++)
+        for (size_t i = 0; i < ni; i++)
+            if (layer_matches(all[j].name, items[i])) {
+                out[(*n)++] = all[j];
+                break;
+            }
+    sb_strlist_free(items, ni);
+    return SB_EXIT_OK;
+}
+
+int sb_cmd_run(int argc, char **argv)
+{
+    run_cfg c;
+    sb_shape shape;
+    sb_workload_kind kind;
+    sb_layer layers[2 * SB_LAYER_COUNT];
+    size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0;
+    const sb_variant *vars[16];
+    long *thr = NULL;
+    char **vnames = NULL, err[512] = "", run_id[33] = "";
+    sb_topo *topo = NULL;
+    sb_store *store = NULL;
+    sb_pin pin = {0};
+    sb_cpu cpu;
+    char *cfg_s = NULL, *argv_s = NULL, *host_s = NULL, *build_s = NULL, *env_s = NULL;
+    int rc = parse_args(argc, argv, &c);
+    const char *final_status = "failed";
+
+    if (rc != 0)
+        return rc < 0 ? SB_EXIT_OK : rc;
+    if ((rc = sb_cli_shape("run", c.model, c.res, c.aspect, c.dur, c.cfg, &shape)) != 0)
+        return rc;
+    if (sb_workload_find(c.workload, &kind) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "unknown workload '%s' (layer, block, step)",
+                            c.workload);
+    if (kind != SB_WL_LAYER && c.layers)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--layers applies to --workload layer only");
+    if (kind == SB_WL_LAYER && (rc = select_layers(&c, &shape, layers, &nlayers)) != 0)
+        return rc;
+    if (sb_strlist_parse(c.variants, &vnames, &nvar, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--variant: %s", err);
+    for (size_t i = 0; i < nvar; i++) {
+        if (i >= SB_ARRAY_LEN(vars) || (vars[i] = sb_variant_find(vnames[i])) == NULL) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE,
+                              "unknown variant '%s' (sorabench list variants shows them)", vnames[i]);
+            goto out;
+        }
+    }
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
+        goto out;
+    }
+    c.ro.isa = cpu.isa;
+    if (sb_topo_open(&topo) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "cannot read the machine topology (hwloc)");
+        goto out;
+    }
+    if (c.threads) {
+        if (sb_intlist_parse(c.threads, 1, 4096, &thr, &nthr, err, sizeof(err)) != SB_OK) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "--threads: %s", err);
+            goto out;
+        }
+    } else {
+        nthr = 1;
+        if ((thr = malloc(sizeof(*thr))) == NULL)
+            goto out;
+        thr[0] = sb_topo_count(topo, HWLOC_OBJ_PU);
+    }
+    if (sb_pin_parse(topo, c.pin, &pin, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
+        goto out;
+    }
+    if (sb_store_open(&store, c.db, SB_STORE_WRITE, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
+        goto out;
+    }
+
+    json_t *host = sb_sysinfo_host(topo, &cpu), *build = sb_sysinfo_build(), *env = sb_sysinfo_env();
+    host_s = json_dumps(host, JSON_COMPACT | JSON_SORT_KEYS);
+    build_s = json_dumps(build, JSON_COMPACT | JSON_SORT_KEYS);
+    env_s = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(host);
+    json_decref(build);
+    json_decref(env);
+    cfg_s = config_json(&c);
+    argv_s = argv_json(argc, argv);
+    sb_run_info info = {.host_json = host_s, .build_json = build_s, .argv_json = argv_s,
+                        .env_json = env_s, .config_json = cfg_s, .seed = c.ro.seed, .emulated = 0};
+    if (!host_s || !build_s || !env_s || !cfg_s || !argv_s ||
+        sb_store_run_begin(store, &info, run_id) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    ncases = nthr * nvar * nlayers;
+    bool progress = isatty(STDERR_FILENO);
+    fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
+            ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
+            shape.B, c.db);
+    rc = SB_EXIT_OK;
+    final_status = "done";
+    for (size_t t = 0; t < nthr && !stop_requested; t++) {
+        sb_pool *pool = NULL;
+        if (sb_pool_create(&pool, topo, (int)thr[t], &pin, err, sizeof(err)) != SB_OK) {
+            rc = sb_cli_error("run", SB_EXIT_FAIL, "%d threads: %s", (int)thr[t], err);
+            final_status = "failed";
+            break;
+        }
+        for (size_t v = 0; v < nvar && !stop_requested && rc == SB_EXIT_OK; v++)
+            for (size_t l = 0; l < nlayers && !stop_requested; l++) {
+                sb_case_spec cs = {.kind = kind, .shape = shape, .variant = vars[v],
+                                   .threads = (int)thr[t], .pin = &pin};
+                if (kind == SB_WL_LAYER)
+                    cs.layer = layers[l];
+                const char *what = kind == SB_WL_LAYER ? layers[l].name : sb_workload_name(kind);
+                if (progress)
+                    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s t%d", done + 1, ncases, what,
+                            vars[v]->name, (int)thr[t]);
+                err[0] = '\0';
+                if (sb_runner_case(&cs, &c.ro, pool, store, run_id, err, sizeof(err)) != SB_OK) {
+                    if (progress)
+                        fputc('\n', stderr);
+                    rc = sb_cli_error("run", SB_EXIT_FAIL, "case %s %s t%d: %s", what, vars[v]->name,
+                                      (int)thr[t], err);
+                    final_status = "failed";
+                    break;
+                }
+                done++;
+            }
+        sb_pool_destroy(pool);
+        if (rc != SB_EXIT_OK)
+            break;
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    if (stop_requested && rc == SB_EXIT_OK) {
+        final_status = "interrupted";
+        rc = 130;
+        fprintf(stderr, "sorabench run: interrupted after %zu of %zu case(s); they are stored\n",
+                done, ncases);
+    }
+    if (sb_store_run_end(store, run_id, final_status) != SB_OK)
+        sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
+    if (done > 0 && !c.quiet) {
+        sb_table t;
+        if (sb_results_layers(sb_store_db(store), run_id, &t, err, sizeof(err)) == SB_OK)
+            sb_table_render(&t, c.format, stdout);
+        else
+            sb_cli_error("run", SB_EXIT_FAIL, "report: %s", err);
+        sb_table_free(&t);
+    }
+out:
+    sb_store_close(store);
+    sb_pin_free(&pin);
+    sb_topo_close(topo);
+    sb_strlist_free(vnames, nvar);
+    free(thr);
+    free(cfg_s);
+    free(argv_s);
+    free(host_s);
+    free(build_s);
+    free(env_s);
+    return rc;
+}

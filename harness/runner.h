@@ -1,0 +1,50 @@
+/*
+ * runner.h - measures one case: build its graph (untimed), warm up, calibrate
+ * the inner iteration count, time N repetitions with the collectors around
+ * each, then hand everything to the store in one transaction.
+ *
+ * Warmup runs whole iterations until both warmup_iters and warmup_s are
+ * reached; the fastest warmup iteration sets inner_iters so one sample lasts
+ * at least min_time_s. In block and step cases every node is timed inside each
+ * repetition too, so the whole decomposes into layers.
+ */
+#ifndef SB_RUNNER_H
+#define SB_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "graph.h"
+#include "pool.h"
+#include "store.h"
+#include "topo.h"
+
+typedef struct sb_run_opts {
+    double min_time_s;     /* minimum duration of one sample (seconds) */
+    double warmup_s;       /* minimum warmup duration (seconds) */
+    long warmup_iters;     /* minimum warmup iterations */
+    int reps;              /* repetitions (samples) per case */
+    uint64_t seed;         /* weights and inputs */
+    sb_isa_mask isa;       /* host features kernels may use */
+} sb_run_opts;
+
+/* One case of a sweep. */
+typedef struct sb_case_spec {
+    sb_workload_kind kind;
+    sb_shape shape;
+    sb_layer layer;        /* SB_WL_LAYER only */
+    const sb_variant *variant;
+    int threads;
+    const sb_pin *pin;
+} sb_case_spec;
+
+/* Canonical key of a case: joins the same case across runs. */
+void sb_case_key(const sb_case_spec *c, char *buf, size_t len);
+
+/*
+ * Measure one case on pool (sb_pool_threads(pool) == c->threads) and store
+ * it under run_id. On failure err says what; nothing is stored for the case.
+ */
+sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
+                         sb_store *store, const char *run_id, char *err, size_t errlen);
+
+#endif

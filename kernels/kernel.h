@@ -1,0 +1,221 @@
+/*
+ * kernel.h - the compute interface: ops, their typed argument structs, and the
+ * kernel registry (op x dtype x ISA x fusion).
+ *
+ * Every op has one argument struct and one function type. The registry is a
+ * table ordered best first; sb_kernel_find() returns the first entry the host
+ * can execute, and every (op, dtype) has a plain-C reference entry with no CPU
+ * requirement, so a lookup for an existing (op, dtype) never fails. Each entry's
+ * name is stored with every result so reports say which kernel actually ran.
+ *
+ * Conventions for all kernels:
+ *  - tensors are row-major float32; ld* are row strides in elements;
+ *  - a linear weight is given as [n_out][k] (PyTorch layout) to pack(), which
+ *    returns an opaque packed form used by run; packing is never timed;
+ *  - work is split over the pool with sb_pool_run(); kernels allocate nothing
+ *    while running (scratch comes from the caller, sized by *_scratch()).
+ */
+#ifndef SB_KERNEL_H
+#define SB_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pool.h"
+#include "sb_status.h"
+
+/* ==== ops and types ==== */
+
+typedef enum sb_op {
+    SB_OP_LINEAR,         /* y = x W^T + b */
+    SB_OP_ATTENTION,      /* o = softmax(q k^T * scale) v, per sequence and head */
+    SB_OP_LN_MODULATE,    /* y = LN(x) * (1 + scale) + shift, LN without affine */
+    SB_OP_QK_RMSNORM,     /* q, k <- w * x / sqrt(mean(x^2) + eps) over head dim */
+    SB_OP_ROPE,           /* rotary embedding of q, k along the sequence */
+    SB_OP_GELU_TANH,      /* y = gelu_tanh(x) */
+    SB_OP_SILU,           /* y = x * sigmoid(x) */
+    SB_OP_GATED_RESIDUAL, /* x += gate * h (gate broadcast per group of rows) */
+    SB_OP_ADD_ROWS,       /* y[r] = a[r] + t[r % period] */
+    SB_OP_TIMESTEP_FREQ,  /* y[b] = [cos(t_b f), sin(t_b f)] */
+    SB_OP_PATCHIFY,       /* latent [B,Cin,T,Hl,Wl] -> patch rows [B*T*S, Cin*ph*pw] */
+    SB_OP_COUNT
+} sb_op;
+
+typedef enum sb_dtype { SB_DT_F32, SB_DT_COUNT } sb_dtype;
+
+/* CPU features a kernel may require (bit mask; see harness/cpu.h). */
+typedef uint64_t sb_isa_mask;
+
+/* Text keys, stored in the database. */
+const char *sb_op_name(sb_op op);
+const char *sb_dtype_name(sb_dtype dt);
+
+/* ==== argument structs ==== */
+
+typedef struct sb_linear_args {
+    const float *x;       /* [m][k], row stride ldx */
+    size_t ldx;
+    const void *w;        /* packed weight from the entry's pack() */
+    const float *bias;    /* [n] or NULL */
+    float *y;             /* [m][n], row stride ldy; must not alias x */
+    size_t ldy;
+    size_t m, n, k;       /* rows, output channels, input channels */
+} sb_linear_args;
+
+/*
+ * Where the tokens of each sequence live, in rows of a [rows][ld] matrix.
+ * Sequence j = o * n_inner + i has token t at row
+ *   o * outer_stride + i * inner_stride + t * tok_stride.
+ * Spatial attention over [B, T*S]: outer B (stride T*S), inner T (stride S),
+ * tokens step 1. Temporal: outer B (stride T*S), inner S (stride 1), tokens
+ * step S. So the (T S) <-> (S T) regroup is addressing, not a copy.
+ */
+typedef struct sb_seq_layout {
+    size_t n_outer, outer_stride;
+    size_t n_inner, inner_stride;
+    size_t tok_stride;
+} sb_seq_layout;
+
+typedef struct sb_attn_args {
+    const float *q, *k, *v; /* channel h*D + d of head h; strides ldq, ldk, ldv */
+    size_t ldq, ldk, ldv;
+    float *o;               /* output, laid out like q, stride ldo */
+    size_t ldo;
+    sb_seq_layout ql;       /* query sequences */
+    sb_seq_layout kvl;      /* key/value sequences (same count as ql) */
+    size_t nq, nkv;         /* tokens per query / key sequence */
+    size_t heads, head_dim;
+    float scale;            /* usually head_dim^-0.5 */
+    float *scratch;         /* sb_attn_scratch() floats, owned by the caller */
+} sb_attn_args;
+
+typedef struct sb_ln_mod_args {
+    const float *x;       /* [rows][c], stride ldx */
+    size_t ldx;
+    float *y;             /* [rows][c], stride ldy; may alias x */
+    size_t ldy;
+    const float *shift;   /* row g = r / group_rows, stride ldm; NULL = 0 */
+    const float *scale;   /* row g, stride ldm; NULL = no modulation (y = LN) */
+    size_t ldm;
+    size_t rows, c, group_rows;
+    float eps;            /* 1e-6 in STDiT3 */
+} sb_ln_mod_args;
+
+typedef struct sb_qk_norm_args {
+    float *q, *k;         /* normalised in place; rows of heads*head_dim */
+    size_t ldq, ldk;
+    const float *wq, *wk; /* [head_dim] weights */
+    size_t rows, heads, head_dim;
+    float eps;
+} sb_qk_norm_args;
+
+typedef struct sb_rope_args {
+    float *q, *k;         /* rotated in place, stride ldq/ldk */
+    size_t ldq, ldk;
+    sb_seq_layout layout; /* sequences; position = token index in its sequence */
+    size_t n;             /* tokens per sequence */
+    size_t heads, head_dim;
+    const float *cos_t;   /* [n][head_dim/2], angle p * f_j */
+    const float *sin_t;
+} sb_rope_args;
+
+typedef struct sb_unary_args {
+    const float *x;       /* [rows][c], stride ldx */
+    size_t ldx;
+    float *y;             /* may alias x */
+    size_t ldy;
+    size_t rows, c;
+} sb_unary_args;
+
+typedef struct sb_gres_args {
+    float *x;             /* residual [rows][c], updated in place */
+    size_t ldx;
+    const float *h;       /* branch output [rows][c] */
+    size_t ldh;
+    const float *gate;    /* row g = r / group_rows, stride ldg; NULL = plain add */
+    size_t ldg;
+    size_t rows, c, group_rows;
+} sb_gres_args;
+
+typedef struct sb_add_rows_args {
+    const float *a;       /* [rows][c] */
+    size_t lda;
+    const float *t;       /* [period][c], stride ldt */
+    size_t ldt, period;
+    float *y;             /* may alias a */
+    size_t ldy;
+    size_t rows, c;
+} sb_add_rows_args;
+
+typedef struct sb_tfreq_args {
+    const float *t;       /* [rows] scalar per row (timestep or fps) */
+    float *y;             /* [rows][dim]: cos half first, then sin */
+    size_t ldy, rows, dim;
+    float max_period;     /* 10000 */
+} sb_tfreq_args;
+
+typedef struct sb_patchify_args {
+    const float *z;       /* latent [B][cin][T][hl][wl] */
+    float *y;             /* [B*T*hp*wp][cin*ph*pw], channel order (c, i, j) */
+    size_t ldy;
+    size_t B, cin, T, hl, wl, ph, pw;
+} sb_patchify_args;
+
+/* Scratch floats the attention kernels need for a pool of n_workers. */
+size_t sb_attn_scratch(size_t nkv, size_t head_dim, int n_workers);
+
+/* ==== function types and registry ==== */
+
+typedef void (*sb_linear_fn)(const sb_linear_args *a, sb_pool *pool);
+typedef void (*sb_attn_fn)(const sb_attn_args *a, sb_pool *pool);
+typedef void (*sb_ln_mod_fn)(const sb_ln_mod_args *a, sb_pool *pool);
+typedef void (*sb_qk_norm_fn)(const sb_qk_norm_args *a, sb_pool *pool);
+typedef void (*sb_rope_fn)(const sb_rope_args *a, sb_pool *pool);
+typedef void (*sb_unary_fn)(const sb_unary_args *a, sb_pool *pool);
+typedef void (*sb_gres_fn)(const sb_gres_args *a, sb_pool *pool);
+typedef void (*sb_add_rows_fn)(const sb_add_rows_args *a, sb_pool *pool);
+typedef void (*sb_tfreq_fn)(const sb_tfreq_args *a, sb_pool *pool);
+typedef void (*sb_patchify_fn)(const sb_patchify_args *a, sb_pool *pool);
+
+/* Pack a [n][k] weight for a linear kernel; *packed freed with the entry's free. */
+typedef sb_status (*sb_pack_fn)(const float *w, size_t n, size_t k, void **packed);
+typedef void (*sb_packed_free_fn)(void *packed);
+
+typedef struct sb_kernel {
+    const char *name;          /* unique, stored per case, e.g. "linear.f32.ref" */
+    sb_op op;
+    sb_dtype dtype;
+    bool fused;                /* part of a -fused variant */
+    const char *isa;           /* text key: "ref", "avx2", "avx512", "sve", ... */
+    sb_isa_mask requires;      /* CPU features needed; 0 for reference kernels */
+    union {
+        sb_linear_fn linear;
+        sb_attn_fn attention;
+        sb_ln_mod_fn ln_modulate;
+        sb_qk_norm_fn qk_rmsnorm;
+        sb_rope_fn rope;
+        sb_unary_fn unary;     /* GELU_TANH, SILU */
+        sb_gres_fn gated_residual;
+        sb_add_rows_fn add_rows;
+        sb_tfreq_fn timestep_freq;
+        sb_patchify_fn patchify;
+    } fn;
+    sb_pack_fn pack;           /* linear only */
+    sb_packed_free_fn packed_free;
+} sb_kernel;
+
+/* The whole table, best first within each (op, dtype). */
+const sb_kernel *sb_kernel_table(size_t *count);
+
+/*
+ * First kernel for (op, dtype, fused) whose requirements are a subset of
+ * host_isa. A fused lookup falls back to the unfused kernel of the same op when
+ * the op has no fused form (recorded by the caller via the returned name).
+ * Returns NULL only for an (op, dtype) without any entry.
+ */
+const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa);
+
+/* Kernel by exact name, or NULL. */
+const sb_kernel *sb_kernel_by_name(const char *name);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * norm.c - reference normalisations: LayerNorm + t2i modulate, and the q/k
+ * RMSNorm of STDiT3 attention. Statistics accumulate in double; LayerNorm uses
+ * two passes (mean, then squared deviations) for accuracy.
+ */
+#include <math.h>
+#include "ref.h"
+
+static void ln_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_ln_mod_args *a = args;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * a->ldx;
+        float *y = a->y + r * a->ldy;
+        size_t g = r / a->group_rows;
+        const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
+        const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+        double mean = 0.0, var = 0.0;
+        for (size_t i = 0; i < a->c; i++)
+            mean += x[i];
+        mean /= (double)a->c;
+        for (size_t i = 0; i < a->c; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+        var /= (double)a->c;
+        float m = (float)mean, rstd = (float)(1.0 / sqrt(var + a->eps));
+        for (size_t i = 0; i < a->c; i++) {
+            float v = (x[i] - m) * rstd;
+            if (scale)
+                v = v * (1.0f + scale[i]);
+            if (shift)
+                v = v + shift[i];
+            y[i] = v;
+        }
+    }
+}
+
+void sb_ln_modulate_ref(const sb_ln_mod_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+static void rms_vec(float *x, const float *w, size_t d, float eps)
+{
+    double ss = 0.0;
+    for (size_t i = 0; i < d; i++)
+        ss += (double)x[i] * x[i];
+    float r = (float)(1.0 / sqrt(ss / (double)d + eps));
+    for (size_t i = 0; i < d; i++)
+        x[i] = w[i] * (x[i] * r);
+}
+
+static void qk_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_qk_norm_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t h = 0; h < a->heads; h++) {
+            rms_vec(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            rms_vec(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+        }
+}
+
+void sb_qk_rmsnorm_ref(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+}

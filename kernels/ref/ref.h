@@ -1,0 +1,42 @@
+/*
+ * ref.h - the plain-C FP32 reference kernels, one per op.
+ *
+ * Written for clarity and built for the baseline CPU: these are what every
+ * other kernel is checked against. Reductions (norm statistics, softmax sums)
+ * accumulate in double; dot products in the linear layer accumulate in float in
+ * k order, as a framework's FP32 GEMM would.
+ */
+#ifndef SB_REF_H
+#define SB_REF_H
+
+#include "kernel.h"
+
+sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed);
+void sb_linear_ref_free(void *packed);
+void sb_linear_ref(const sb_linear_args *a, sb_pool *pool);
+void sb_attention_ref(const sb_attn_args *a, sb_pool *pool);
+void sb_ln_modulate_ref(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_ref(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_ref(const sb_rope_args *a, sb_pool *pool);
+void sb_gelu_tanh_ref(const sb_unary_args *a, sb_pool *pool);
+void sb_silu_ref(const sb_unary_args *a, sb_pool *pool);
+void sb_gated_residual_ref(const sb_gres_args *a, sb_pool *pool);
+void sb_add_rows_ref(const sb_add_rows_args *a, sb_pool *pool);
+void sb_timestep_freq_ref(const sb_tfreq_args *a, sb_pool *pool);
+void sb_patchify_ref(const sb_patchify_args *a, sb_pool *pool);
+
+/* ---- helper shared by the row-wise reference kernels ---- */
+
+/* Calls fn(args, r0, r1) over [0, rows) in chunks of at least min_rows rows. */
+typedef void (*sb_rows_fn)(const void *args, size_t r0, size_t r1);
+void sb_ref_split_rows(sb_pool *pool, size_t rows, size_t min_rows, sb_rows_fn fn,
+                       const void *args);
+
+/* Row of token t of sequence j under layout l. */
+static inline size_t sb_seq_row(const sb_seq_layout *l, size_t j, size_t t)
+{
+    return (j / l->n_inner) * l->outer_stride + (j % l->n_inner) * l->inner_stride +
+           t * l->tok_stride;
+}
+
+#endif

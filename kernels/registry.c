@@ -1,0 +1,88 @@
+/*
+ * registry.c - the kernel table (op x dtype x ISA x fusion), best first.
+ *
+ * To add a kernel: add one KERNEL() row above the reference row of its
+ * (op, dtype), with the CPU features it needs; sb_kernel_find() then picks it
+ * on hosts that have them. Nothing else changes.
+ */
+#include <string.h>
+#include "kernel.h"
+#include "ref/ref.h"
+
+#define KERNEL(nm, o, dt, fu, is, req, field, f) \
+    {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
+
+static const sb_kernel table[] = {
+    {.name = "linear.f32.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "ref",
+     .fn.linear = sb_linear_ref, .pack = sb_linear_ref_pack, .packed_free = sb_linear_ref_free},
+    KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,
+           sb_attention_ref),
+    KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
+           sb_ln_modulate_ref),
+    KERNEL("qk_rmsnorm.f32.ref", SB_OP_QK_RMSNORM, SB_DT_F32, false, "ref", 0, qk_rmsnorm,
+           sb_qk_rmsnorm_ref),
+    KERNEL("rope.f32.ref", SB_OP_ROPE, SB_DT_F32, false, "ref", 0, rope, sb_rope_ref),
+    KERNEL("gelu_tanh.f32.ref", SB_OP_GELU_TANH, SB_DT_F32, false, "ref", 0, unary,
+           sb_gelu_tanh_ref),
+    KERNEL("silu.f32.ref", SB_OP_SILU, SB_DT_F32, false, "ref", 0, unary, sb_silu_ref),
+    KERNEL("gated_residual.f32.ref", SB_OP_GATED_RESIDUAL, SB_DT_F32, false, "ref", 0,
+           gated_residual, sb_gated_residual_ref),
+    KERNEL("add_rows.f32.ref", SB_OP_ADD_ROWS, SB_DT_F32, false, "ref", 0, add_rows,
+           sb_add_rows_ref),
+    KERNEL("timestep_freq.f32.ref", SB_OP_TIMESTEP_FREQ, SB_DT_F32, false, "ref", 0,
+           timestep_freq, sb_timestep_freq_ref),
+    KERNEL("patchify.f32.ref", SB_OP_PATCHIFY, SB_DT_F32, false, "ref", 0, patchify,
+           sb_patchify_ref),
+};
+
+static const char *const op_names[] = {
+    [SB_OP_LINEAR] = "linear",
+    [SB_OP_ATTENTION] = "attention",
+    [SB_OP_LN_MODULATE] = "ln_modulate",
+    [SB_OP_QK_RMSNORM] = "qk_rmsnorm",
+    [SB_OP_ROPE] = "rope",
+    [SB_OP_GELU_TANH] = "gelu_tanh",
+    [SB_OP_SILU] = "silu",
+    [SB_OP_GATED_RESIDUAL] = "gated_residual",
+    [SB_OP_ADD_ROWS] = "add_rows",
+    [SB_OP_TIMESTEP_FREQ] = "timestep_freq",
+    [SB_OP_PATCHIFY] = "patchify",
+};
+_Static_assert(SB_ARRAY_LEN(op_names) == SB_OP_COUNT, "one name per op");
+
+static const char *const dtype_names[] = {[SB_DT_F32] = "f32"};
+_Static_assert(SB_ARRAY_LEN(dtype_names) == SB_DT_COUNT, "one name per dtype");
+
+const char *sb_op_name(sb_op op) { return op < SB_OP_COUNT ? op_names[op] : "?"; }
+const char *sb_dtype_name(sb_dtype dt) { return dt < SB_DT_COUNT ? dtype_names[dt] : "?"; }
+
+const sb_kernel *sb_kernel_table(size_t *count)
+{
+    *count = SB_ARRAY_LEN(table);
+    return table;
+}
+
+const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa)
+{
+    /* First pass: the requested fusion; second: unfused (ops with no fused form). */
+    for (int pass = 0; pass < 2; pass++) {
+        bool want = pass == 0 ? fused : false;
+        for (size_t i = 0; i < SB_ARRAY_LEN(table); i++) {
+            const sb_kernel *k = &table[i];
+            if (k->op == op && k->dtype == dtype && k->fused == want &&
+                (k->requires & ~host_isa) == 0)
+                return k;
+        }
+        if (!fused)
+            break;
+    }
+    return NULL;
+}
+
+const sb_kernel *sb_kernel_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < SB_ARRAY_LEN(table); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}

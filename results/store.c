@@ -1,0 +1,403 @@
+/*
+ * store.c - opening, creating and writing the sorabench database (store.h).
+ * Reading is analysis/ and report/'s business, through sb_store_db().
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+extern const char sb_schema_sql[];
+
+struct sb_store {
+    sqlite3 *db;
+    char path[512];
+    char msg[1280];          /* detail of the last failure */
+};
+
+const char *sb_store_errmsg(const sb_store *s) { return s ? s->msg : "no store"; }
+sqlite3 *sb_store_db(sb_store *s) { return s->db; }
+
+static sb_status db_fail(sb_store *s, const char *what)
+{
+    snprintf(s->msg, sizeof(s->msg), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return SB_EDB;
+}
+
+/* One integer from a query without parameters; -1 and msg on error. */
+static sb_status query_int(sb_store *s, const char *sql, long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        *out = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return SB_OK;
+    return rc == SQLITE_NOTADB ? SB_EFORMAT : SB_EDB;
+}
+
+/* Check what is in the file before anything is written to it. */
+static sb_status check_existing(sb_store *s, long *version, long *tables)
+{
+    long app = 0;
+    sb_status st;
+    if ((st = query_int(s, "SELECT count(*) FROM sqlite_schema", tables)) != SB_OK ||
+        (st = query_int(s, "PRAGMA application_id", &app)) != SB_OK ||
+        (st = query_int(s, "PRAGMA user_version", version)) != SB_OK) {
+        if (st == SB_EFORMAT)
+            snprintf(s->msg, sizeof(s->msg), "%s is not a SQLite database (left untouched)", s->path);
+        else
+            db_fail(s, "cannot read the database header");
+        return st == SB_EFORMAT ? SB_EFORMAT : SB_EDB;
+    }
+    if (*tables > 0 && app != SB_APPLICATION_ID) {
+        snprintf(s->msg, sizeof(s->msg),
+                 "%s is a SQLite database but not a sorabench database (left untouched)", s->path);
+        return SB_EFORMAT;
+    }
+    if (*version > SB_SCHEMA_VERSION) {
+        snprintf(s->msg, sizeof(s->msg),
+                 "%s has schema version %ld, newer than this sorabench (%d): use a newer sorabench",
+                 s->path, *version, SB_SCHEMA_VERSION);
+        return SB_EVERSION;
+    }
+    return SB_OK;
+}
+
+static sb_status create_schema(sb_store *s)
+{
+    char *emsg = NULL;
+    char pragma[96];
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot enable WAL");
+    snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+             SB_APPLICATION_ID, SB_SCHEMA_VERSION);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot start the schema transaction");
+    if (sqlite3_exec(s->db, sb_schema_sql, NULL, NULL, &emsg) != SQLITE_OK ||
+        sqlite3_exec(s->db, pragma, NULL, NULL, &emsg) != SQLITE_OK ||
+        sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('application', 'sorabench')",
+                     NULL, NULL, &emsg) != SQLITE_OK ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
+        snprintf(s->msg, sizeof(s->msg), "%s: cannot create the schema: %s", s->path,
+                 emsg ? emsg : "?");
+        sqlite3_free(emsg);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return SB_EDB;
+    }
+    return SB_OK;
+}
+
+sb_status sb_store_open(sb_store **out, const char *path, sb_store_mode mode, char *err,
+                        size_t errlen)
+{
+    sb_status st = SB_OK;
+    sb_store *s = calloc(1, sizeof(*s));
+    long version = 0, tables = 0;
+    struct stat sbuf;
+    int flags = mode == SB_STORE_READ ? SQLITE_OPEN_READONLY
+                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+    *out = NULL;
+    if (!s)
+        return SB_ENOMEM;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    if (mode == SB_STORE_READ && stat(path, &sbuf) != 0) {
+        snprintf(s->msg, sizeof(s->msg), "%s: %s", path, strerror(errno));
+        st = SB_ENOTFOUND;
+        goto out;
+    }
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(s->msg, sizeof(s->msg), "%s: cannot open: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        st = SB_EDB;
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if ((st = check_existing(s, &version, &tables)) != SB_OK)
+        goto out;
+    if (tables == 0) {
+        if (mode == SB_STORE_READ) {
+            snprintf(s->msg, sizeof(s->msg), "%s is empty, not a sorabench database", path);
+            st = SB_EFORMAT;
+            goto out;
+        }
+        if ((st = create_schema(s)) != SB_OK)
+            goto out;
+    } else if (version < 1) {
+        snprintf(s->msg, sizeof(s->msg), "%s has no schema version: not a sorabench database", path);
+        st = SB_EFORMAT;
+        goto out;
+    }
+    /* (forward-only migrations from older versions go here when version 2 exists) */
+    if (sqlite3_exec(s->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
+        st = db_fail(s, "cannot enable foreign keys");
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    if (s) {
+        snprintf(err, errlen, "%s", s->msg);
+        sb_store_close(s);
+    }
+    return st;
+}
+
+void sb_store_close(sb_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* ==== runs ==== */
+
+static void iso_now(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* FNV-1a 64-bit of a text, as 16 hex digits (an id for a record). */
+static void fnv_hex(const char *text, char out[17])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static sb_status exec_bound(sb_store *s, const char *sql, const char *what, int n, const char **text)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < n; i++)
+        rc = sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SB_OK : db_fail(s, what);
+}
+
+static const char host_sql[] =
+    "INSERT OR IGNORE INTO host(host_id, record, hostname, arch, cpu_vendor, cpu_brand,"
+    " cpu_family, cpu_model, midr, uarch, isa, sve_bits, packages, cores, pus, numa_nodes,"
+    " l1d_bytes, l2_bytes, l3_bytes, mem_bytes, kernel, os, governor, thp, perf_event_paranoid,"
+    " virtualization, instance_type, emulated) SELECT ?1, ?2, r->>'hostname', r->>'arch',"
+    " r->>'cpu_vendor', r->>'cpu_brand', r->>'cpu_family', r->>'cpu_model', r->>'midr',"
+    " r->>'uarch', r->>'isa', r->>'sve_bits', r->>'packages', r->>'cores', r->>'pus',"
+    " r->>'numa_nodes', r->>'l1d_bytes', r->>'l2_bytes', r->>'l3_bytes', r->>'mem_bytes',"
+    " r->>'kernel', r->>'os', r->>'governor', r->>'thp', r->>'perf_event_paranoid',"
+    " r->>'virtualization', r->>'instance_type', coalesce(r->>'emulated', 0)"
+    " FROM (SELECT json(?2) AS r)";
+
+static const char build_sql[] =
+    "INSERT OR IGNORE INTO build(build_id, record, version, git, git_dirty, compiler, buildtype,"
+    " sanitize, isas, collectors, providers) SELECT ?1, ?2, r->>'version', r->>'git',"
+    " r->>'git_dirty', r->>'compiler', r->>'buildtype', r->>'sanitize', r->>'isas',"
+    " r->>'collectors', r->>'providers' FROM (SELECT json(?2) AS r)";
+
+sb_status sb_store_run_begin(sb_store *s, const sb_run_info *info, char run_id[33])
+{
+    char host_id[17], build_id[17], now[32];
+    unsigned char rnd[16];
+    sqlite3_stmt *st = NULL;
+    sb_status ret;
+    int rc;
+
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        snprintf(s->msg, sizeof(s->msg), "getrandom failed: %s", strerror(errno));
+        return SB_ESYS;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
+    fnv_hex(info->host_json, host_id);
+    fnv_hex(info->build_json, build_id);
+    iso_now(now, sizeof(now));
+
+    const char *h[] = {host_id, info->host_json}, *b[] = {build_id, info->build_json};
+    if ((ret = exec_bound(s, host_sql, "cannot store the host record", 2, h)) != SB_OK ||
+        (ret = exec_bound(s, build_sql, "cannot store the build record", 2, b)) != SB_OK)
+        return ret;
+    rc = sqlite3_prepare_v2(s->db,
+                            "INSERT INTO run(run_id, host_id, build_id, started_at, status, argv,"
+                            " env, seed, emulated, config) VALUES(?,?,?,?, 'running', json(?),"
+                            " json(?), ?, ?, json(?))", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, host_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, build_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, info->argv_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, info->env_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)info->seed);
+        sqlite3_bind_int(st, 8, info->emulated);
+        sqlite3_bind_text(st, 9, info->config_json, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SB_OK : db_fail(s, "cannot store the run");
+}
+
+sb_status sb_store_run_end(sb_store *s, const char *run_id, const char *status)
+{
+    char now[32];
+    iso_now(now, sizeof(now));
+    const char *v[] = {status, now, run_id};
+    return exec_bound(s, "UPDATE run SET status = ?1, finished_at = ?2 WHERE run_id = ?3",
+                      "cannot finish the run", 3, v);
+}
+
+/* ==== cases ==== */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int insert_case_row(sb_store *s, const char *run_id, const sb_case_record *c,
+                           sqlite3_int64 *case_id)
+{
+    static const char sql[] =
+        "INSERT INTO \"case\"(run_id, case_key, workload, model, res, aspect, dur, batch, layer,"
+        " op, variant, dtype, fused, kernel, isa, shape, m, n, k, flops, bytes, threads, pin, pus,"
+        " warmup_iters, warmup_ns, inner_iters, reps, setup_ns, mem_bytes, finished_at)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    int i = 1, rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    iso_now(now, sizeof(now));
+    const char *t1[] = {run_id, c->case_key, c->workload, c->model, c->res, c->aspect, c->dur};
+    for (size_t j = 0; j < SB_ARRAY_LEN(t1); j++)
+        bind_text_or_null(st, i++, t1[j]);
+    sqlite3_bind_int(st, i++, c->batch);
+    const char *t2[] = {c->layer, c->op, c->variant, c->dtype};
+    for (size_t j = 0; j < SB_ARRAY_LEN(t2); j++)
+        bind_text_or_null(st, i++, t2[j]);
+    sqlite3_bind_int(st, i++, c->fused);
+    const char *t3[] = {c->kernel, c->isa, c->shape};
+    for (size_t j = 0; j < SB_ARRAY_LEN(t3); j++)
+        bind_text_or_null(st, i++, t3[j]);
+    sqlite3_bind_int64(st, i++, c->m);
+    sqlite3_bind_int64(st, i++, c->n);
+    sqlite3_bind_int64(st, i++, c->k);
+    sqlite3_bind_double(st, i++, c->flops);
+    sqlite3_bind_double(st, i++, c->bytes);
+    sqlite3_bind_int(st, i++, c->threads);
+    bind_text_or_null(st, i++, c->pin);
+    bind_text_or_null(st, i++, c->pus);
+    sqlite3_bind_int64(st, i++, c->warmup_iters);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)c->warmup_ns);
+    sqlite3_bind_int64(st, i++, c->inner_iters);
+    sqlite3_bind_int(st, i++, c->reps);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)c->setup_ns);
+    sqlite3_bind_double(st, i++, c->mem_bytes);
+    sqlite3_bind_text(st, i++, now, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    *case_id = sqlite3_last_insert_rowid(s->db);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
+{
+    sqlite3_stmt *smp = NULL, *nod = NULL, *nsm = NULL, *cnt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO sample(case_id, rep, ns, iters) VALUES(?,?,?,?)",
+                                -1, &smp, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO node(case_id, idx, layer, block, op, kernel,"
+                                " flops, bytes) VALUES(?,?,?,?,?,?,?,?)", -1, &nod, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO node_sample(case_id, idx, rep, ns)"
+                                " VALUES(?,?,?,?)", -1, &nsm, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO counter(case_id, rep, collector, name, unit,"
+                                " value, status, reason, mux_ratio) VALUES(?,?,?,?,?,?,?,?,?)",
+                                -1, &cnt, NULL);
+    for (int r = 0; rc == SQLITE_OK && r < c->reps; r++) {
+        sqlite3_bind_int64(smp, 1, id);
+        sqlite3_bind_int(smp, 2, r);
+        sqlite3_bind_int64(smp, 3, (sqlite3_int64)c->sample_ns[r]);
+        sqlite3_bind_int64(smp, 4, c->inner_iters);
+        rc = sqlite3_step(smp) == SQLITE_DONE ? sqlite3_reset(smp) : sqlite3_errcode(s->db);
+    }
+    for (size_t i = 0; rc == SQLITE_OK && i < c->nnodes; i++) {
+        const sb_node_record *n = &c->nodes[i];
+        sqlite3_bind_int64(nod, 1, id);
+        sqlite3_bind_int64(nod, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(nod, 3, n->layer, -1, SQLITE_TRANSIENT);
+        if (n->block >= 0)
+            sqlite3_bind_int(nod, 4, n->block);
+        else
+            sqlite3_bind_null(nod, 4);
+        sqlite3_bind_text(nod, 5, n->op, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(nod, 6, n->kernel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(nod, 7, n->flops);
+        sqlite3_bind_double(nod, 8, n->bytes);
+        rc = sqlite3_step(nod) == SQLITE_DONE ? sqlite3_reset(nod) : sqlite3_errcode(s->db);
+        for (int r = 0; rc == SQLITE_OK && r < c->reps; r++) {
+            sqlite3_bind_int64(nsm, 1, id);
+            sqlite3_bind_int64(nsm, 2, (sqlite3_int64)i);
+            sqlite3_bind_int(nsm, 3, r);
+            sqlite3_bind_int64(nsm, 4, (sqlite3_int64)c->node_ns[(size_t)r * c->nnodes + i]);
+            rc = sqlite3_step(nsm) == SQLITE_DONE ? sqlite3_reset(nsm) : sqlite3_errcode(s->db);
+        }
+    }
+    for (size_t i = 0; rc == SQLITE_OK && i < c->ncounters; i++) {
+        const sb_counter_record *k = &c->counters[i];
+        const char *status = k->c.status == SB_OK ? "counted"
+                             : k->c.status == SB_ENOTFOUND ? "unknown" : "unavailable";
+        sqlite3_bind_int64(cnt, 1, id);
+        sqlite3_bind_int(cnt, 2, k->rep);
+        sqlite3_bind_text(cnt, 3, k->collector, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(cnt, 4, k->c.name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(cnt, 5, k->c.unit, -1, SQLITE_TRANSIENT);
+        if (k->c.status == SB_OK)
+            sqlite3_bind_double(cnt, 6, k->c.value);
+        else
+            sqlite3_bind_null(cnt, 6);
+        sqlite3_bind_text(cnt, 7, status, -1, SQLITE_STATIC);
+        bind_text_or_null(cnt, 8, k->c.status == SB_OK ? NULL : k->c.reason);
+        sqlite3_bind_double(cnt, 9, k->c.mux_ratio);
+        rc = sqlite3_step(cnt) == SQLITE_DONE ? sqlite3_reset(cnt) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(smp);
+    sqlite3_finalize(nod);
+    sqlite3_finalize(nsm);
+    sqlite3_finalize(cnt);
+    return rc;
+}
+
+sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c)
+{
+    sqlite3_int64 id = 0;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot start the case transaction");
+    if (insert_case_row(s, run_id, c, &id) != SQLITE_OK || insert_rows(s, id, c) != SQLITE_OK) {
+        sb_status st = db_fail(s, "cannot store the case");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sb_status st = db_fail(s, "cannot commit the case");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    return SB_OK;
+}

@@ -1,0 +1,96 @@
+/*
+ * store.h - the SQLite store of runs, cases, samples and counters.
+ *
+ * Schema: results/schema.sql (embedded), version SB_SCHEMA_VERSION in
+ * PRAGMA user_version, PRAGMA application_id marks a sorabench database. WAL
+ * journal, foreign keys on, bound parameters only. Each case is written in one
+ * transaction, so a crash loses at most the case in flight. An existing file
+ * that is not a sorabench database, or has a newer schema, is refused without
+ * being modified.
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include "collector.h"
+#include "sb_status.h"
+
+#define SB_SCHEMA_VERSION 1
+#define SB_APPLICATION_ID 0x53426e63 /* "SBnc" */
+
+typedef struct sb_store sb_store;
+
+typedef enum sb_store_mode {
+    SB_STORE_READ,         /* must exist and be a sorabench database */
+    SB_STORE_WRITE,        /* created (with the schema) when absent */
+} sb_store_mode;
+
+/* Open path. On failure *out is NULL and err names the file and the cause. */
+sb_status sb_store_open(sb_store **out, const char *path, sb_store_mode mode, char *err,
+                        size_t errlen);
+void sb_store_close(sb_store *s);
+
+/* Detail of the last failure on this handle. */
+const char *sb_store_errmsg(const sb_store *s);
+
+/* The SQLite handle, for read-only queries by analysis/ and report/. */
+sqlite3 *sb_store_db(sb_store *s);
+
+typedef struct sb_run_info {
+    const char *host_json;   /* host record (JSON object) */
+    const char *build_json;  /* build record (JSON object) */
+    const char *argv_json;   /* JSON array */
+    const char *env_json;    /* JSON object */
+    const char *config_json; /* the sweep as asked, JSON object */
+    uint64_t seed;
+    int emulated;            /* 1 when the CPU is emulated: timings are not performance */
+} sb_run_info;
+
+/* Insert host/build (if new) and a run in state 'running'; run_id gets 33 bytes of hex. */
+sb_status sb_store_run_begin(sb_store *s, const sb_run_info *info, char run_id[33]);
+
+/* Set the run's final status ('done', 'failed', 'interrupted') and end time. */
+sb_status sb_store_run_end(sb_store *s, const char *run_id, const char *status);
+
+typedef struct sb_node_record {
+    const char *layer;
+    int block;               /* -1 at top level (stored as NULL) */
+    const char *op, *kernel;
+    double flops, bytes;     /* per iteration */
+} sb_node_record;
+
+typedef struct sb_counter_record {
+    int rep;
+    const char *collector;
+    sb_counter c;
+} sb_counter_record;
+
+typedef struct sb_case_record {
+    const char *case_key, *workload, *model, *res, *aspect, *dur;
+    int batch;
+    const char *layer, *op, *variant, *dtype;
+    int fused;
+    const char *kernel, *isa, *shape;
+    long m, n, k;
+    double flops, bytes;     /* per iteration */
+    int threads;
+    const char *pin, *pus;
+    long warmup_iters;
+    uint64_t warmup_ns;
+    long inner_iters;
+    int reps;
+    uint64_t setup_ns;
+    double mem_bytes;
+    const uint64_t *sample_ns;  /* [reps]: ns of inner_iters iterations */
+    size_t nnodes;
+    const sb_node_record *nodes;  /* [nnodes], block/step only */
+    const uint64_t *node_ns;      /* [reps * nnodes], rep-major */
+    size_t ncounters;
+    const sb_counter_record *counters;
+} sb_case_record;
+
+/* Store one finished case with all its rows, in one transaction. */
+sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c);
+
+#endif
