@@ -1,27 +1,30 @@
 /*
  * linear.c - reference FP32 linear layer: y[m][n] = bias[n] + sum_k x[m][k] w[n][k].
  *
- * Packing transposes w to [k][n] so the inner loop is a contiguous axpy over
- * output columns, which a compiler vectorises for any baseline ISA. Work is
+ * Packing lays w out as panels of 8 output columns, [n/8][k][8], so the inner
+ * loop reads contiguous memory and a compiler vectorises it for any baseline
+ * ISA. Work is
  * split into tiles of ROWS_TILE rows x COLS_TILE columns; within a tile the k
  * loop is blocked by K_TILE so the w slice (K_TILE x COLS_TILE) stays in L2,
- * and four rows share each w load.
+ * and blocks of 4 rows x 8 columns of y are accumulated in registers across k.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "ref.h"
 
-enum { ROWS_TILE = 32, COLS_TILE = 256, K_TILE = 256 };
+enum { ROWS_TILE = 32, COLS_TILE = 256, K_TILE = 256, PANEL = 8 };
 
+/* w packed as panels of PANEL output columns: wp[panel][k][PANEL], zero-padded. */
 typedef struct packed_w {
     size_t n, k;
-    float *wt;               /* [k][n] */
+    float *wp;               /* [ceil(n / PANEL)][k][PANEL] */
 } packed_w;
 
 sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed)
 {
+    size_t panels = (n + PANEL - 1) / PANEL;
     packed_w *p = malloc(sizeof(*p));
-    if (!p || (p->wt = malloc(n * k * sizeof(float))) == NULL) {
+    if (!p || (p->wp = calloc(panels * k * PANEL, sizeof(float))) == NULL) {
         free(p);
         return SB_ENOMEM;
     }
@@ -29,7 +32,7 @@ sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed)
     p->k = k;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < k; j++)
-            p->wt[j * n + i] = w[i * k + j];
+            p->wp[((i / PANEL) * k + j) * PANEL + i % PANEL] = w[i * k + j];
     *packed = p;
     return SB_OK;
 }
@@ -38,7 +41,7 @@ void sb_linear_ref_free(void *packed)
 {
     packed_w *p = packed;
     if (p)
-        free(p->wt);
+        free(p->wp);
     free(p);
 }
 
@@ -46,6 +49,43 @@ typedef struct tile_ctx {
     const sb_linear_args *a;
     size_t col_tiles;        /* tiles along n */
 } tile_ctx;
+
+/* 4 floats; GNU C vector extension, lowered to SSE2 / NEON / scalar as the target has. */
+typedef float v4f __attribute__((vector_size(16)));
+
+/*
+ * y[0..NR)[0..nc) += x[0..NR)[k0..k1) * panel[k0..k1)[0..nc): an NR x 8 block
+ * of y held in 2*NR vector accumulators across the k range (NR is a constant
+ * at each call site; nc <= PANEL; panel columns past nc are zero).
+ */
+static inline __attribute__((always_inline)) void block(int NR, const float *x, size_t ldx,
+                                                        const float *panel, float *y, size_t ldy,
+                                                        size_t nc, size_t k0, size_t k1)
+{
+    v4f acc[4][2];
+    float tmp[PANEL];
+    for (int r = 0; r < NR; r++) {
+        for (size_t j = 0; j < PANEL; j++)
+            tmp[j] = j < nc ? y[r * ldy + j] : 0.0f;
+        memcpy(&acc[r][0], tmp, sizeof(acc[r]));
+    }
+    for (size_t kk = k0; kk < k1; kk++) {
+        v4f w0, w1;
+        memcpy(&w0, panel + kk * PANEL, sizeof(w0));
+        memcpy(&w1, panel + kk * PANEL + 4, sizeof(w1));
+        for (int r = 0; r < NR; r++) {
+            float s = x[r * ldx + kk];
+            v4f sv = {s, s, s, s};
+            acc[r][0] += sv * w0;
+            acc[r][1] += sv * w1;
+        }
+    }
+    for (int r = 0; r < NR; r++) {
+        memcpy(tmp, &acc[r][0], sizeof(acc[r]));
+        for (size_t j = 0; j < nc; j++)
+            y[r * ldy + j] = tmp[j];
+    }
+}
 
 static void tile_task(void *ctx, size_t t, int worker)
 {
@@ -55,42 +95,20 @@ static void tile_task(void *ctx, size_t t, int worker)
     size_t r0 = (t / c->col_tiles) * ROWS_TILE, c0 = (t % c->col_tiles) * COLS_TILE;
     size_t r1 = r0 + ROWS_TILE < a->m ? r0 + ROWS_TILE : a->m;
     size_t c1 = c0 + COLS_TILE < a->n ? c0 + COLS_TILE : a->n;
-    size_t nc = c1 - c0;
     (void)worker;
 
-    for (size_t r = r0; r < r1; r++) {
-        float *y = a->y + r * a->ldy + c0;
-        for (size_t j = 0; j < nc; j++)
-            y[j] = a->bias ? a->bias[c0 + j] : 0.0f;
-    }
+    for (size_t r = r0; r < r1; r++)
+        for (size_t j = c0; j < c1; j++)
+            a->y[r * a->ldy + j] = a->bias ? a->bias[j] : 0.0f;
     for (size_t k0 = 0; k0 < a->k; k0 += K_TILE) {
         size_t k1 = k0 + K_TILE < a->k ? k0 + K_TILE : a->k;
-        size_t r = r0;
-        for (; r + 4 <= r1; r += 4) {
-            float *restrict y0 = a->y + r * a->ldy + c0, *restrict y1 = y0 + a->ldy;
-            float *restrict y2 = y1 + a->ldy, *restrict y3 = y2 + a->ldy;
-            const float *x0 = a->x + r * a->ldx, *x1 = x0 + a->ldx;
-            const float *x2 = x1 + a->ldx, *x3 = x2 + a->ldx;
-            for (size_t kk = k0; kk < k1; kk++) {
-                const float *restrict w = p->wt + kk * p->n + c0;
-                float s0 = x0[kk], s1 = x1[kk], s2 = x2[kk], s3 = x3[kk];
-                for (size_t j = 0; j < nc; j++) {
-                    y0[j] += s0 * w[j];
-                    y1[j] += s1 * w[j];
-                    y2[j] += s2 * w[j];
-                    y3[j] += s3 * w[j];
-                }
-            }
-        }
-        for (; r < r1; r++) {
-            float *restrict y = a->y + r * a->ldy + c0;
-            const float *x = a->x + r * a->ldx;
-            for (size_t kk = k0; kk < k1; kk++) {
-                const float *restrict w = p->wt + kk * p->n + c0;
-                float s = x[kk];
-                for (size_t j = 0; j < nc; j++)
-                    y[j] += s * w[j];
-            }
+        for (size_t j = c0; j < c1; j += PANEL) {   /* COLS_TILE is a multiple of PANEL */
+            const float *panel = p->wp + (j / PANEL) * p->k * PANEL;
+            size_t nc = c1 - j < PANEL ? c1 - j : PANEL, r = r0;
+            for (; r + 4 <= r1; r += 4)
+                block(4, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1);
+            for (; r < r1; r++)
+                block(1, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1);
         }
     }
 }

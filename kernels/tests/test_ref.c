@@ -1,0 +1,395 @@
+/*
+ * test_ref.c - the reference kernels: hand-computed small cases, invariants,
+ * and comparisons with naive double-precision loops on odd shapes (tails of
+ * every tile size, single rows, strided sequence layouts). Also: thread count
+ * never changes a result, and the registry has a reference for every op.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "graph.h"
+#include "kernel.h"
+#include "ref/ref.h"
+
+static sb_pool *pool2;
+
+static int setup(void **state)
+{
+    char err[128];
+    (void)state;
+    return sb_pool_create(&pool2, NULL, 2, NULL, err, sizeof(err)) == SB_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sb_pool_destroy(pool2);
+    return 0;
+}
+
+static float *rnd(size_t n, uint64_t stream)
+{
+    float *p = malloc(n * sizeof(float));
+    sb_fill_uniform(p, n, 42, stream, 1.0f);
+    return p;
+}
+
+#define NEAR(got, want, tol)                                                             \
+    do {                                                                                 \
+        double g_ = (got), w_ = (want);                                                  \
+        if (!(fabs(g_ - w_) <= (tol)))                                                   \
+            fail_msg("%s = %.9g, want %.9g (tolerance %g)", #got, g_, w_, (double)(tol)); \
+    } while (0)
+
+/* ==== linear ==== */
+
+static void linear_case(size_t m, size_t n, size_t k)
+{
+    float *x = rnd(m * k, 1), *w = rnd(n * k, 2), *b = rnd(n, 3);
+    float *y1 = malloc(m * n * sizeof(float)), *y2 = malloc(m * n * sizeof(float));
+    void *p = NULL;
+    assert_int_equal(sb_linear_ref_pack(w, n, k, &p), SB_OK);
+    sb_linear_args a = {.x = x, .ldx = k, .w = p, .bias = b, .y = y1, .ldy = n, .m = m, .n = n, .k = k};
+    sb_linear_ref(&a, NULL);
+    a.y = y2;
+    sb_linear_ref(&a, pool2);
+    assert_memory_equal(y1, y2, m * n * sizeof(float)); /* threads never change a result */
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double s = b[j];
+            for (size_t q = 0; q < k; q++)
+                s += (double)x[i * k + q] * w[j * k + q];
+            NEAR(y1[i * n + j], s, 1e-6 * sqrt((double)k) + 1e-6 * fabs(s));
+        }
+    sb_linear_ref_free(p);
+    free(x), free(w), free(b), free(y1), free(y2);
+}
+
+static void test_linear(void **state)
+{
+    (void)state;
+    /* hand case: y = x W^T + b with x = [1 2 3], W = [[1 0 -1], [2 1 0]], b = [0.5, -1] */
+    float x[] = {1, 2, 3}, w[] = {1, 0, -1, 2, 1, 0}, b[] = {0.5f, -1}, y[2];
+    void *p = NULL;
+    assert_int_equal(sb_linear_ref_pack(w, 2, 3, &p), SB_OK);
+    sb_linear_args a = {.x = x, .ldx = 3, .w = p, .bias = b, .y = y, .ldy = 2, .m = 1, .n = 2, .k = 3};
+    sb_linear_ref(&a, pool2);
+    assert_true(y[0] == -1.5f && y[1] == 3.0f);
+    a.bias = NULL;
+    sb_linear_ref(&a, NULL);
+    assert_true(y[0] == -2.0f && y[1] == 4.0f);
+    sb_linear_ref_free(p);
+    /* tails of the 32-row, 256-column and 256-k tiles, single rows and columns */
+    const size_t shapes[][3] = {{1, 1, 1}, {1, 7, 3}, {3, 1, 5}, {37, 19, 53}, {5, 300, 260},
+                                {33, 257, 513}, {64, 16, 1152}, {2, 384, 64}};
+    for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++)
+        linear_case(shapes[i][0], shapes[i][1], shapes[i][2]);
+}
+
+/* ==== attention ==== */
+
+static void test_attention_hand(void **state)
+{
+    /* one query [1,0]; keys [1,0], [0,0]; values [1,2], [3,4]; scale 1 */
+    float q[] = {1, 0}, k[] = {1, 0, 0, 0}, v[] = {1, 2, 3, 4}, o[2], scratch[2];
+    sb_seq_layout one = {.n_outer = 1, .n_inner = 1, .tok_stride = 1};
+    sb_attn_args a = {.q = q, .k = k, .v = v, .ldq = 2, .ldk = 2, .ldv = 2, .o = o, .ldo = 2,
+                      .ql = one, .kvl = one, .nq = 1, .nkv = 2, .heads = 1, .head_dim = 2,
+                      .scale = 1.0f, .scratch = scratch};
+    (void)state;
+    sb_attention_ref(&a, NULL);
+    double p0 = exp(1.0) / (exp(1.0) + 1.0), p1 = 1.0 - p0;
+    NEAR(o[0], p0 * 1 + p1 * 3, 1e-6);
+    NEAR(o[1], p0 * 2 + p1 * 4, 1e-6);
+}
+
+/* Explicit softmax loops in double, for every sequence, head and query. */
+static void attention_naive(const sb_attn_args *a, double *out /* like o */)
+{
+    size_t nseq = a->ql.n_outer * a->ql.n_inner, D = a->head_dim;
+    double *s = malloc(a->nkv * sizeof(double));
+    for (size_t j = 0; j < nseq; j++)
+        for (size_t h = 0; h < a->heads; h++)
+            for (size_t i = 0; i < a->nq; i++) {
+                size_t qr = sb_seq_row(&a->ql, j, i);
+                double mx = -INFINITY, sum = 0;
+                for (size_t t = 0; t < a->nkv; t++) {
+                    size_t kr = sb_seq_row(&a->kvl, j, t);
+                    double d = 0;
+                    for (size_t e = 0; e < D; e++)
+                        d += (double)a->q[qr * a->ldq + h * D + e] * a->k[kr * a->ldk + h * D + e];
+                    s[t] = d * a->scale;
+                    mx = s[t] > mx ? s[t] : mx;
+                }
+                for (size_t t = 0; t < a->nkv; t++)
+                    sum += (s[t] = exp(s[t] - mx));
+                for (size_t e = 0; e < D; e++) {
+                    double acc = 0;
+                    for (size_t t = 0; t < a->nkv; t++)
+                        acc += s[t] / sum * a->v[sb_seq_row(&a->kvl, j, t) * a->ldv + h * D + e];
+                    out[qr * a->ldo + h * D + e] = acc;
+                }
+            }
+    free(s);
+}
+
+static void attention_case(size_t B, size_t T, size_t S, size_t heads, size_t D, int temporal)
+{
+    size_t C = heads * D, rows = B * T * S;
+    float *qkv = rnd(rows * 3 * C, 9), *o1 = calloc(rows * C, 4), *o2 = calloc(rows * C, 4);
+    double *want = calloc(rows * C, sizeof(double));
+    size_t n = temporal ? T : S;
+    float *scratch = malloc(sb_attn_scratch(n, D, 2) * sizeof(float));
+    sb_seq_layout l = temporal
+        ? (sb_seq_layout){.n_outer = B, .outer_stride = T * S, .n_inner = S, .inner_stride = 1, .tok_stride = S}
+        : (sb_seq_layout){.n_outer = B, .outer_stride = T * S, .n_inner = T, .inner_stride = S, .tok_stride = 1};
+    sb_attn_args a = {.q = qkv, .k = qkv + C, .v = qkv + 2 * C, .ldq = 3 * C, .ldk = 3 * C,
+                      .ldv = 3 * C, .o = o1, .ldo = C, .ql = l, .kvl = l, .nq = n, .nkv = n,
+                      .heads = heads, .head_dim = D, .scale = 1.0f / sqrtf((float)D),
+                      .scratch = scratch};
+    sb_attention_ref(&a, NULL);
+    a.o = o2;
+    sb_attention_ref(&a, pool2);
+    assert_memory_equal(o1, o2, rows * C * sizeof(float));
+    attention_naive(&a, want);
+    for (size_t i = 0; i < rows * C; i++)
+        NEAR(o1[i], want[i], 2e-6);
+    free(qkv), free(o1), free(o2), free(want), free(scratch);
+}
+
+static void test_attention_layouts(void **state)
+{
+    (void)state;
+    attention_case(2, 3, 5, 2, 8, 0);   /* spatial: sequences of S tokens */
+    attention_case(2, 3, 5, 2, 8, 1);   /* temporal: T tokens, stride S */
+    attention_case(1, 1, 70, 1, 72, 0); /* one long sequence, more than one 64-query block */
+    attention_case(1, 2, 1, 3, 1, 1);   /* head dim 1, single-token spatial */
+}
+
+static void test_cross_attention(void **state)
+{
+    /* B sequences of N queries against their own L keys (block-diagonal) */
+    size_t B = 2, N = 9, L = 4, heads = 2, D = 4, C = heads * D;
+    float *q = rnd(B * N * C, 11), *kv = rnd(B * L * 2 * C, 12), *o = calloc(B * N * C, 4);
+    float scratch[8];
+    double *want = calloc(B * N * C, sizeof(double));
+    sb_attn_args a = {.q = q, .k = kv, .v = kv + C, .ldq = C, .ldk = 2 * C, .ldv = 2 * C, .o = o,
+                      .ldo = C, .ql = {.n_outer = B, .outer_stride = N, .n_inner = 1, .tok_stride = 1},
+                      .kvl = {.n_outer = B, .outer_stride = L, .n_inner = 1, .tok_stride = 1},
+                      .nq = N, .nkv = L, .heads = heads, .head_dim = D, .scale = 0.5f,
+                      .scratch = scratch};
+    (void)state;
+    sb_attention_ref(&a, pool2);
+    attention_naive(&a, want);
+    for (size_t i = 0; i < B * N * C; i++)
+        NEAR(o[i], want[i], 2e-6);
+    free(q), free(kv), free(o), free(want);
+}
+
+/* ==== norms ==== */
+
+static void test_layernorm_invariants(void **state)
+{
+    size_t rows = 7, c = 1152;
+    float *x = rnd(rows * c, 20), *y = malloc(rows * c * sizeof(float));
+    (void)state;
+    for (size_t i = 0; i < rows * c; i++)
+        x[i] = 3.0f + 5.0f * x[i]; /* offset and scale must not matter */
+    sb_ln_mod_args a = {.x = x, .ldx = c, .y = y, .ldy = c, .rows = rows, .c = c, .group_rows = rows,
+                        .eps = 1e-6f};
+    sb_ln_modulate_ref(&a, pool2);
+    for (size_t r = 0; r < rows; r++) {
+        double mean = 0, var = 0;
+        for (size_t i = 0; i < c; i++)
+            mean += y[r * c + i];
+        mean /= c;
+        for (size_t i = 0; i < c; i++)
+            var += (y[r * c + i] - mean) * (y[r * c + i] - mean);
+        NEAR(mean, 0.0, 1e-6);
+        NEAR(var / c, 1.0, 1e-5);
+    }
+    free(x), free(y);
+}
+
+static void test_layernorm_modulate(void **state)
+{
+    /* two groups of 2 rows, c = 2: LN([a, b]) = [-1, 1] for a < b (eps 0) */
+    float x[] = {1, 3, 5, 1, 0, 2, -4, -8};
+    float shift[] = {10, 20, 30, 40}, scale[] = {1, 0, -0.5f, 2}, y[8];
+    sb_ln_mod_args a = {.x = x, .ldx = 2, .y = y, .ldy = 2, .shift = shift, .scale = scale,
+                        .ldm = 2, .rows = 4, .c = 2, .group_rows = 2, .eps = 0.0f};
+    (void)state;
+    sb_ln_modulate_ref(&a, NULL);
+    const float want[] = {-1 * 2 + 10, 1 * 1 + 20, 1 * 2 + 10, -1 * 1 + 20,
+                          -1 * 0.5f + 30, 1 * 3 + 40, 1 * 0.5f + 30, -1 * 3 + 40};
+    for (int i = 0; i < 8; i++)
+        NEAR(y[i], want[i], 1e-6);
+}
+
+static void test_qk_rmsnorm(void **state)
+{
+    /* row of 2 heads x D = 2 for q and k: [3, 4 | 0, 2] ; weights [1, 2] */
+    float q[] = {3, 4, 0, 2}, k[] = {1, 1, -2, 0}, wq[] = {1, 2}, wk[] = {1, 1};
+    sb_qk_norm_args a = {.q = q, .k = k, .ldq = 4, .ldk = 4, .wq = wq, .wk = wk, .rows = 1,
+                         .heads = 2, .head_dim = 2, .eps = 0.0f};
+    (void)state;
+    sb_qk_rmsnorm_ref(&a, NULL);
+    double r = sqrt((9 + 16) / 2.0);
+    NEAR(q[0], 3 / r, 1e-6);
+    NEAR(q[1], 2 * 4 / r, 1e-6);
+    NEAR(q[2], 0, 1e-6);
+    NEAR(q[3], 2 * 2 / sqrt(2.0), 1e-6);
+    NEAR(k[0], 1, 1e-6);
+    NEAR(k[1], 1, 1e-6);
+    NEAR(k[2], -2 / sqrt(2.0), 1e-6);
+    NEAR(k[3], 0, 1e-6);
+}
+
+/* ==== elementwise ==== */
+
+static void test_rope(void **state)
+{
+    /* temporal layout: B 1, S 2, T 3; head_dim 4 (2 pairs); angle p * f_j */
+    size_t T = 3, S = 2, D = 4, C = D;
+    float *q = rnd(T * S * C, 30), *k = rnd(T * S * C, 31);
+    float *q0 = malloc(T * S * C * 4), cs[6], sn[6];
+    memcpy(q0, q, T * S * C * 4);
+    for (size_t t = 0; t < T; t++)
+        for (size_t j = 0; j < 2; j++) {
+            double f = pow(10000.0, -2.0 * j / D);
+            cs[t * 2 + j] = (float)cos(t * f);
+            sn[t * 2 + j] = (float)sin(t * f);
+        }
+    sb_rope_args a = {.q = q, .k = k, .ldq = C, .ldk = C,
+                      .layout = {.n_outer = 1, .outer_stride = T * S, .n_inner = S, .inner_stride = 1,
+                                 .tok_stride = S},
+                      .n = T, .heads = 1, .head_dim = D, .cos_t = cs, .sin_t = sn};
+    (void)state;
+    sb_rope_ref(&a, pool2);
+    for (size_t t = 0; t < T; t++)
+        for (size_t s = 0; s < S; s++) {
+            const float *x = q0 + (t * S + s) * C, *y = q + (t * S + s) * C;
+            for (size_t j = 0; j < 2; j++) {
+                double f = pow(10000.0, -2.0 * j / D), th = t * f;
+                NEAR(y[2 * j], x[2 * j] * cos(th) - x[2 * j + 1] * sin(th), 1e-6);
+                NEAR(y[2 * j + 1], x[2 * j + 1] * cos(th) + x[2 * j] * sin(th), 1e-6);
+            }
+        }
+    free(q), free(k), free(q0);
+}
+
+static void test_gelu_silu(void **state)
+{
+    float x[] = {0, 1, -1, 3, -3, 0.5f, 10, -10}, y[8];
+    sb_unary_args a = {.x = x, .ldx = 8, .y = y, .ldy = 8, .rows = 1, .c = 8};
+    (void)state;
+    sb_gelu_tanh_ref(&a, NULL);
+    NEAR(y[0], 0.0, 0);
+    NEAR(y[1], 0.841192, 1e-6);   /* tanh approximation at 1 */
+    NEAR(y[2], -0.158808, 1e-6);
+    for (int i = 0; i < 8; i++) {
+        double v = x[i];
+        NEAR(y[i], 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))), 2e-6);
+    }
+    sb_silu_ref(&a, pool2);
+    NEAR(y[0], 0.0, 0);
+    NEAR(y[1], 0.7310586, 1e-6);
+    NEAR(y[2], -0.2689414, 1e-6);
+    NEAR(y[7], -10 / (1 + exp(10.0)), 1e-7);
+}
+
+static void test_residual_and_rows(void **state)
+{
+    /* 4 rows x 2, groups of 2 rows; gate row per group */
+    float x[] = {1, 1, 1, 1, 1, 1, 1, 1}, h[] = {2, 4, 6, 8, 10, 12, 14, 16};
+    float gate[] = {0.5f, 0, 1, -1};
+    sb_gres_args a = {.x = x, .ldx = 2, .h = h, .ldh = 2, .gate = gate, .ldg = 2, .rows = 4, .c = 2,
+                      .group_rows = 2};
+    (void)state;
+    sb_gated_residual_ref(&a, NULL);
+    const float want[] = {2, 1, 4, 1, 11, -11, 15, -15};
+    assert_memory_equal(x, want, sizeof(want));
+    a.gate = NULL; /* plain residual */
+    sb_gated_residual_ref(&a, pool2);
+    const float want2[] = {4, 5, 10, 9, 21, 1, 29, 1};
+    assert_memory_equal(x, want2, sizeof(want2));
+
+    float in[] = {1, 2, 3, 4, 5, 6}, t[] = {10, 20, 30, 40}, y[6];
+    sb_add_rows_args r = {.a = in, .lda = 2, .t = t, .ldt = 2, .period = 2, .y = y, .ldy = 2,
+                          .rows = 3, .c = 2};
+    sb_add_rows_ref(&r, NULL);
+    const float want3[] = {11, 22, 33, 44, 15, 26};
+    assert_memory_equal(y, want3, sizeof(want3));
+}
+
+static void test_timestep_freq(void **state)
+{
+    float t[] = {0, 1, 500}, y[3 * 4];
+    sb_tfreq_args a = {.t = t, .y = y, .ldy = 4, .rows = 3, .dim = 4, .max_period = 10000};
+    (void)state;
+    sb_timestep_freq_ref(&a, pool2);
+    /* freq_k = exp(-ln(10000) k / 2): 1 and 0.01; cos half first */
+    const float want[] = {1, 1, 0, 0, (float)cos(1.0), (float)cos(0.01), (float)sin(1.0),
+                          (float)sin(0.01), (float)cos(500.0), (float)cos(5.0), (float)sin(500.0),
+                          (float)sin(5.0)};
+    for (int i = 0; i < 12; i++)
+        NEAR(y[i], want[i], 1e-6);
+}
+
+static void test_patchify(void **state)
+{
+    /* B 1, 2 channels, T 1, 3x3 latent -> 2x2 patches of 2x2 (padded), row = (c, i, j) */
+    float z[18], y[4 * 8];
+    for (int i = 0; i < 18; i++)
+        z[i] = (float)(i + 1);
+    sb_patchify_args a = {.z = z, .y = y, .ldy = 8, .B = 1, .cin = 2, .T = 1, .hl = 3, .wl = 3,
+                          .ph = 2, .pw = 2};
+    (void)state;
+    sb_patchify_ref(&a, NULL);
+    const float want[4][8] = {{1, 2, 4, 5, 10, 11, 13, 14},
+                              {3, 0, 6, 0, 12, 0, 15, 0},
+                              {7, 8, 0, 0, 16, 17, 0, 0},
+                              {9, 0, 0, 0, 18, 0, 0, 0}};
+    assert_memory_equal(y, want, sizeof(want));
+}
+
+/* ==== registry ==== */
+
+static void test_registry(void **state)
+{
+    size_t n;
+    const sb_kernel *t = sb_kernel_table(&n);
+    (void)state;
+    for (int op = 0; op < SB_OP_COUNT; op++) {
+        const sb_kernel *k = sb_kernel_find((sb_op)op, SB_DT_F32, false, 0);
+        assert_non_null(k);
+        assert_string_equal(k->isa, "ref");
+        assert_int_equal(k->requires, 0);
+        assert_ptr_equal(sb_kernel_by_name(k->name), k);
+        /* a fused request falls back to the unfused reference when no fused kernel exists */
+        assert_non_null(sb_kernel_find((sb_op)op, SB_DT_F32, true, 0));
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            assert_string_not_equal(t[i].name, t[j].name);
+    assert_null(sb_kernel_by_name("no.such.kernel"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear),           cmocka_unit_test(test_attention_hand),
+        cmocka_unit_test(test_attention_layouts), cmocka_unit_test(test_cross_attention),
+        cmocka_unit_test(test_layernorm_invariants), cmocka_unit_test(test_layernorm_modulate),
+        cmocka_unit_test(test_qk_rmsnorm),       cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_gelu_silu),        cmocka_unit_test(test_residual_and_rows),
+        cmocka_unit_test(test_timestep_freq),    cmocka_unit_test(test_patchify),
+        cmocka_unit_test(test_registry),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
