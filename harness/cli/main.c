@@ -62,6 +62,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].main(argc - 1, argv + 1);
-    usage(stderr);
-    return sb_cli_error(NULL, SB_EXIT_USAGE, "unknown command '%s'", argv[1]);
+    return sb_cli_error(NULL, SB_EXIT_USAGE, "unknown command '%s' (sorabench --help lists them)",
+                        argv[1]);
 }

@@ -1,2 +1,250 @@
 #!/usr/bin/env python3
-"""placeholder replaced below"""
+"""Integration test of the sorabench CLI on the tiny model.
+
+Runs the real binary: layer, block and step sweeps into a fresh database, then
+checks the database, report (table/json/csv), compare, sysinfo, list, and that
+every bad input gives a one-line error naming it, a nonzero exit, and leaves an
+existing database byte for byte as it was.
+Usage: test_cli.py PATH/TO/sorabench
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+TINY = ["--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "3",
+        "--min-time", "0.002", "--warmup", "0"]
+REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "median_ns",
+               "mad_ns", "min_ns", "gflops", "gbps", "share_pct"]
+
+
+def sb(*args, check=True):
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=240)
+    if check and p.returncode != 0:
+        raise AssertionError(f"sorabench {' '.join(args)} -> {p.returncode}\n{p.stderr}")
+    return p
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Cli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.db = os.path.join(cls.tmp.name, "t.db")
+        sb("run", *TINY, "--threads", "1,2", "--layers", "spatial.mlp,temporal.attn.core",
+           "--db", cls.db, "--quiet")
+        sb("run", *TINY, "--threads", "2", "--workload", "block", "--db", cls.db, "--quiet")
+        sb("run", "--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "3",
+           "--min-time", "0", "--warmup", "0", "--threads", "2", "--workload", "step",
+           "--db", cls.db, "--quiet")
+        cls.con = sqlite3.connect(cls.db)
+        cls.runs = [r[0] for r in cls.con.execute("SELECT run_id FROM run ORDER BY rowid")]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.con.close()
+        cls.tmp.cleanup()
+
+    def q(self, sql, *args):
+        return self.con.execute(sql, args).fetchall()
+
+    def test_layer_sweep_stored(self):
+        run = self.runs[0]
+        self.assertEqual(self.q("SELECT status FROM run WHERE run_id = ?", run), [("done",)])
+        cases = self.q("SELECT layer, threads, kernel, pus, reps, inner_iters FROM \"case\""
+                       " WHERE run_id = ? ORDER BY case_id", run)
+        layers = ["spatial.mlp.fc1", "spatial.mlp.gelu", "spatial.mlp.fc2", "spatial.mlp.residual",
+                  "temporal.attn.core"]
+        self.assertEqual([c[0] for c in cases], layers * 2)
+        self.assertEqual([c[1] for c in cases], [1] * 5 + [2] * 5)
+        self.assertEqual(cases[0][2], "linear.f32.ref")
+        self.assertEqual(cases[4][2], "attention.f32.ref")
+        for layer, threads, _, pus, reps, inner in cases:
+            self.assertEqual(len(pus.split(";")), threads)      # one PU list per worker
+            self.assertNotIn("?", pus)
+            self.assertEqual(reps, 3)
+            self.assertGreaterEqual(inner, 1)
+        self.assertEqual(self.q("SELECT count(*) FROM sample JOIN \"case\" USING (case_id)"
+                                " WHERE run_id = ?", run), [(30,)])
+        counters = self.q("SELECT DISTINCT name, status FROM counter JOIN \"case\" USING (case_id)"
+                          " WHERE run_id = ?", run)
+        self.assertIn(("rusage.minor_faults", "counted"), counters)
+
+    def test_host_and_build(self):
+        (rec,) = self.q("SELECT record FROM host LIMIT 1")[0]
+        host = json.loads(rec)
+        for key in ["arch", "cpu_vendor", "isa", "cores", "pus", "kernel", "thp",
+                    "perf_event_paranoid", "virtualization"]:
+            self.assertIn(key, host)
+        self.assertEqual(host["pus"], os.cpu_count())
+        self.assertIn("governor", host)               # null when the machine cannot tell
+        (build,) = self.q("SELECT record FROM build LIMIT 1")[0]
+        self.assertIn("compiler", json.loads(build))
+        argv = json.loads(self.q("SELECT argv FROM run WHERE run_id = ?", self.runs[0])[0][0])
+        self.assertEqual(argv[:2], ["sorabench", "run"])
+
+    def check_decomposes(self, run, n_nodes):
+        (case_id,) = self.q("SELECT case_id FROM \"case\" WHERE run_id = ?", run)[0]
+        self.assertEqual(self.q("SELECT count(*) FROM node WHERE case_id = ?", case_id), [(n_nodes,)])
+        rows = self.q("SELECT s.ns, (SELECT sum(ns) FROM node_sample n WHERE n.case_id = s.case_id"
+                      " AND n.rep = s.rep) FROM sample s WHERE s.case_id = ?", case_id)
+        self.assertEqual(len(rows), 3)
+        for whole, parts in rows:
+            self.assertLessEqual(parts, whole)        # nodes are timed inside the repetition
+            self.assertGreater(parts, 0.8 * whole)    # and account for nearly all of it
+
+    def test_block_decomposes(self):
+        self.check_decomposes(self.runs[1], 17 + 18)
+        report = json.loads(sb("report", "--db", self.db, "--run", self.runs[1][:8],
+                               "--format", "json").stdout)
+        names = [r["layer"].strip() for r in report["rows"]]
+        self.assertEqual(names[0], "block")
+        self.assertIn("spatial.attn.core", names)
+        self.assertIn("temporal.attn.rope", names)
+        shares = [r["share_pct"] for r in report["rows"][1:]]
+        self.assertAlmostEqual(report["rows"][0]["share_pct"], 100.0)
+        self.assertTrue(80.0 < sum(shares) <= 100.5, sum(shares))
+
+    def test_step_decomposes(self):
+        self.check_decomposes(self.runs[2], 4 + 2 * (17 + 18) + 1)
+        rows = json.loads(sb("report", "--db", self.db, "--format", "json").stdout)["rows"]
+        self.assertEqual(rows[0]["layer"], "step")
+        names = [r["layer"].strip() for r in rows]
+        self.assertEqual(names[1], "embed.patch")
+        self.assertEqual(names[-1], "final")
+        self.assertEqual(len(names), 1 + 4 + 17 + 18 + 1)  # blocks aggregate by layer name
+
+    def test_report_formats(self):
+        rep = json.loads(sb("report", "--db", self.db, "--run", self.runs[0], "--format", "json").stdout)
+        self.assertEqual(len(rep["rows"]), 10)
+        for row in rep["rows"]:
+            self.assertEqual(list(row), REPORT_KEYS)
+            self.assertGreater(row["median_ns"], 0)
+            self.assertGreaterEqual(row["min_ns"], 0)
+        fc1 = rep["rows"][0]
+        self.assertGreater(fc1["gflops"], 0)
+        self.assertIsNone(rep["rows"][1]["gflops"])  # GELU: no matmul FLOPs, not a fake 0
+        self.assertGreater(rep["rows"][1]["gbps"], 0)
+        text = sb("report", "--db", self.db, "--run", self.runs[0], "--format", "csv").stdout
+        table = list(csv.reader(io.StringIO(text)))
+        self.assertEqual(table[0], REPORT_KEYS)
+        self.assertEqual(len(table), 11)
+        md = sb("report", "--db", self.db, "--run", self.runs[0], "--format", "md").stdout
+        self.assertIn("| spatial.mlp.fc1", md)
+        out = os.path.join(self.tmp.name, "r.csv")
+        sb("report", "--db", self.db, "--run", self.runs[0], "--format", "csv", "-o", out)
+        with open(out) as f:  # text mode on both sides: \r\n read as \n
+            self.assertEqual(f.read(), text)
+
+    def test_compare(self):
+        db = os.path.join(self.tmp.name, "cmp.db")
+        for _ in range(2):
+            sb("run", *TINY, "--threads", "1", "--layers", "spatial.attn", "--db", db, "--quiet")
+        runs = [r[0] for r in sqlite3.connect(db).execute("SELECT run_id FROM run ORDER BY rowid")]
+        rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
+        rows = rep["rows"]
+        self.assertEqual(rows[-1]["case"], "geomean")
+        self.assertEqual(len(rows), 5 + 1)  # attn.qkv, qk_norm, core, proj, residual + geomean
+        for r in rows[:-1]:
+            # medians are printed in whole ns; the ratio is of the unrounded medians
+            self.assertAlmostEqual(r["speedup"], r["a_median_ns"] / r["b_median_ns"], delta=1e-3)
+        self.assertIn("A/B", sb("compare", runs[0][:6], "latest", "--db", db).stdout)
+
+    def test_list_and_sysinfo(self):
+        self.assertIn("54.00 TFLOP", sb("list", "layers", "--res", "240p", "--dur", "4s").stdout)
+        self.assertIn("9.60 TFLOP", sb("list", "layers", "--res", "144p", "--dur", "2s").stdout)
+        for what in ["models", "presets", "variants", "kernels", "collectors"]:
+            self.assertTrue(sb("list", what).stdout)
+        runs = sb("list", "runs", "--db", self.db, "--format", "csv").stdout
+        self.assertEqual(len(runs.strip().splitlines()), 1 + len(self.runs))
+        info = json.loads(sb("sysinfo", "--json").stdout)
+        self.assertEqual(info["host"]["pus"], os.cpu_count())
+        self.assertIn("sqlite", info["build"])
+        self.assertIn("hostname", sb("sysinfo").stdout)
+        for cmd in ["run", "list", "sysinfo", "report", "compare"]:
+            self.assertIn("usage:", sb(cmd, "--help").stdout)
+        self.assertIn("commands:", sb("--help").stdout)
+
+    def test_no_progress_line_when_not_a_terminal(self):
+        p = sb("run", *TINY, "--threads", "1", "--layers", "spatial.adaln",
+               "--db", os.path.join(self.tmp.name, "p.db"), "--quiet")
+        self.assertNotIn("\r", p.stderr)
+
+    def bad(self, args, fragment, db=None):
+        """A bad input: nonzero exit, one line naming it, the database untouched."""
+        before = digest(db) if db else None
+        p = sb(*args, check=False)
+        self.assertNotEqual(p.returncode, 0, args)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, (args, p.stderr))
+        self.assertIn(fragment, lines[0], args)
+        if db:
+            self.assertEqual(digest(db), before, f"{args} changed {db}")
+
+    def test_bad_inputs(self):
+        db = self.db
+        run = ["run", "--db", db]
+        self.bad(run + ["--model", "nope"], "unknown model 'nope'", db)
+        self.bad(run + ["--res", "999p"], "unknown resolution '999p'", db)
+        self.bad(run + ["--aspect", "4:3"], "unknown aspect ratio '4:3'", db)
+        self.bad(run + ["--dur", "3s"], "unknown duration '3s'", db)
+        self.bad(run + ["--workload", "vae"], "unknown workload 'vae'", db)
+        self.bad(run + ["--layers", "spatial.nope"], "unknown layer 'spatial.nope'", db)
+        self.bad(run + ["--layers", "a,,b"], "empty item", db)
+        self.bad(run + ["--variant", "int4"], "unknown variant 'int4'", db)
+        self.bad(run + ["--threads", "1,,2"], "empty item", db)
+        self.bad(run + ["--threads", "0"], "value 0", db)
+        self.bad(run + ["--threads", "two"], "malformed item 'two'", db)
+        self.bad(run + ["--threads", "8-1"], "malformed item '8-1'", db)
+        self.bad(run + ["--pin", "sideways"], "--pin 'sideways'", db)
+        self.bad(run + ["--pin", "99999"], "cpu 99999", db)
+        self.bad(run + ["--reps", "0"], "--reps '0'", db)
+        self.bad(run + ["--min-time", "-1"], "--min-time '-1'", db)
+        self.bad(run + ["--workload", "block", "--layers", "final"], "--layers applies", db)
+        self.bad(run + ["extra"], "unexpected argument 'extra'", db)
+        self.bad(["report", "--db", db, "--run", "ffffffff"], "no run matches 'ffffffff'", db)
+        self.bad(["report", "--db", db, "--format", "xml"], "unknown format 'xml'", db)
+        self.bad(["compare", "--db", db, "latest"], "expected two runs", db)
+        self.bad(["list", "layers", "--res", "nope"], "unknown resolution 'nope'")
+        self.bad(["list", "things"], "cannot list 'things'")
+        self.bad(["frobnicate"], "unknown command 'frobnicate'")
+
+        notes = os.path.join(self.tmp.name, "notes.txt")
+        with open(notes, "w") as f:
+            f.write("my notes, not a database\n")
+        self.bad(["run", *TINY, "--layers", "final", "--db", notes], "not a SQLite database", notes)
+        self.bad(["report", "--db", notes], "not a SQLite database", notes)
+        other = os.path.join(self.tmp.name, "other.db")
+        con = sqlite3.connect(other)
+        con.execute("CREATE TABLE t(x)")
+        con.commit()
+        con.close()
+        self.bad(["run", *TINY, "--layers", "final", "--db", other], "not a sorabench database", other)
+        newer = os.path.join(self.tmp.name, "newer.db")
+        sb("run", *TINY, "--layers", "final", "--db", newer, "--quiet")
+        con = sqlite3.connect(newer)
+        con.execute("PRAGMA user_version = 7")
+        con.commit()
+        con.close()
+        self.bad(["run", *TINY, "--layers", "final", "--db", newer], "schema version 7", newer)
+        self.bad(["report", "--db", newer], "newer than this sorabench", newer)
+        self.bad(["run", *TINY, "--layers", "final", "--db", "/proc/nonexistent/x.db"],
+                 "/proc/nonexistent/x.db")
+        self.bad(["report", "--db", os.path.join(self.tmp.name, "missing.db")], "missing.db")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "missing.db")))
+
+
+if __name__ == "__main__":
+    BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

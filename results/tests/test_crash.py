@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A crash mid-sweep loses at most the case in flight.
+
+Starts `sorabench run` on the tiny model, waits until a few cases are stored,
+then kills it with SIGKILL: the database must pass an integrity check, every
+stored case must have all its samples, and the run stays marked 'running'.
+With SIGTERM the run stops after the case in flight, is marked 'interrupted'
+and exits 130. Usage: test_crash.py PATH/TO/sorabench
+"""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = None
+SLOW = ["run", "--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "10",
+        "--min-time", "0.03", "--warmup", "0", "--threads", "1", "--quiet"]
+
+
+def stored_cases(db):
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        n = con.execute("SELECT count(*) FROM \"case\"").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
+def start_and_wait(db, n):
+    p = subprocess.Popen([BIN, *SLOW, "--db", db], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while stored_cases(db) < n:
+        if p.poll() is not None or time.time() > deadline:
+            p.kill()
+            raise AssertionError(f"sweep ended or stalled before {n} cases: {p.stderr.read()}")
+        time.sleep(0.05)
+    return p
+
+
+class Crash(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.tmp.name, "crash.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def check_intact(self):
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [])
+        cases = con.execute("SELECT c.case_id, c.reps, (SELECT count(*) FROM sample s"
+                            " WHERE s.case_id = c.case_id) FROM \"case\" c").fetchall()
+        for case_id, reps, samples in cases:
+            self.assertEqual(samples, reps, f"case {case_id} lost samples")
+        status = con.execute("SELECT status FROM run").fetchall()
+        con.close()
+        return len(cases), status
+
+    def test_sigkill_mid_sweep(self):
+        p = start_and_wait(self.db, 3)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        n, status = self.check_intact()
+        self.assertGreaterEqual(n, 3)
+        self.assertLess(n, 40)                      # it really was mid-sweep
+        self.assertEqual(status, [("running",)])    # never finished, and says so
+        rep = subprocess.run([BIN, "report", "--db", self.db], capture_output=True, text=True)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        self.assertIn("did not finish", rep.stdout)
+        # the database takes new runs afterwards
+        more = subprocess.run([BIN, *SLOW, "--layers", "final", "--db", self.db],
+                              capture_output=True, text=True)
+        self.assertEqual(more.returncode, 0, more.stderr)
+
+    def test_sigterm_stops_after_case(self):
+        p = start_and_wait(self.db, 2)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn("interrupted", err)
+        n, status = self.check_intact()
+        self.assertEqual(status, [("interrupted",)])
+
+
+if __name__ == "__main__":
+    BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
