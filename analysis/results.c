@@ -61,17 +61,23 @@ static const sb_column layer_cols[] = {
 };
 _Static_assert(SB_ARRAY_LEN(layer_cols) == C_COUNT, "one definition per column");
 
-/* Per-iteration ns of a query's (ns, iters) rows bound to one case id. */
-static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap)
+/* Per-iteration ns from the (ns, iters) rows of a prepared, bound statement. */
+static size_t per_iter_ns(sqlite3_stmt *st, double *v, size_t cap)
 {
     size_t n = 0;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, case_id);
     while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
         double iters = (double)sqlite3_column_int64(st, 1);
         v[n++] = (double)sqlite3_column_int64(st, 0) / (iters > 0 ? iters : 1);
     }
     return n;
+}
+
+/* Per-iteration ns of one case's samples (st: SELECT ns, iters ... case_id = ?). */
+static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, case_id);
+    return per_iter_ns(st, v, cap);
 }
 
 /* Fill the timing columns of a row from samples; returns the summary. */
@@ -126,14 +132,10 @@ static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char 
     while (rc == SQLITE_OK && sqlite3_step(g) == SQLITE_ROW) {
         const char *layer = (const char *)sqlite3_column_text(g, 0);
         long row = sb_table_add_row(t);
-        size_t n = 0;
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_text(s, 2, layer, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(s) == SQLITE_ROW && n < cap) {
-            double iters = (double)sqlite3_column_int64(s, 1);
-            v[n++] = (double)sqlite3_column_int64(s, 0) / (iters > 0 ? iters : 1);
-        }
+        size_t n = per_iter_ns(s, v, cap);
         char name[96];
         snprintf(name, sizeof(name), "  %s", layer);
         sb_table_set_text(t, row, C_WORKLOAD, "");
