@@ -158,17 +158,28 @@ sb_status sb_cpu_detect(sb_cpu *out, char *err, size_t errlen)
     detect_arm(out);
 #endif
     const char *cap = getenv("SB_ISA_CAP");
-    if (cap && *cap) {
-        int found = -1;
-        for (int b = 0; b < SB_ISA_COUNT; b++)
-            if (strcmp(cap, isa_names[b]) == 0)
-                found = b;
-        if (found < 0 || !(out->isa & SB_ISA(found))) {
-            snprintf(err, errlen, "SB_ISA_CAP='%s' is not a feature of this host", cap);
-            return SB_EINVAL;
-        }
-        /* keep the features listed up to and including the cap (table order) */
-        out->isa &= (SB_ISA(found) << 1) - 1;
+    if (cap && *cap)
+        return sb_cpu_cap(out, cap, err, errlen);
+    return SB_OK;
+}
+
+sb_status sb_cpu_cap(sb_cpu *cpu, const char *cap, char *err, size_t errlen)
+{
+    int found = -1;
+    if (strcmp(cap, "ref") == 0) { /* no vector ISA at all: the reference kernels */
+        cpu->isa &= SB_ISA(SB_ISA_HYPERVISOR);
+        return SB_OK;
     }
+    for (int b = 0; b < SB_ISA_COUNT; b++)
+        if (strcmp(cap, isa_names[b]) == 0)
+            found = b;
+    if (found < 0 || !(cpu->isa & SB_ISA(found))) {
+        char have[256];
+        sb_isa_describe(cpu->isa & ~SB_ISA(SB_ISA_HYPERVISOR), have, sizeof(have));
+        snprintf(err, errlen, "ISA cap '%s' is not a feature of this host (ref, %s)", cap, have);
+        return SB_EINVAL;
+    }
+    /* keep the features listed up to and including the cap (table order) */
+    cpu->isa &= ((SB_ISA(found) << 1) - 1) | SB_ISA(SB_ISA_HYPERVISOR);
     return SB_OK;
 }

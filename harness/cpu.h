@@ -3,8 +3,8 @@
  *
  * Features are bits of an sb_isa_mask, named by text keys ("avx2", "sve") in a
  * table, so the registry, sysinfo and the database all speak the same names.
- * SB_ISA_CAP (environment) limits the detected set to one named feature and
- * what it implies, to compare kernels on one machine.
+ * SB_ISA_CAP (environment) or sorabench run --isa limits the detected set to
+ * one named feature and those before it, to compare kernels on one machine.
  */
 #ifndef SB_CPU_H
 #define SB_CPU_H
@@ -34,6 +34,12 @@ typedef struct sb_cpu {
 
 /* Detect the host CPU; applies SB_ISA_CAP if set (an unknown cap is an error). */
 sb_status sb_cpu_detect(sb_cpu *out, char *err, size_t errlen);
+
+/*
+ * Limit cpu->isa to the feature named cap and those listed before it (e.g.
+ * "avx2" keeps sse2, avx, fma, avx2); "ref" removes every vector feature.
+ */
+sb_status sb_cpu_cap(sb_cpu *cpu, const char *cap, char *err, size_t errlen);
 
 /* Text key of a feature bit. */
 const char *sb_isa_name(sb_isa_bit b);

@@ -199,7 +199,7 @@ json_t *sb_sysinfo_build(void)
     json_object_set_new(b, "buildtype", json_string(SB_BUILDTYPE));
     json_object_set_new(b, "cflags", json_string(SB_CFLAGS));
     json_object_set_new(b, "sanitize", json_string(SB_SANITIZE));
-    json_object_set_new(b, "isas", json_string("ref"));
+    json_object_set_new(b, "isas", json_string(SB_ISAS));
     json_object_set_new(b, "collectors", json_string("time,rusage"));
     json_object_set_new(b, "providers", json_string(""));
     json_object_set_new(b, "sqlite", json_string(sqlite3_libversion()));

@@ -45,6 +45,12 @@ int sb_topo_count(sb_topo *t, hwloc_obj_type_t type)
     return n < 0 ? 0 : n;
 }
 
+size_t sb_topo_cache_bytes(sb_topo *t, hwloc_obj_type_t type)
+{
+    hwloc_obj_t o = hwloc_get_obj_by_type(t->topo, type, 0);
+    return o && o->attr ? (size_t)o->attr->cache.size : 0;
+}
+
 sb_status sb_pin_parse(sb_topo *t, const char *s, sb_pin *out, char *err, size_t errlen)
 {
     static const struct {

@@ -31,6 +31,9 @@ void sb_topo_close(sb_topo *t);
 hwloc_topology_t sb_topo_hwloc(sb_topo *t);
 int sb_topo_count(sb_topo *t, hwloc_obj_type_t type); /* objects of a type, >= 0 */
 
+/* Size in bytes of the first cache of a type (HWLOC_OBJ_L1CACHE...), 0 if none. */
+size_t sb_topo_cache_bytes(sb_topo *t, hwloc_obj_type_t type);
+
 /* Parse a policy; a cpu list is checked against the PUs this process may use. */
 sb_status sb_pin_parse(sb_topo *t, const char *s, sb_pin *out, char *err, size_t errlen);
 void sb_pin_free(sb_pin *p);

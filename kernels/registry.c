@@ -6,13 +6,42 @@
  * on hosts that have them. Nothing else changes.
  */
 #include <string.h>
+#include "cpu.h"
+#include "gemm/gemm.h"
 #include "kernel.h"
 #include "ref/ref.h"
+#if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512)
+#include "x86/x86.h"
+#endif
+
+/* Packing for the GEMM framework with one micro-kernel (generic run function). */
+#define GEMM_PACK(fn, desc) \
+    static sb_status fn(const float *w, size_t n, size_t k, void **p) \
+    { \
+        return sb_gemm_f32_pack(&desc, w, n, k, p); \
+    }
+#define GEMM_LINEAR(nm, is, req, packfn) \
+    {.name = nm, .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = is, .requires = req, \
+     .fn.linear = sb_gemm_f32_linear, .pack = packfn, .packed_free = sb_gemm_f32_free}
+
+#ifdef SB_HAVE_AVX512
+GEMM_PACK(pack_avx512, sb_ukr_f32_avx512)
+#endif
+#ifdef SB_HAVE_AVX2
+GEMM_PACK(pack_avx2, sb_ukr_f32_avx2)
+#endif
 
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
     {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
 
 static const sb_kernel table[] = {
+#ifdef SB_HAVE_AVX512
+    GEMM_LINEAR("linear.f32.avx512", "avx512", SB_ISA(SB_ISA_AVX512F) | SB_ISA(SB_ISA_FMA),
+                pack_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    GEMM_LINEAR("linear.f32.avx2", "avx2", SB_ISA(SB_ISA_AVX2) | SB_ISA(SB_ISA_FMA), pack_avx2),
+#endif
     {.name = "linear.f32.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "ref",
      .fn.linear = sb_linear_ref, .pack = sb_linear_ref_pack, .packed_free = sb_linear_ref_free},
     KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,

@@ -18,13 +18,14 @@
 #include <jansson.h>
 #include "cli.h"
 #include "cpu.h"
+#include "gemm/gemm.h"
 #include "grammar.h"
 #include "results.h"
 #include "runner.h"
 #include "sysinfo.h"
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
-       O_PIN, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT };
+       O_PIN, O_ISA, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -37,6 +38,7 @@ static const sb_opt opts[] = {
     {"variant", required_argument, O_VARIANT, "LIST", "numeric variants (default fp32; see list variants)"},
     {"threads", required_argument, O_THREADS, "LIST", "thread counts, e.g. 1,2 or 1-8*2 (default: all PUs)"},
     {"pin", required_argument, O_PIN, "P", "compact, scatter, none or a cpu list (default compact)"},
+    {"isa", required_argument, O_ISA, "ISA", "cap the kernels' ISA: ref, avx2, avx512f, ... (default: all the host has)"},
     {"reps", required_argument, O_REPS, "N", "timed repetitions per case (default 10, minimum 1)"},
     {"min-time", required_argument, O_MINTIME, "S", "minimum seconds per repetition (default 0.02)"},
     {"warmup", required_argument, O_WARMUP, "S", "minimum warmup seconds per case (default 0.05)"},
@@ -49,7 +51,7 @@ static const sb_opt opts[] = {
 };
 
 typedef struct run_cfg {
-    const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db;
+    const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa;
     bool cfg, quiet;
     sb_format format;
     sb_run_opts ro;
@@ -96,6 +98,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_VARIANT: c->variants = optarg; break;
         case O_THREADS: c->threads = optarg; break;
         case O_PIN: c->pin = optarg; break;
+        case O_ISA: c->isa = optarg; break;
         case O_DB: c->db = optarg; break;
         case O_REPS:
             if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
@@ -146,10 +149,10 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 /* JSON of the sweep as asked, stored with the run. */
 static char *config_json(const run_cfg *c)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:i, s:f, s:f, s:I, s:I}",
                           "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
                           "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
-                          "variants", c->variants, "threads", c->threads, "pin", c->pin,
+                          "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa,
                           "reps", c->ro.reps, "min_time_s", c->ro.min_time_s,
                           "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
                           "seed", (json_int_t)c->ro.seed);
@@ -248,11 +251,18 @@ int sb_cmd_run(int argc, char **argv)
         rc = sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
         goto out;
     }
+    if (c.isa && sb_cpu_cap(&cpu, c.isa, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "--isa: %s", err);
+        goto out;
+    }
     c.ro.isa = cpu.isa;
     if (sb_topo_open(&topo) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_FAIL, "cannot read the machine topology (hwloc)");
         goto out;
     }
+    sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L1CACHE),
+                       sb_topo_cache_bytes(topo, HWLOC_OBJ_L2CACHE),
+                       sb_topo_cache_bytes(topo, HWLOC_OBJ_L3CACHE));
     if (c.threads) {
         if (sb_intlist_parse(c.threads, 1, 4096, &thr, &nthr, err, sizeof(err)) != SB_OK) {
             rc = sb_cli_error("run", SB_EXIT_USAGE, "--threads: %s", err);

@@ -1,0 +1,92 @@
+/*
+ * test_linear.c KERNEL - one registered linear kernel against the reference,
+ * on shapes with tails of every block size (M, N, K not multiples of MR, NR,
+ * KC or MC; single rows and columns; K larger than one KC block), with and
+ * without bias, on 1 and 2 threads. Exits 77 (skipped) when this host cannot
+ * execute the kernel, so "cannot run here" is never counted as passed.
+ * Tolerance (FP32): |y - ref| <= 1e-5 * (sum_k |x w| + |b|), ref in double.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+#include "graph.h"
+#include "kernel.h"
+
+static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_t k, int bias)
+{
+    float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *b = malloc(n * 4), *y = malloc(m * n * 4);
+    void *p = NULL;
+    int bad = 0;
+    double worst = 0;
+    sb_fill_uniform(x, m * k, 3, 1, 1.0f);
+    sb_fill_uniform(w, n * k, 3, 2, 1.0f);
+    sb_fill_uniform(b, n, 3, 3, 1.0f);
+    for (size_t i = 0; i < m * n; i++)
+        y[i] = NAN; /* every output must be written */
+    if (kern->pack(w, n, k, &p) != SB_OK) {
+        fprintf(stderr, "%s: pack failed\n", kern->name);
+        return 1;
+    }
+    sb_linear_args a = {.x = x, .ldx = k, .w = p, .bias = bias ? b : NULL, .y = y, .ldy = n,
+                        .m = m, .n = n, .k = k};
+    kern->fn.linear(&a, pool);
+    for (size_t i = 0; i < m && !bad; i++)
+        for (size_t j = 0; j < n; j++) {
+            double s = bias ? b[j] : 0, mag = bias ? fabs(b[j]) : 0;
+            for (size_t q = 0; q < k; q++) {
+                s += (double)x[i * k + q] * w[j * k + q];
+                mag += fabs((double)x[i * k + q] * w[j * k + q]);
+            }
+            double err = fabs(y[i * n + j] - s);
+            worst = err / (mag + 1e-30) > worst ? err / (mag + 1e-30) : worst;
+            if (!(err <= 1e-5 * mag + 1e-30)) {
+                fprintf(stderr, "%s %zux%zux%zu bias=%d: y[%zu][%zu] = %.9g, reference %.9g\n",
+                        kern->name, m, k, n, bias, i, j, y[i * n + j], s);
+                bad = 1;
+                break;
+            }
+        }
+    printf("%-20s m=%-5zu k=%-5zu n=%-5zu bias=%d threads=%d  max error / sum|xw| = %.2e  %s\n",
+           kern->name, m, k, n, bias, sb_pool_threads(pool), worst, bad ? "FAIL" : "ok");
+    kern->packed_free(p);
+    free(x), free(w), free(b), free(y);
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    sb_cpu cpu;
+    char err[256];
+    sb_pool *pool2 = NULL;
+    int fails = 0;
+    const size_t shapes[][3] = {{1, 1, 1}, {1, 33, 7}, {5, 17, 3}, {13, 35, 29},
+                                {37, 53, 19}, {64, 1152, 64}, {97, 700, 129}, {2, 1152, 6912},
+                                {300, 129, 1100}};
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_linear KERNEL\n");
+        return 99;
+    }
+    const sb_kernel *kern = sb_kernel_by_name(argv[1]);
+    if (!kern || kern->op != SB_OP_LINEAR) {
+        fprintf(stderr, "no linear kernel named %s\n", argv[1]);
+        return 99;
+    }
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 99;
+    }
+    if (kern->requires & ~cpu.isa) {
+        printf("SKIP: this host cannot execute %s (isa %s)\n", kern->name, kern->isa);
+        return 77;
+    }
+    if (sb_pool_create(&pool2, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
+        return 99;
+    for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++) {
+        fails += check(kern, NULL, shapes[i][0], shapes[i][2], shapes[i][1], 1);
+        fails += check(kern, pool2, shapes[i][0], shapes[i][2], shapes[i][1], (int)(i % 2));
+    }
+    sb_pool_destroy(pool2);
+    return fails ? 1 : 0;
+}
