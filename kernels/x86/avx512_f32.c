@@ -14,23 +14,26 @@ enum { MR = 12, NR = 32 };
 
 static void ukr_12x32(size_t kc, const float *a, const float *b, float *c, size_t ldc, int first)
 {
-    __m512 acc[MR][2];
-    for (int r = 0; r < MR; r++) {
-        acc[r][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
-        acc[r][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16);
-    }
+    /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
+#define ROW(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
     for (size_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16);
-        for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(a[k * MR + r]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-        }
+        __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16), av;
+#define ROW(r) av = _mm512_set1_ps(a[k * MR + r]); c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0); \
+               c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
     }
-    for (int r = 0; r < MR; r++) {
-        _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-        _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
-    }
+#define ROW(r) \
+    if (!first) { \
+        c##r##0 = _mm512_add_ps(c##r##0, _mm512_loadu_ps(c + r * ldc)); \
+        c##r##1 = _mm512_add_ps(c##r##1, _mm512_loadu_ps(c + r * ldc + 16)); \
+    } \
+    _mm512_storeu_ps(c + r * ldc, c##r##0); \
+    _mm512_storeu_ps(c + r * ldc + 16, c##r##1);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
 }
 
 const sb_ukr_f32_desc sb_ukr_f32_avx512 = {.name = "avx512 12x32", .mr = MR, .nr = NR,
