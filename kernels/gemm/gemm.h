@@ -37,6 +37,12 @@ typedef struct sb_ukr_f32_desc {
 /* Cache sizes in bytes used for blocking (0 keeps the current value). */
 void sb_gemm_set_caches(size_t l1d, size_t l2, size_t l3);
 
+/*
+ * Lay w [n][k] out as panels of nr output columns, out[ceil(n/nr)][k][nr],
+ * zero-padding the last panel (out must hold ceil(n/nr) * k * nr floats).
+ */
+void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out);
+
 /* Pack w [n][k] for desc's micro-kernel; free with sb_gemm_f32_free. */
 sb_status sb_gemm_f32_pack(const sb_ukr_f32_desc *desc, const float *w, size_t n, size_t k,
                            void **packed);

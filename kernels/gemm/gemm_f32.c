@@ -50,6 +50,14 @@ typedef struct packed_b {
     float *b;              /* [ceil(n/NR)][k][NR] */
 } packed_b;
 
+void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out)
+{
+    memset(out, 0, ((n + nr - 1) / nr) * k * nr * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+            out[((i / nr) * k + j) * nr + i % nr] = w[i * k + j];
+}
+
 sb_status sb_gemm_f32_pack(const sb_ukr_f32_desc *desc, const float *w, size_t n, size_t k,
                            void **packed)
 {
@@ -59,13 +67,10 @@ sb_status sb_gemm_f32_pack(const sb_ukr_f32_desc *desc, const float *w, size_t n
         free(p);
         return SB_ENOMEM;
     }
-    memset(p->b, 0, panels * k * nr * sizeof(float));
     p->desc = desc;
     p->n = n;
     p->k = k;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < k; j++)
-            p->b[((i / nr) * k + j) * nr + i % nr] = w[i * k + j];
+    sb_pack_panels(w, n, k, nr, p->b);
     *packed = p;
     return SB_OK;
 }

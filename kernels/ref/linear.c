@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "gemm/gemm.h"
 #include "ref.h"
 
 enum { ROWS_TILE = 32, COLS_TILE = 256, K_TILE = 256, PANEL = 8 };
@@ -24,15 +25,13 @@ sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed)
 {
     size_t panels = (n + PANEL - 1) / PANEL;
     packed_w *p = malloc(sizeof(*p));
-    if (!p || (p->wp = calloc(panels * k * PANEL, sizeof(float))) == NULL) {
+    if (!p || (p->wp = malloc(panels * k * PANEL * sizeof(float))) == NULL) {
         free(p);
         return SB_ENOMEM;
     }
     p->n = n;
     p->k = k;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < k; j++)
-            p->wp[((i / PANEL) * k + j) * PANEL + i % PANEL] = w[i * k + j];
+    sb_pack_panels(w, n, k, PANEL, p->wp);
     *packed = p;
     return SB_OK;
 }
