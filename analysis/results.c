@@ -43,7 +43,7 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
 /* ==== per-layer report ==== */
 
 enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_MEDIAN, C_MAD, C_MIN,
-       C_GFLOPS, C_GBPS, C_SHARE, C_COUNT };
+       C_GFLOPS, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
 
 static const sb_column layer_cols[] = {
     [C_WORKLOAD] = {"workload", "workload", SB_COL_TEXT, 0},
@@ -58,6 +58,9 @@ static const sb_column layer_cols[] = {
     [C_GFLOPS] = {"gflops", "GFLOP/s", SB_COL_REAL, 2},
     [C_GBPS] = {"gbps", "GB/s", SB_COL_REAL, 2},
     [C_SHARE] = {"share_pct", "share %", SB_COL_REAL, 1},
+    [C_REL_L2] = {"rel_l2", "rel L2", SB_COL_SCI, 1},
+    [C_MAX_ABS] = {"max_abs", "max abs", SB_COL_SCI, 1},
+    [C_COSINE] = {"cosine", "cosine", SB_COL_REAL, 6},
 };
 _Static_assert(SB_ARRAY_LEN(layer_cols) == C_COUNT, "one definition per column");
 
@@ -106,8 +109,9 @@ static void share_group(const char *layer, const char *variant, long threads, ch
 }
 
 static const char layer_cases_sql[] =
-    "SELECT case_id, workload, layer, shape, variant, kernel, threads, flops, bytes, reps,"
-    " model, res, dur, batch FROM \"case\" WHERE run_id = ? ORDER BY case_id";
+    "SELECT c.case_id, workload, layer, shape, variant, kernel, threads, flops, bytes, reps,"
+    " model, res, dur, batch, a.rel_l2, a.max_abs, a.cosine, a.reason FROM \"case\" c"
+    " LEFT JOIN accuracy a USING (case_id) WHERE run_id = ? ORDER BY case_id";
 
 static const char node_groups_sql[] =
     "SELECT n.layer, group_concat(DISTINCT n.kernel), sum(n.flops) / count(DISTINCT s.rep),"
@@ -159,7 +163,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     sqlite3_stmt *cs = NULL, *ss = NULL, *rs = NULL;
     sb_status ret = SB_OK;
     double *v = NULL;
-    size_t cap = 1 << 16, noisy = 0, ncases = 0;
+    size_t cap = 1 << 16, noisy = 0, ncases = 0, unmeasured = 0;
     char group[128];
     /* per layer case: its group key and median, for the shares */
     struct { char group[128]; long row; double median; } *lc = NULL;
@@ -203,6 +207,11 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                     sqlite3_column_double(cs, 8));
         if (sm.cv > SB_NOISY_CV)
             noisy++;
+        for (int i = 0; i < 3; i++)
+            if (sqlite3_column_type(cs, 14 + i) != SQLITE_NULL)
+                sb_table_set_num(out, row, (size_t)(C_REL_L2 + i), sqlite3_column_double(cs, 14 + i));
+        if (sqlite3_column_type(cs, 17) != SQLITE_NULL)
+            unmeasured++;
         if (strcmp(wl, "layer") == 0) {
             void *p = realloc(lc, (nlc + 1) * sizeof(*lc));
             if (!p) {
@@ -241,6 +250,11 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                " measured in the same block (spatial, temporal, or top level)");
     sb_table_add_note(out, "times are per iteration; GFLOP/s counts matmul FLOPs only; GB/s counts"
                            " the minimum FP32 traffic");
+    sb_table_add_note(out, "rel L2 / max abs / cosine: output against the FP32 reference kernels on"
+                           " the same inputs (blank: the case runs the reference itself)");
+    if (unmeasured)
+        sb_table_add_note(out, "%zu case(s) could not be compared with the reference (see the"
+                               " accuracy table's reason)", unmeasured);
     if (noisy)
         sb_table_add_note(out, "%zu case(s) noisy: coefficient of variation above %.0f%%", noisy,
                           100 * SB_NOISY_CV);

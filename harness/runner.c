@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "accuracy.h"
 #include "collector.h"
 
 enum { MAX_COUNTERS_PER_REP = 16 };
@@ -35,6 +36,53 @@ static void run_iteration(sb_graph *g, sb_pool *pool, uint64_t *node_ns)
     }
 }
 
+/* True when some node's kernel is not the FP32 reference (so accuracy is measured). */
+static bool needs_accuracy(const sb_graph *g)
+{
+    for (size_t i = 0; i < sb_graph_nodes(g); i++) {
+        const sb_kernel *k = sb_graph_node(g, i)->kernel;
+        if (strcmp(k->isa, "ref") != 0 || k->dtype != SB_DT_F32 || k->fused)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Run g once and a reference graph (same shape, seed and inputs; FP32
+ * reference kernels) once, and compare their outputs. Called before warmup,
+ * so both start from identical inputs. When the reference cannot be built
+ * (e.g. no memory for a second copy), rec->reason says so.
+ */
+static void measure_accuracy(const sb_graph_config *gc, sb_graph *g, sb_pool *pool,
+                             sb_accuracy_record *rec, char *reason, size_t len)
+{
+    sb_graph *r = NULL;
+    sb_graph_config rc = *gc;
+    char err[256] = "";
+    size_t nr, ng;
+
+    rec->reference = "f32 reference kernels";
+    rc.variant = sb_variant_find("fp32");
+    rc.isa = 0;
+    if (sb_graph_create(&r, &rc, err, sizeof(err)) != SB_OK) {
+        snprintf(reason, len, "the reference could not be built: %s", err);
+        rec->reason = reason;
+        return;
+    }
+    for (size_t i = 0; i < sb_graph_nodes(g); i++) {
+        sb_graph_run_node(r, i, pool);
+        sb_graph_run_node(g, i, pool);
+    }
+    const float *ref = sb_graph_output(r, &nr), *got = sb_graph_output(g, &ng);
+    sb_accuracy a;
+    sb_accuracy_compute(ref, got, nr < ng ? nr : ng, &a);
+    rec->elements = (long)a.elements;
+    rec->rel_l2 = a.rel_l2;
+    rec->max_abs = a.max_abs;
+    rec->cosine = a.cosine;
+    sb_graph_destroy(r);
+}
+
 typedef struct open_collector {
     const sb_collector_ops *ops;
     void *state;
@@ -50,7 +98,8 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     sb_counter_record *counters = NULL;
     open_collector col[8];
     size_t ncol = 0, ncounters = 0, nnodes;
-    char key[256], pus[256], isa[64];
+    char key[256], pus[256], isa[64], acc_reason[320];
+    sb_accuracy_record acc = {0};
     const sb_collector_ops *const *all;
     size_t nall;
 
@@ -82,6 +131,9 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
         st = SB_ENOSUPP;
         goto out;
     }
+
+    if (o->accuracy && needs_accuracy(g))
+        measure_accuracy(&gc, g, pool, &acc, acc_reason, sizeof(acc_reason));
 
     /* warmup and calibration */
     sb_pool_pus_reset(pool);
@@ -165,7 +217,8 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
         .threads = c->threads, .pin = c->pin->text, .pus = pus, .warmup_iters = warm,
         .warmup_ns = wns, .inner_iters = inner, .reps = o->reps, .setup_ns = t_setup,
         .mem_bytes = sb_graph_bytes(g), .sample_ns = samples, .nnodes = per_node ? nnodes : 0,
-        .nodes = nodes, .node_ns = node_ns, .ncounters = ncounters, .counters = counters};
+        .nodes = nodes, .node_ns = node_ns, .ncounters = ncounters, .counters = counters,
+        .accuracy = acc};
     if ((st = sb_store_put_case(store, run_id, &rec)) != SB_OK)
         snprintf(err, errlen, "%s", sb_store_errmsg(store));
 out:

@@ -6,7 +6,9 @@
  * Warmup runs whole iterations until both warmup_iters and warmup_s are
  * reached; the fastest warmup iteration sets inner_iters so one sample lasts
  * at least min_time_s. In block and step cases every node is timed inside each
- * repetition too, so the whole decomposes into layers.
+ * repetition too, so the whole decomposes into layers. A case whose kernels
+ * are not all the FP32 reference first runs once beside the reference on the
+ * same inputs, and the error of its output is stored with it.
  */
 #ifndef SB_RUNNER_H
 #define SB_RUNNER_H
@@ -25,6 +27,7 @@ typedef struct sb_run_opts {
     int reps;              /* repetitions (samples) per case */
     uint64_t seed;         /* weights and inputs */
     sb_isa_mask isa;       /* host features kernels may use */
+    bool accuracy;         /* compare non-reference cases with the FP32 reference */
 } sb_run_opts;
 
 /* One case of a sweep. */

@@ -105,6 +105,7 @@ static void cell_text(const sb_table *t, long r, size_t c, char *buf, size_t len
     case SB_COL_TEXT: snprintf(buf, len, "%s", x->text); break;
     case SB_COL_INT: snprintf(buf, len, "%.0f", x->num); break;
     case SB_COL_REAL: snprintf(buf, len, "%.*f", t->cols[c].precision, x->num); break;
+    case SB_COL_SCI: snprintf(buf, len, "%.*e", t->cols[c].precision, x->num); break;
     }
 }
 

@@ -10,13 +10,18 @@
 #include <stdio.h>
 #include "sb_status.h"
 
-typedef enum sb_col_type { SB_COL_TEXT, SB_COL_INT, SB_COL_REAL } sb_col_type;
+typedef enum sb_col_type {
+    SB_COL_TEXT,
+    SB_COL_INT,
+    SB_COL_REAL,           /* fixed point, `precision` decimals */
+    SB_COL_SCI,            /* scientific, `precision` decimals: 1.23e-04 */
+} sb_col_type;
 
 typedef struct sb_column {
     const char *key;       /* machine name: CSV header, JSON key */
     const char *title;     /* terminal/Markdown header */
     sb_col_type type;
-    int precision;         /* digits after the point for SB_COL_REAL in text output */
+    int precision;         /* digits after the point for REAL/SCI in text output */
 } sb_column;
 
 typedef struct sb_cell {

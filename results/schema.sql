@@ -151,5 +151,19 @@ CREATE TABLE counter (
     PRIMARY KEY (case_id, rep, name)
 ) STRICT;
 
+-- Error of a case's output against the FP32 reference kernels on the same
+-- inputs; a row for every case whose kernels are not all the reference.
+-- status 'unavailable' (with reason) when the reference could not be run.
+CREATE TABLE accuracy (
+    case_id   INTEGER PRIMARY KEY REFERENCES "case"(case_id) ON DELETE CASCADE,
+    reference TEXT NOT NULL,                -- what it was compared with: 'f32 ref kernels'
+    status    TEXT NOT NULL CHECK (status IN ('measured', 'unavailable')),
+    reason    TEXT,
+    elements  INTEGER,                      -- output elements compared
+    rel_l2    REAL,                         -- ||out - ref|| / ||ref||
+    max_abs   REAL,
+    cosine    REAL
+) STRICT;
+
 CREATE INDEX case_run ON "case"(run_id);
 CREATE INDEX case_key ON "case"(case_key);

@@ -377,6 +377,27 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         sqlite3_bind_double(cnt, 9, k->c.mux_ratio);
         rc = sqlite3_step(cnt) == SQLITE_DONE ? sqlite3_reset(cnt) : sqlite3_errcode(s->db);
     }
+    if (rc == SQLITE_OK && c->accuracy.reference) {
+        sqlite3_stmt *acc = NULL;
+        const sb_accuracy_record *a = &c->accuracy;
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO accuracy(case_id, reference, status, reason,"
+                                " elements, rel_l2, max_abs, cosine) VALUES(?,?,?,?,?,?,?,?)", -1,
+                                &acc, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(acc, 1, id);
+            sqlite3_bind_text(acc, 2, a->reference, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(acc, 3, a->reason ? "unavailable" : "measured", -1, SQLITE_STATIC);
+            bind_text_or_null(acc, 4, a->reason);
+            if (!a->reason) {
+                sqlite3_bind_int64(acc, 5, a->elements);
+                sqlite3_bind_double(acc, 6, a->rel_l2);   /* SQLite stores inf; NaN as NULL */
+                sqlite3_bind_double(acc, 7, a->max_abs);
+                sqlite3_bind_double(acc, 8, a->cosine);
+            }
+            rc = sqlite3_step(acc) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+        }
+        sqlite3_finalize(acc);
+    }
     sqlite3_finalize(smp);
     sqlite3_finalize(nod);
     sqlite3_finalize(nsm);

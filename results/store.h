@@ -66,6 +66,13 @@ typedef struct sb_counter_record {
     sb_counter c;
 } sb_counter_record;
 
+typedef struct sb_accuracy_record {
+    const char *reference;   /* NULL: no accuracy row (all-reference case) */
+    const char *reason;      /* non-NULL: not measured, and why */
+    long elements;
+    double rel_l2, max_abs, cosine;
+} sb_accuracy_record;
+
 typedef struct sb_case_record {
     const char *case_key, *workload, *model, *res, *aspect, *dur;
     int batch;
@@ -88,6 +95,7 @@ typedef struct sb_case_record {
     const uint64_t *node_ns;      /* [reps * nnodes], rep-major */
     size_t ncounters;
     const sb_counter_record *counters;
+    sb_accuracy_record accuracy;
 } sb_case_record;
 
 /* Store one finished case with all its rows, in one transaction. */

@@ -25,7 +25,7 @@
 #include "sysinfo.h"
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
-       O_PIN, O_ISA, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT };
+       O_PIN, O_ISA, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -44,6 +44,7 @@ static const sb_opt opts[] = {
     {"warmup", required_argument, O_WARMUP, "S", "minimum warmup seconds per case (default 0.05)"},
     {"warmup-iters", required_argument, O_WARMUP_ITERS, "N", "minimum warmup iterations (default 1)"},
     {"seed", required_argument, O_SEED, "N", "seed of weights and inputs (default 1)"},
+    {"no-accuracy", no_argument, O_NOACC, NULL, "skip the comparison with the FP32 reference"},
     {"db", required_argument, O_DB, "FILE", "SQLite database (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "format of the final table: table md csv json"},
     {"quiet", no_argument, 'q', NULL, "do not print the final table"},
@@ -83,7 +84,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
                    .workload = "layer", .variants = "fp32", .pin = "compact", .db = SB_DEFAULT_DB,
                    .cfg = true, .format = SB_FMT_TABLE,
                    .ro = {.min_time_s = 0.02, .warmup_s = 0.05, .warmup_iters = 1, .reps = 10,
-                          .seed = 1}};
+                          .seed = 1, .accuracy = true}};
     sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
@@ -100,6 +101,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_PIN: c->pin = optarg; break;
         case O_ISA: c->isa = optarg; break;
         case O_DB: c->db = optarg; break;
+        case O_NOACC: c->ro.accuracy = false; break;
         case O_REPS:
             if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
                 return rc;

@@ -22,7 +22,7 @@ BIN = None
 TINY = ["--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "3",
         "--min-time", "0.002", "--warmup", "0"]
 REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "median_ns",
-               "mad_ns", "min_ns", "gflops", "gbps", "share_pct"]
+               "mad_ns", "min_ns", "gflops", "gbps", "share_pct", "rel_l2", "max_abs", "cosine"]
 
 
 def sb(*args, check=True):
@@ -134,6 +134,11 @@ class Cli(unittest.TestCase):
             self.assertGreaterEqual(row["min_ns"], 0)
         fc1 = rep["rows"][0]
         self.assertGreater(fc1["gflops"], 0)
+        if fc1["kernel"] != "linear.f32.ref":      # a fast kernel: compared with the reference
+            self.assertLess(fc1["rel_l2"], 1e-5)
+            self.assertGreater(fc1["cosine"], 0.999999)
+        else:
+            self.assertIsNone(fc1["rel_l2"])
         self.assertIsNone(rep["rows"][1]["gflops"])  # GELU: no matmul FLOPs, not a fake 0
         self.assertGreater(rep["rows"][1]["gbps"], 0)
         text = sb("report", "--db", self.db, "--run", self.runs[0], "--format", "csv").stdout
@@ -180,8 +185,10 @@ class Cli(unittest.TestCase):
         db = os.path.join(self.tmp.name, "isa.db")
         sb("run", *TINY, "--threads", "1", "--layers", "spatial.mlp.fc1", "--isa", "ref",
            "--db", db, "--quiet")
-        kernels = sqlite3.connect(db).execute("SELECT kernel FROM \"case\"").fetchall()
+        con = sqlite3.connect(db)
+        kernels = con.execute("SELECT kernel FROM \"case\"").fetchall()
         self.assertEqual(kernels, [("linear.f32.ref",)])
+        self.assertEqual(con.execute("SELECT count(*) FROM accuracy").fetchone(), (0,))
         self.bad(["run", *TINY, "--isa", "sse9", "--db", db], "ISA cap 'sse9'", db)
 
     def test_no_progress_line_when_not_a_terminal(self):
