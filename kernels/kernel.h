@@ -41,7 +41,12 @@ typedef enum sb_op {
     SB_OP_COUNT
 } sb_op;
 
-typedef enum sb_dtype { SB_DT_F32, SB_DT_COUNT } sb_dtype;
+/*
+ * Numeric type of a kernel's arithmetic. Activations between layers are FP32
+ * buffers in every variant; a BF16 kernel rounds its inputs to bfloat16 (while
+ * packing) and accumulates in FP32 (docs/workloads.md).
+ */
+typedef enum sb_dtype { SB_DT_F32, SB_DT_BF16, SB_DT_COUNT } sb_dtype;
 
 /* CPU features a kernel may require (bit mask; see harness/cpu.h). */
 typedef uint64_t sb_isa_mask;

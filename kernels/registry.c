@@ -10,40 +10,60 @@
 #include "gemm/gemm.h"
 #include "kernel.h"
 #include "ref/ref.h"
-#if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512)
+#if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512) || defined(SB_HAVE_AVX512BF16)
 #include "x86/x86.h"
 #endif
 
-/* Packing for the GEMM framework with one micro-kernel (generic run function). */
-#define GEMM_PACK(fn, desc) \
-    static sb_status fn(const float *w, size_t n, size_t k, void **p) \
-    { \
-        return sb_gemm_f32_pack(&desc, w, n, k, p); \
+/* Packing for the GEMM framework with one micro-kernel (the run function is generic). */
+#define GEMM_PACK(fn, desc)                                                      \
+    static sb_status fn(const float *w, size_t n, size_t k, void **p)            \
+    {                                                                            \
+        return sb_gemm_pack(&desc, w, n, k, p);                                  \
     }
-#define GEMM_LINEAR(nm, is, req, packfn) \
-    {.name = nm, .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = is, .requires = req, \
-     .fn.linear = sb_gemm_f32_linear, .pack = packfn, .packed_free = sb_gemm_f32_free}
+#define GEMM_LINEAR(nm, dt, is, req, packfn)                                     \
+    {.name = nm, .op = SB_OP_LINEAR, .dtype = dt, .isa = is, .requires = req,    \
+     .fn.linear = sb_gemm_linear, .pack = packfn, .packed_free = sb_gemm_free}
+#define X86(b) SB_ISA(SB_ISA_##b)
 
 #ifdef SB_HAVE_AVX512
-GEMM_PACK(pack_avx512, sb_ukr_f32_avx512)
+GEMM_PACK(pack_avx512_f32, sb_ukr_avx512_f32)
+GEMM_PACK(pack_avx512_bf16cvt, sb_ukr_avx512_bf16cvt)
 #endif
 #ifdef SB_HAVE_AVX2
-GEMM_PACK(pack_avx2, sb_ukr_f32_avx2)
+GEMM_PACK(pack_avx2_f32, sb_ukr_avx2_f32)
+GEMM_PACK(pack_avx2_bf16cvt, sb_ukr_avx2_bf16cvt)
+#endif
+#ifdef SB_HAVE_AVX512BF16
+GEMM_PACK(pack_avx512bf16, sb_ukr_avx512bf16_bf16)
 #endif
 
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
     {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
 
 static const sb_kernel table[] = {
+    /* ---- linear, FP32 ---- */
 #ifdef SB_HAVE_AVX512
-    GEMM_LINEAR("linear.f32.avx512", "avx512", SB_ISA(SB_ISA_AVX512F) | SB_ISA(SB_ISA_FMA),
-                pack_avx512),
+    GEMM_LINEAR("linear.f32.avx512", SB_DT_F32, "avx512", X86(AVX512F) | X86(FMA), pack_avx512_f32),
 #endif
 #ifdef SB_HAVE_AVX2
-    GEMM_LINEAR("linear.f32.avx2", "avx2", SB_ISA(SB_ISA_AVX2) | SB_ISA(SB_ISA_FMA), pack_avx2),
+    GEMM_LINEAR("linear.f32.avx2", SB_DT_F32, "avx2", X86(AVX2) | X86(FMA), pack_avx2_f32),
 #endif
     {.name = "linear.f32.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "ref",
      .fn.linear = sb_linear_ref, .pack = sb_linear_ref_pack, .packed_free = sb_linear_ref_free},
+    /* ---- linear, BF16 (FP32 accumulation and output) ---- */
+#ifdef SB_HAVE_AVX512BF16
+    GEMM_LINEAR("linear.bf16.avx512bf16", SB_DT_BF16, "avx512-bf16", X86(AVX512F) | X86(AVX512_BF16),
+                pack_avx512bf16),
+#endif
+#ifdef SB_HAVE_AVX512
+    GEMM_LINEAR("linear.bf16.avx512", SB_DT_BF16, "avx512", X86(AVX512F), pack_avx512_bf16cvt),
+#endif
+#ifdef SB_HAVE_AVX2
+    GEMM_LINEAR("linear.bf16.avx2", SB_DT_BF16, "avx2", X86(AVX2) | X86(FMA), pack_avx2_bf16cvt),
+#endif
+    {.name = "linear.bf16.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "ref",
+     .fn.linear = sb_linear_ref_bf16, .pack = sb_linear_ref_bf16_pack,
+     .packed_free = sb_linear_ref_free},
     KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,
            sb_attention_ref),
     KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
@@ -79,7 +99,7 @@ static const char *const op_names[] = {
 };
 _Static_assert(SB_ARRAY_LEN(op_names) == SB_OP_COUNT, "one name per op");
 
-static const char *const dtype_names[] = {[SB_DT_F32] = "f32"};
+static const char *const dtype_names[] = {[SB_DT_F32] = "f32", [SB_DT_BF16] = "bf16"};
 _Static_assert(SB_ARRAY_LEN(dtype_names) == SB_DT_COUNT, "one name per dtype");
 
 const char *sb_op_name(sb_op op) { return op < SB_OP_COUNT ? op_names[op] : "?"; }

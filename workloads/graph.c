@@ -310,14 +310,19 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
     g->shape = *cfg->shape;
     if (g->cfg.max_threads < 1)
         g->cfg.max_threads = 1;
-    for (int op = 0; op < SB_OP_COUNT; op++)
-        if ((g->kern[op] = sb_kernel_find((sb_op)op, cfg->variant->dtype, cfg->variant->fused,
-                                          cfg->isa)) == NULL) {
+    for (int op = 0; op < SB_OP_COUNT; op++) {
+        g->kern[op] = sb_kernel_find((sb_op)op, cfg->variant->dtype, cfg->variant->fused, cfg->isa);
+        /* an op with no kernel of the variant's dtype runs in FP32; the node's
+           kernel name (stored per case and node) says so */
+        if (!g->kern[op])
+            g->kern[op] = sb_kernel_find((sb_op)op, SB_DT_F32, cfg->variant->fused, cfg->isa);
+        if (!g->kern[op]) {
             snprintf(err, errlen, "no kernel for op %s in variant %s", sb_op_name((sb_op)op),
                      cfg->variant->name);
             st = SB_ENOTFOUND;
             goto out;
         }
+    }
     if (cfg->kind == SB_WL_LAYER && !cfg->layer) {
         snprintf(err, errlen, "a layer workload needs a layer");
         st = SB_EINVAL;

@@ -2,16 +2,19 @@
  * gemm.h - the portable blocked GEMM framework behind the fast linear kernels.
  *
  * BLIS-style: per-ISA code is only a micro-kernel that computes one MR x NR
- * block of C from packed panels (sb_ukr_f32); blocking, packing and threading
- * are here, shared by x86 and Arm, so hosts compare hardware, not programs.
+ * block of C (FP32) from packed panels of A and B; blocking, packing and
+ * threading are here, shared by x86 and Arm, so hosts compare hardware, not
+ * programs. A micro-kernel's descriptor says how its panels are packed:
  *
+ *  - element: FP32, or BF16 (round to nearest even) in k-pairs;
  *  - B (the weight, [n][k]) is packed once, outside the timed region, into
- *    NR-column panels [ceil(n/NR)][k][NR], zero-padded.
- *  - At run time each task (a block of MC rows x NC columns of C) packs its
- *    rows of A, KC columns at a time, into MR-row panels [kc][MR] in per-worker
- *    scratch, then sweeps the micro-kernel over the block. Edge blocks go
- *    through an MR x NR scratch tile. Bias is added to each tile after its
- *    last KC block, while the tile is in L1.
+ *    NR-column panels [ceil(n/NR)][Kp/g][NR][g] (g = k values per group,
+ *    Kp = k rounded up to g), zero-padded;
+ *  - at run time each task (a block of MC rows x NC columns of C) packs its
+ *    rows of A, KC columns at a time, into MR-row panels [kc/g][MR][g] in a
+ *    per-thread buffer, then sweeps the micro-kernel over the block. Edge
+ *    tiles go through an MR x NR scratch tile. Bias is added to each tile
+ *    after its last KC block, while the tile is in L1.
  *  - KC, MC and NC come from the cache sizes (sb_gemm_set_caches, from hwloc)
  *    and MR/NR, not from constants tuned for one machine.
  */
@@ -19,39 +22,65 @@
 #define SB_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "kernel.h"
 
-/*
- * C[MR][NR] (row stride ldc) = A * B if first, else C += A * B, where
- * a is kc x MR (k-major, MR contiguous) and b is kc x NR (NR contiguous).
- */
-typedef void (*sb_ukr_f32)(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                           int first);
+/* How a micro-kernel wants its operands packed. */
+typedef enum sb_pack_kind {
+    SB_PACK_F32,           /* 4-byte floats, groups of 1 */
+    SB_PACK_BF16_PAIRS,    /* 2-byte bfloat16, groups of 2 consecutive k */
+    SB_PACK_COUNT
+} sb_pack_kind;
 
-typedef struct sb_ukr_f32_desc {
-    const char *name;      /* "avx512 12x32" */
+/*
+ * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc
+ * values of k (a multiple of the group size); a and b point at packed panels.
+ */
+typedef void (*sb_ukr)(size_t kc, const void *a, const void *b, float *c, size_t ldc, int first);
+
+typedef struct sb_ukr_desc {
+    const char *name;      /* "avx512 12x32 f32" */
     int mr, nr;            /* block of C the micro-kernel computes */
-    sb_ukr_f32 fn;
-} sb_ukr_f32_desc;
+    sb_pack_kind pack;
+    sb_ukr fn;
+} sb_ukr_desc;
 
 /* Cache sizes in bytes used for blocking (0 keeps the current value). */
 void sb_gemm_set_caches(size_t l1d, size_t l2, size_t l3);
 
+/* Pack w [n][k] for desc's micro-kernel; free with sb_gemm_free. */
+sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed);
+void sb_gemm_free(void *packed);
+
+/* The linear layer over a packed weight (any micro-kernel): y = x W^T + b. */
+void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
+
+/* Blocking chosen for a micro-kernel at the current cache sizes (for tests and docs). */
+void sb_gemm_blocking(const sb_ukr_desc *desc, size_t *kc, size_t *mc, size_t *nc);
+
 /*
- * Lay w [n][k] out as panels of nr output columns, out[ceil(n/nr)][k][nr],
- * zero-padding the last panel (out must hold ceil(n/nr) * k * nr floats).
+ * Lay w [n][k] out as FP32 panels of nr output columns, out[ceil(n/nr)][k][nr],
+ * zero-padding the last panel (out holds ceil(n/nr) * k * nr floats).
  */
 void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out);
 
-/* Pack w [n][k] for desc's micro-kernel; free with sb_gemm_f32_free. */
-sb_status sb_gemm_f32_pack(const sb_ukr_f32_desc *desc, const float *w, size_t n, size_t k,
-                           void **packed);
-void sb_gemm_f32_free(void *packed);
+/* FP32 -> bfloat16 bits, round to nearest even (NaN stays NaN). */
+static inline uint16_t sb_f32_to_bf16(float f)
+{
+    uint32_t u;
+    __builtin_memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
 
-/* The linear layer over a packed weight (any micro-kernel): y = x W^T + b. */
-void sb_gemm_f32_linear(const sb_linear_args *a, sb_pool *pool);
-
-/* Blocking chosen for a micro-kernel at the current cache sizes (for tests and docs). */
-void sb_gemm_f32_blocking(const sb_ukr_f32_desc *desc, size_t *kc, size_t *mc, size_t *nc);
+static inline float sb_bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+}
 
 #endif

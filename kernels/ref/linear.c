@@ -47,6 +47,7 @@ void sb_linear_ref_free(void *packed)
 typedef struct tile_ctx {
     const sb_linear_args *a;
     size_t col_tiles;        /* tiles along n */
+    int bf16;                /* round activations to bfloat16 (the BF16 reference) */
 } tile_ctx;
 
 /* 4 floats; GNU C vector extension, lowered to SSE2 / NEON / scalar as the target has. */
@@ -59,7 +60,7 @@ typedef float v4f __attribute__((vector_size(16)));
  */
 static inline __attribute__((always_inline)) void block(int NR, const float *x, size_t ldx,
                                                         const float *panel, float *y, size_t ldy,
-                                                        size_t nc, size_t k0, size_t k1)
+                                                        size_t nc, size_t k0, size_t k1, int bf16)
 {
     v4f acc[4][2];
     float tmp[PANEL];
@@ -74,6 +75,8 @@ static inline __attribute__((always_inline)) void block(int NR, const float *x, 
         memcpy(&w1, panel + kk * PANEL + 4, sizeof(w1));
         for (int r = 0; r < NR; r++) {
             float s = x[r * ldx + kk];
+            if (bf16) /* the BF16 reference rounds activations to bfloat16 */
+                s = sb_bf16_to_f32(sb_f32_to_bf16(s));
             v4f sv = {s, s, s, s};
             acc[r][0] += sv * w0;
             acc[r][1] += sv * w1;
@@ -105,16 +108,36 @@ static void tile_task(void *ctx, size_t t, int worker)
             const float *panel = p->wp + (j / PANEL) * p->k * PANEL;
             size_t nc = c1 - j < PANEL ? c1 - j : PANEL, r = r0;
             for (; r + 4 <= r1; r += 4)
-                block(4, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1);
+                block(4, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1,
+                      c->bf16);
             for (; r < r1; r++)
-                block(1, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1);
+                block(1, a->x + r * a->ldx, a->ldx, panel, a->y + r * a->ldy + j, a->ldy, nc, k0, k1,
+                      c->bf16);
         }
     }
 }
 
-void sb_linear_ref(const sb_linear_args *a, sb_pool *pool)
+static void run(const sb_linear_args *a, sb_pool *pool, int bf16)
 {
-    tile_ctx c = {.a = a, .col_tiles = (a->n + COLS_TILE - 1) / COLS_TILE};
+    tile_ctx c = {.a = a, .col_tiles = (a->n + COLS_TILE - 1) / COLS_TILE, .bf16 = bf16};
     size_t row_tiles = (a->m + ROWS_TILE - 1) / ROWS_TILE;
     sb_pool_run(pool, tile_task, &c, row_tiles * c.col_tiles);
 }
+
+void sb_linear_ref(const sb_linear_args *a, sb_pool *pool) { run(a, pool, 0); }
+
+/* BF16 reference: weights and activations rounded to bfloat16, FP32 accumulation. */
+sb_status sb_linear_ref_bf16_pack(const float *w, size_t n, size_t k, void **packed)
+{
+    float *r = malloc(n * k * sizeof(float));
+    sb_status st;
+    if (!r)
+        return SB_ENOMEM;
+    for (size_t i = 0; i < n * k; i++)
+        r[i] = sb_bf16_to_f32(sb_f32_to_bf16(w[i]));
+    st = sb_linear_ref_pack(r, n, k, packed);
+    free(r);
+    return st;
+}
+
+void sb_linear_ref_bf16(const sb_linear_args *a, sb_pool *pool) { run(a, pool, 1); }

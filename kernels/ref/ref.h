@@ -14,6 +14,8 @@
 sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed);
 void sb_linear_ref_free(void *packed);
 void sb_linear_ref(const sb_linear_args *a, sb_pool *pool);
+sb_status sb_linear_ref_bf16_pack(const float *w, size_t n, size_t k, void **packed);
+void sb_linear_ref_bf16(const sb_linear_args *a, sb_pool *pool);
 void sb_attention_ref(const sb_attn_args *a, sb_pool *pool);
 void sb_ln_modulate_ref(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_qk_rmsnorm_ref(const sb_qk_norm_args *a, sb_pool *pool);

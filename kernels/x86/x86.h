@@ -1,7 +1,13 @@
-/* x86.h - the x86 micro-kernels, one static library per ISA (see kernels/meson.build). */
+/*
+ * x86.h - the x86 micro-kernels. Each file is one static library built with
+ * only its ISA's flags (kernels/meson.build); the registry picks at run time.
+ */
 #ifndef SB_X86_H
 #define SB_X86_H
 #include "gemm/gemm.h"
-extern const sb_ukr_f32_desc sb_ukr_f32_avx2;   /* x86/avx2_f32.c, -mavx2 -mfma */
-extern const sb_ukr_f32_desc sb_ukr_f32_avx512; /* x86/avx512_f32.c, -mavx512f -mfma */
+extern const sb_ukr_desc sb_ukr_avx2_f32;         /* avx2_gemm.c: -mavx2 -mfma */
+extern const sb_ukr_desc sb_ukr_avx2_bf16cvt;     /* avx2_gemm.c */
+extern const sb_ukr_desc sb_ukr_avx512_f32;       /* avx512_gemm.c: -mavx512f -mfma */
+extern const sb_ukr_desc sb_ukr_avx512_bf16cvt;   /* avx512_gemm.c */
+extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: -mavx512f -mavx512bf16 */
 #endif

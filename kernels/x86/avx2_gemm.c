@@ -1,0 +1,90 @@
+/*
+ * avx2_gemm.c - GEMM micro-kernels for AVX2 + FMA: FP32, and BF16 weights and
+ * activations widened to FP32 in registers.
+ *
+ * FP32, a 6 x 16 block of C. Registers: 12 ymm accumulators (6 rows x 2 vectors of 8), 2 ymm for the B
+ * row, 1 for the broadcast A element: 15 of 16. Per k step: 2 B loads and 6
+ * broadcasts feed 12 FMAs (192 FLOPs per 8 loads), enough to cover the FMA
+ * latency on two pipes. Built with -mavx2 -mfma only; chosen at run time.
+ */
+#include <immintrin.h>
+#include "gemm/gemm.h"
+#include "x86/x86.h"
+
+enum { MR = 6, NR = 16 };
+
+static void ukr_6x16(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+{
+    const float *a = ap, *b = bp;
+    /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
+#define ROW(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    for (size_t k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(b + k * NR), b1 = _mm256_loadu_ps(b + k * NR + 8), av;
+#define ROW(r) av = _mm256_broadcast_ss(a + k * MR + r); c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0); \
+               c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+#define ROW(r) \
+    if (!first) { \
+        c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(c + r * ldc)); \
+        c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(c + r * ldc + 8)); \
+    } \
+    _mm256_storeu_ps(c + r * ldc, c##r##0); \
+    _mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+}
+
+const sb_ukr_desc sb_ukr_avx2_f32 = {.name = "avx2 6x16 f32", .mr = MR, .nr = NR,
+                                     .pack = SB_PACK_F32, .fn = ukr_6x16};
+
+/*
+ * BF16 pairs widened to FP32, a 4 x 16 block of C (see avx512_gemm.c for the
+ * widening). Registers: 8 accumulators, 4 widened B vectors, 2 widened A
+ * values = 14 of 16. Per k pair: 2 B loads, 4 broadcasts, 16 FMAs (512 FLOPs).
+ */
+enum { MRB = 4 };
+
+static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
+                             int first)
+{
+    const int32_t *a = ap;   /* [kc/2][MRB] pairs */
+    const __m256i *b = bp;   /* [kc/2][2] vectors of 8 pairs */
+    const __m256i hi = _mm256_set1_epi32((int)0xffff0000);
+#define ROW(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
+    ROW(0) ROW(1) ROW(2) ROW(3)
+#undef ROW
+    for (size_t k = 0; k < kc / 2; k++) {
+        __m256i v0 = _mm256_loadu_si256(b + 2 * k), v1 = _mm256_loadu_si256(b + 2 * k + 1);
+        __m256 b0e = _mm256_castsi256_ps(_mm256_slli_epi32(v0, 16));
+        __m256 b0o = _mm256_castsi256_ps(_mm256_and_si256(v0, hi));
+        __m256 b1e = _mm256_castsi256_ps(_mm256_slli_epi32(v1, 16));
+        __m256 b1o = _mm256_castsi256_ps(_mm256_and_si256(v1, hi));
+        __m256 ae, ao;
+#define ROW(r)                                                                          \
+    {                                                                                   \
+        __m256i av = _mm256_set1_epi32(a[k * MRB + r]);                                 \
+        ae = _mm256_castsi256_ps(_mm256_slli_epi32(av, 16));                            \
+        ao = _mm256_castsi256_ps(_mm256_and_si256(av, hi));                             \
+        c##r##0 = _mm256_fmadd_ps(ao, b0o, _mm256_fmadd_ps(ae, b0e, c##r##0));          \
+        c##r##1 = _mm256_fmadd_ps(ao, b1o, _mm256_fmadd_ps(ae, b1e, c##r##1));          \
+    }
+        ROW(0) ROW(1) ROW(2) ROW(3)
+#undef ROW
+    }
+#define ROW(r)                                                                          \
+    if (!first) {                                                                       \
+        c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(c + r * ldc));                 \
+        c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(c + r * ldc + 8));             \
+    }                                                                                   \
+    _mm256_storeu_ps(c + r * ldc, c##r##0);                                             \
+    _mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+    ROW(0) ROW(1) ROW(2) ROW(3)
+#undef ROW
+}
+
+const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr = MRB, .nr = NR,
+                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_4x16_bf16cvt};
