@@ -100,17 +100,18 @@ static sb_summary fill_timing(sb_table *t, long row, const double *v, size_t n, 
 }
 
 /* The group whose total a layer case's share is relative to: its block, or "top". */
-static void share_group(const char *layer, const char *variant, long threads, char *buf, size_t len)
+static void share_group(const char *layer, const char *variant, long threads, const char *choice,
+                        char *buf, size_t len)
 {
     const char *scope = strncmp(layer, "spatial.", 8) == 0    ? "spatial"
                         : strncmp(layer, "temporal.", 9) == 0 ? "temporal"
                                                               : "top";
-    snprintf(buf, len, "%s|%s|%ld", scope, variant, threads);
+    snprintf(buf, len, "%s|%s|%ld|%s", scope, variant, threads, choice);
 }
 
 static const char layer_cases_sql[] =
     "SELECT c.case_id, workload, layer, shape, variant, kernel, threads, flops, bytes, reps,"
-    " model, res, dur, batch, a.rel_l2, a.max_abs, a.cosine, a.reason FROM \"case\" c"
+    " model, res, dur, batch, a.rel_l2, a.max_abs, a.cosine, a.reason, kernel_choice FROM \"case\" c"
     " LEFT JOIN accuracy a USING (case_id) WHERE run_id = ? ORDER BY case_id";
 
 static const char node_groups_sql[] =
@@ -219,7 +220,8 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                 goto out;
             }
             lc = p;
-            share_group(layer, variant, threads, group, sizeof(group));
+            share_group(layer, variant, threads, (const char *)sqlite3_column_text(cs, 18), group,
+                        sizeof(group));
             snprintf(lc[nlc].group, sizeof(lc[nlc].group), "%s", group);
             lc[nlc].row = row;
             lc[nlc++].median = sm.median;
@@ -293,10 +295,10 @@ _Static_assert(SB_ARRAY_LEN(cmp_cols) == K_COUNT, "one definition per column");
 static const char cmp_sql[] =
     "SELECT a.case_id, b.case_id, a.layer, a.variant, a.threads, a.res, a.dur FROM \"case\" a"
     " JOIN \"case\" b ON a.case_key = b.case_key WHERE a.run_id = ?1 AND b.run_id = ?2"
-    " ORDER BY a.case_id";
+    " AND a.kernel_choice = ?3 AND b.kernel_choice = ?4 ORDER BY a.case_id";
 
-sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, sb_table *out,
-                             char *err, size_t errlen)
+sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a, const char *run_b,
+                             const char *kern_b, sb_table *out, char *err, size_t errlen)
 {
     sqlite3_stmt *cs = NULL, *ss = NULL, *cnt = NULL;
     sb_status ret = SB_OK;
@@ -304,23 +306,25 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, 
     double *v = malloc(cap * sizeof(*v)), *ratios = NULL;
     char title[160];
 
-    snprintf(title, sizeof(title), "compare A = run %.8s, B = run %.8s (A/B > 1: B is faster)",
-             run_a, run_b);
+    snprintf(title, sizeof(title), "compare A = run %.8s [%s], B = run %.8s [%s] (A/B > 1: B is faster)",
+             run_a, kern_a, run_b, kern_b);
     sb_table_init(out, cmp_cols, K_COUNT, title);
     if (!v)
         return SB_ENOMEM;
     if (sqlite3_prepare_v2(db, cmp_sql, -1, &cs, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
                            &ss, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM \"case\" WHERE run_id = ?1),"
-                           " (SELECT count(*) FROM \"case\" WHERE run_id = ?2)", -1, &cnt,
-                           NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM \"case\" WHERE run_id = ?1 AND"
+                           " kernel_choice = ?3), (SELECT count(*) FROM \"case\" WHERE run_id = ?2"
+                           " AND kernel_choice = ?4)", -1, &cnt, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
         ret = SB_EDB;
         goto out;
     }
     sqlite3_bind_text(cs, 1, run_a, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(cs, 2, run_b, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cs, 3, kern_a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cs, 4, kern_b, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(cs) == SQLITE_ROW) {
         double ma = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 0), v, cap));
         double mb = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 1), v, cap));
@@ -346,6 +350,8 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, 
     }
     sqlite3_bind_text(cnt, 1, run_a, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(cnt, 2, run_b, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cnt, 3, kern_a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cnt, 4, kern_b, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(cnt) == SQLITE_ROW) {
         long na = (long)sqlite3_column_int64(cnt, 0), nb = (long)sqlite3_column_int64(cnt, 1);
         if ((long)out->nrows < na || (long)out->nrows < nb)

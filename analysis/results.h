@@ -26,8 +26,12 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
 sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
                             size_t errlen);
 
-/* Per-case comparison of runs a and b (joined on the case key) with a geomean. */
-sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *run_b, sb_table *out,
-                             char *err, size_t errlen);
+/*
+ * Per-case comparison of the cases of run a with kernel choice kern_a ("auto"
+ * or a kernel named by run --kernel) and those of run b with kern_b, joined on
+ * the case key, with a geomean. a and b may be the same run.
+ */
+sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a, const char *run_b,
+                             const char *kern_b, sb_table *out, char *err, size_t errlen);
 
 #endif

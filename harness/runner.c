@@ -108,7 +108,7 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     sb_graph_config gc = {.shape = &c->shape, .kind = c->kind,
                           .layer = c->kind == SB_WL_LAYER ? &c->layer : NULL,
                           .variant = c->variant, .isa = o->isa, .seed = o->seed,
-                          .max_threads = c->threads};
+                          .max_threads = c->threads, .force = c->force};
     uint64_t t_setup = sb_clock_ns();
     if ((st = sb_graph_create(&g, &gc, err, errlen)) != SB_OK)
         goto out;
@@ -202,7 +202,7 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     const sb_node *first = sb_graph_node(g, 0);
     snprintf(isa, sizeof(isa), "%s", first->kernel->isa);
     sb_case_record rec = {
-        .case_key = key, .workload = sb_workload_name(c->kind), .model = c->shape.model->name,
+        .case_key = key, .kernel_choice = c->force ? c->force->name : "auto", .workload = sb_workload_name(c->kind), .model = c->shape.model->name,
         .res = c->shape.res->name, .aspect = c->shape.res->aspect, .dur = c->shape.dur->name,
         .batch = c->shape.B,
         .layer = c->kind == SB_WL_LAYER ? c->layer.name : sb_workload_name(c->kind),

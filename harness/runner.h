@@ -38,6 +38,7 @@ typedef struct sb_case_spec {
     const sb_variant *variant;
     int threads;
     const sb_pin *pin;
+    const sb_kernel *force;  /* kernel chosen by name (--kernel), or NULL: the registry's */
 } sb_case_spec;
 
 /* Canonical key of a case: joins the same case across runs. */

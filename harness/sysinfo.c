@@ -201,7 +201,7 @@ json_t *sb_sysinfo_build(void)
     json_object_set_new(b, "sanitize", json_string(SB_SANITIZE));
     json_object_set_new(b, "isas", json_string(SB_ISAS));
     json_object_set_new(b, "collectors", json_string("time,rusage"));
-    json_object_set_new(b, "providers", json_string(""));
+    json_object_set_new(b, "providers", json_string(SB_PROVIDERS));
     json_object_set_new(b, "sqlite", json_string(sqlite3_libversion()));
     char hw[32];
     unsigned v = hwloc_get_api_version();

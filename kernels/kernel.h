@@ -193,6 +193,7 @@ typedef struct sb_kernel {
     bool fused;                /* part of a -fused variant */
     const char *isa;           /* text key: "ref", "avx2", "avx512", "sve", ... */
     sb_isa_mask requires;      /* CPU features needed; 0 for reference kernels */
+    bool provider;             /* another library's kernel: only ever chosen by name */
     union {
         sb_linear_fn linear;
         sb_attn_fn attention;
@@ -214,7 +215,7 @@ const sb_kernel *sb_kernel_table(size_t *count);
 
 /*
  * First kernel for (op, dtype, fused) whose requirements are a subset of
- * host_isa. A fused lookup falls back to the unfused kernel of the same op when
+ * host_isa; providers are skipped (they are chosen by name only). A fused lookup falls back to the unfused kernel of the same op when
  * the op has no fused form (recorded by the caller via the returned name).
  * Returns NULL only for an (op, dtype) without any entry.
  */

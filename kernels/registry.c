@@ -10,6 +10,9 @@
 #include "gemm/gemm.h"
 #include "kernel.h"
 #include "ref/ref.h"
+#if defined(SB_HAVE_ONEDNN) || defined(SB_HAVE_OPENBLAS)
+#include "providers/providers.h"
+#endif
 #if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512) || defined(SB_HAVE_AVX512BF16)
 #include "x86/x86.h"
 #endif
@@ -64,6 +67,17 @@ static const sb_kernel table[] = {
     {.name = "linear.bf16.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "ref",
      .fn.linear = sb_linear_ref_bf16, .pack = sb_linear_ref_bf16_pack,
      .packed_free = sb_linear_ref_free},
+    /* ---- comparison providers (by name only) ---- */
+#ifdef SB_HAVE_ONEDNN
+    {.name = "linear.f32.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "onednn",
+     .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_pack,
+     .packed_free = sb_onednn_free},
+#endif
+#ifdef SB_HAVE_OPENBLAS
+    {.name = "linear.f32.openblas", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "openblas",
+     .provider = true, .fn.linear = sb_openblas_linear, .pack = sb_openblas_pack,
+     .packed_free = sb_openblas_free},
+#endif
     KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,
            sb_attention_ref),
     KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
@@ -118,7 +132,7 @@ const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mas
         bool want = pass == 0 ? fused : false;
         for (size_t i = 0; i < SB_ARRAY_LEN(table); i++) {
             const sb_kernel *k = &table[i];
-            if (k->op == op && k->dtype == dtype && k->fused == want &&
+            if (k->op == op && k->dtype == dtype && k->fused == want && !k->provider &&
                 (k->requires & ~host_isa) == 0)
                 return k;
         }

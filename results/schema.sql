@@ -73,6 +73,7 @@ CREATE TABLE "case" (
     case_id      INTEGER PRIMARY KEY,
     run_id       TEXT NOT NULL REFERENCES run(run_id) ON DELETE CASCADE,
     case_key     TEXT NOT NULL,             -- canonical key, joins runs in compare
+    kernel_choice TEXT NOT NULL,            -- 'auto' (registry's choice) or a kernel named by --kernel
     workload     TEXT NOT NULL,             -- layer, block, step
     model        TEXT NOT NULL,
     res          TEXT NOT NULL,
@@ -102,7 +103,7 @@ CREATE TABLE "case" (
     setup_ns     INTEGER NOT NULL,          -- allocation, weights, packing (untimed)
     mem_bytes    REAL,                      -- buffers + weights allocated
     finished_at  TEXT NOT NULL,
-    UNIQUE (run_id, case_key)
+    UNIQUE (run_id, case_key, kernel_choice)
 ) STRICT;
 
 -- One row per repetition: ns for inner_iters iterations.

@@ -273,17 +273,17 @@ static int insert_case_row(sb_store *s, const char *run_id, const sb_case_record
                            sqlite3_int64 *case_id)
 {
     static const char sql[] =
-        "INSERT INTO \"case\"(run_id, case_key, workload, model, res, aspect, dur, batch, layer,"
+        "INSERT INTO \"case\"(run_id, case_key, kernel_choice, workload, model, res, aspect, dur, batch, layer,"
         " op, variant, dtype, fused, kernel, isa, shape, m, n, k, flops, bytes, threads, pin, pus,"
         " warmup_iters, warmup_ns, inner_iters, reps, setup_ns, mem_bytes, finished_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st = NULL;
     char now[32];
     int i = 1, rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     iso_now(now, sizeof(now));
-    const char *t1[] = {run_id, c->case_key, c->workload, c->model, c->res, c->aspect, c->dur};
+    const char *t1[] = {run_id, c->case_key, c->kernel_choice ? c->kernel_choice : "auto", c->workload, c->model, c->res, c->aspect, c->dur};
     for (size_t j = 0; j < SB_ARRAY_LEN(t1); j++)
         bind_text_or_null(st, i++, t1[j]);
     sqlite3_bind_int(st, i++, c->batch);

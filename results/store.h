@@ -74,7 +74,9 @@ typedef struct sb_accuracy_record {
 } sb_accuracy_record;
 
 typedef struct sb_case_record {
-    const char *case_key, *workload, *model, *res, *aspect, *dur;
+    const char *case_key;    /* joins the same case across runs (without the kernel choice) */
+    const char *kernel_choice; /* "auto" (the registry's) or the kernel forced by name */
+    const char *workload, *model, *res, *aspect, *dur;
     int batch;
     const char *layer, *op, *variant, *dtype;
     int fused;

@@ -323,6 +323,8 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
             goto out;
         }
     }
+    if (cfg->force)
+        g->kern[cfg->force->op] = cfg->force;
     if (cfg->kind == SB_WL_LAYER && !cfg->layer) {
         snprintf(err, errlen, "a layer workload needs a layer");
         st = SB_EINVAL;

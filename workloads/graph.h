@@ -40,6 +40,8 @@ typedef struct sb_graph_config {
     sb_isa_mask isa;         /* host features kernels may use */
     uint64_t seed;           /* weights and inputs */
     int max_threads;         /* largest pool the graph will run on (scratch) */
+    const sb_kernel *force;  /* run this kernel for its op instead of the registry's
+                                choice (a provider, or another ISA); NULL: choose */
 } sb_graph_config;
 
 /*

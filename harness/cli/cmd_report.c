@@ -15,13 +15,15 @@
 #include "sysinfo.h"
 #include "table.h"
 
-enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON };
+enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN };
 
 static const sb_opt report_opts[] = {
     {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"},
     {"run", required_argument, O_RUN, "ID", "run id, a unique prefix of one, or latest (default)"},
     {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
     {"output", required_argument, 'o', "FILE", "write to FILE instead of stdout"},
+    {"a-kernel", required_argument, O_AKERN, "K", "compare: A's cases with this kernel choice (default auto)"},
+    {"b-kernel", required_argument, O_BKERN, "K", "compare: B's cases with this kernel choice (default auto)"},
     {"help", no_argument, 'h', NULL, "this help"},
 };
 
@@ -31,7 +33,7 @@ static const sb_opt sysinfo_opts[] = {
 };
 
 typedef struct read_cfg {
-    const char *db, *run, *out;
+    const char *db, *run, *out, *akern, *bkern;
     sb_format format;
 } read_cfg;
 
@@ -41,7 +43,8 @@ static int parse_read(const char *cmd, const char *synopsis, const char *desc, i
 {
     struct option lo[SB_ARRAY_LEN(report_opts) + 1];
     int ch;
-    *c = (read_cfg){.db = SB_DEFAULT_DB, .run = "latest", .format = SB_FMT_TABLE};
+    *c = (read_cfg){.db = SB_DEFAULT_DB, .run = "latest", .format = SB_FMT_TABLE, .akern = "auto",
+                    .bkern = "auto"};
     sb_cli_longopts(report_opts, SB_ARRAY_LEN(report_opts), lo);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
@@ -49,6 +52,8 @@ static int parse_read(const char *cmd, const char *synopsis, const char *desc, i
         case O_DB: c->db = optarg; break;
         case O_RUN: c->run = optarg; break;
         case 'o': c->out = optarg; break;
+        case O_AKERN: c->akern = optarg; break;
+        case O_BKERN: c->bkern = optarg; break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c->format) != SB_OK)
                 return sb_cli_error(cmd, SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
@@ -122,7 +127,9 @@ int sb_cmd_compare(int argc, char **argv)
                         "model, resolution, duration, batch, layer, variant, threads, pinning): the\n"
                         "median per iteration of each, their ratio A/B (above 1: B is faster) and\n"
                         "the geometric mean of the ratios. A and B are run ids, unique prefixes of\n"
-                        "them, or latest.", argc, argv, &c);
+                        "them, or latest; they may be the same run, with --a-kernel / --b-kernel\n"
+                        "picking the cases of a kernel named by run --kernel (e.g. ours against\n"
+                        "linear.f32.onednn measured in one run).", argc, argv, &c);
     if (rc)
         return rc < 0 ? SB_EXIT_OK : rc;
     if (argc - optind != 2)
@@ -131,7 +138,7 @@ int sb_cmd_compare(int argc, char **argv)
         return sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
     if (sb_run_resolve(sb_store_db(s), argv[optind], a, err, sizeof(err)) != SB_OK ||
         sb_run_resolve(sb_store_db(s), argv[optind + 1], b, err, sizeof(err)) != SB_OK ||
-        sb_results_compare(sb_store_db(s), a, b, &t, err, sizeof(err)) != SB_OK)
+        sb_results_compare(sb_store_db(s), a, c.akern, b, c.bkern, &t, err, sizeof(err)) != SB_OK)
         rc = sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
     else
         rc = emit("compare", &c, &t);

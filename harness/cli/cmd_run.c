@@ -25,7 +25,7 @@
 #include "sysinfo.h"
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
-       O_PIN, O_ISA, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC };
+       O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -39,6 +39,7 @@ static const sb_opt opts[] = {
     {"threads", required_argument, O_THREADS, "LIST", "thread counts, e.g. 1,2 or 1-8*2 (default: all PUs)"},
     {"pin", required_argument, O_PIN, "P", "compact, scatter, none or a cpu list (default compact)"},
     {"isa", required_argument, O_ISA, "ISA", "cap the kernels' ISA: ref, avx2, avx512f, ... (default: all the host has)"},
+    {"kernel", required_argument, O_KERNEL, "LIST", "auto (the registry's best) and/or kernel names, e.g. auto,linear.f32.onednn"},
     {"reps", required_argument, O_REPS, "N", "timed repetitions per case (default 10, minimum 1)"},
     {"min-time", required_argument, O_MINTIME, "S", "minimum seconds per repetition (default 0.02)"},
     {"warmup", required_argument, O_WARMUP, "S", "minimum warmup seconds per case (default 0.05)"},
@@ -52,7 +53,8 @@ static const sb_opt opts[] = {
 };
 
 typedef struct run_cfg {
-    const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa;
+    const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa,
+        *kernels;
     bool cfg, quiet;
     sb_format format;
     sb_run_opts ro;
@@ -81,7 +83,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
     int ch, rc;
 
     *c = (run_cfg){.model = "stdit3-xl2", .res = "144p", .aspect = "9:16", .dur = "2s",
-                   .workload = "layer", .variants = "fp32", .pin = "compact", .db = SB_DEFAULT_DB,
+                   .workload = "layer", .variants = "fp32", .kernels = "auto", .pin = "compact", .db = SB_DEFAULT_DB,
                    .cfg = true, .format = SB_FMT_TABLE,
                    .ro = {.min_time_s = 0.02, .warmup_s = 0.05, .warmup_iters = 1, .reps = 10,
                           .seed = 1, .accuracy = true}};
@@ -100,6 +102,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_THREADS: c->threads = optarg; break;
         case O_PIN: c->pin = optarg; break;
         case O_ISA: c->isa = optarg; break;
+        case O_KERNEL: c->kernels = optarg; break;
         case O_DB: c->db = optarg; break;
         case O_NOACC: c->ro.accuracy = false; break;
         case O_REPS:
@@ -151,10 +154,10 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 /* JSON of the sweep as asked, stored with the run. */
 static char *config_json(const run_cfg *c)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:i, s:f, s:f, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I}",
                           "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
                           "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
-                          "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa,
+                          "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa, "kernels", c->kernels,
                           "reps", c->ro.reps, "min_time_s", c->ro.min_time_s,
                           "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
                           "seed", (json_int_t)c->ro.seed);
@@ -211,14 +214,28 @@ static int select_layers(const run_cfg *c, const sb_shape *shape, sb_layer *out,
     return SB_EXIT_OK;
 }
 
+/* Does a case of (kernel choice, variant, layer) exist? "auto" covers everything. */
+static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_kind kind,
+                         const sb_layer *layer)
+{
+    if (!k)
+        return true;
+    if (k->dtype != v->dtype || k->fused != v->fused)
+        return false;
+    return kind != SB_WL_LAYER || layer->op == k->op;
+}
+
 int sb_cmd_run(int argc, char **argv)
 {
     run_cfg c;
     sb_shape shape;
     sb_workload_kind kind;
     sb_layer layers[2 * SB_LAYER_COUNT];
-    size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0;
+    size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0, per_thread = 0;
     const sb_variant *vars[16];
+    const sb_kernel *kerns[16];  /* NULL = auto */
+    char **knames = NULL;
+    size_t nkern = 0;
     long *thr = NULL;
     char **vnames = NULL, err[512] = "", run_id[33] = "";
     sb_topo *topo = NULL;
@@ -258,8 +275,41 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     c.ro.isa = cpu.isa;
+    if (sb_strlist_parse(c.kernels, &knames, &nkern, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "--kernel: %s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < nkern; i++) {
+        kerns[i] = NULL;
+        if (i >= SB_ARRAY_LEN(kerns)) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "--kernel: at most %zu kernels", SB_ARRAY_LEN(kerns));
+            goto out;
+        }
+        if (strcmp(knames[i], "auto") == 0)
+            continue;
+        if ((kerns[i] = sb_kernel_by_name(knames[i])) == NULL) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE,
+                              "unknown kernel '%s' (sorabench list kernels shows them)", knames[i]);
+            goto out;
+        }
+        if (kerns[i]->requires & ~cpu.isa) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "kernel '%s' needs ISA %s, which this host%s lacks",
+                              knames[i], kerns[i]->isa, c.isa ? " (with --isa)" : "");
+            goto out;
+        }
+    }
     if (sb_topo_open(&topo) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_FAIL, "cannot read the machine topology (hwloc)");
+        goto out;
+    }
+    /* a kernel named by --kernel runs the layers of its op in variants of its dtype */
+    for (size_t k = 0; k < nkern; k++)
+        for (size_t v = 0; v < nvar; v++)
+            for (size_t l = 0; l < nlayers; l++)
+                per_thread += case_applies(kerns[k], vars[v], kind, &layers[l]);
+    if (per_thread == 0) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: --kernel %s matches none of the layers and"
+                          " variants asked for", c.kernels);
         goto out;
     }
     sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L1CACHE),
@@ -304,7 +354,7 @@ int sb_cmd_run(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    ncases = nthr * nvar * nlayers;
+    ncases = nthr * per_thread;
     bool progress = isatty(STDERR_FILENO);
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
@@ -318,16 +368,19 @@ int sb_cmd_run(int argc, char **argv)
             final_status = "failed";
             break;
         }
+        for (size_t k = 0; k < nkern && !stop_requested && rc == SB_EXIT_OK; k++)
         for (size_t v = 0; v < nvar && !stop_requested && rc == SB_EXIT_OK; v++)
             for (size_t l = 0; l < nlayers && !stop_requested; l++) {
+                if (!case_applies(kerns[k], vars[v], kind, &layers[l]))
+                    continue;
                 sb_case_spec cs = {.kind = kind, .shape = shape, .variant = vars[v],
-                                   .threads = (int)thr[t], .pin = &pin};
+                                   .threads = (int)thr[t], .pin = &pin, .force = kerns[k]};
                 if (kind == SB_WL_LAYER)
                     cs.layer = layers[l];
                 const char *what = kind == SB_WL_LAYER ? layers[l].name : sb_workload_name(kind);
                 if (progress)
-                    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s t%d", done + 1, ncases, what,
-                            vars[v]->name, (int)thr[t]);
+                    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s t%d", done + 1, ncases, what,
+                            vars[v]->name, kerns[k] ? kerns[k]->name : "", (int)thr[t]);
                 err[0] = '\0';
                 if (sb_runner_case(&cs, &c.ro, pool, store, run_id, err, sizeof(err)) != SB_OK) {
                     if (progress)
@@ -366,6 +419,7 @@ out:
     sb_pin_free(&pin);
     sb_topo_close(topo);
     sb_strlist_free(vnames, nvar);
+    sb_strlist_free(knames, nkern);
     free(thr);
     free(cfg_s);
     free(argv_s);

@@ -191,6 +191,26 @@ class Cli(unittest.TestCase):
         self.assertEqual(con.execute("SELECT count(*) FROM accuracy").fetchone(), (0,))
         self.bad(["run", *TINY, "--isa", "sse9", "--db", db], "ISA cap 'sse9'", db)
 
+    def test_kernel_choice_and_compare_within_run(self):
+        kernels = sb("list", "kernels", "--format", "csv").stdout
+        provider = next((k for k in ("linear.f32.openblas", "linear.f32.onednn") if k in kernels), None)
+        choice = provider or "linear.f32.ref"
+        db = os.path.join(self.tmp.name, "kern.db")
+        sb("run", *TINY, "--threads", "2", "--layers", "spatial.mlp,spatial.attn.core",
+           "--kernel", "auto," + choice, "--db", db, "--quiet")
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT kernel_choice, layer, kernel FROM \"case\" ORDER BY case_id").fetchall()
+        forced = [r for r in rows if r[0] == choice]
+        self.assertEqual(len(rows), 5 + 2)        # auto: 5 layers; the named kernel: fc1, fc2
+        self.assertEqual([r[1] for r in forced], ["spatial.mlp.fc1", "spatial.mlp.fc2"])
+        self.assertTrue(all(r[2] == choice for r in forced))
+        rep = json.loads(sb("compare", "latest", "latest", "--b-kernel", choice, "--db", db,
+                            "--format", "json").stdout)
+        self.assertEqual(len(rep["rows"]), 2 + 1)  # fc1, fc2 and the geomean
+        self.bad(["run", *TINY, "--kernel", "linear.f32.nope", "--db", db], "unknown kernel", db)
+        self.bad(["run", *TINY, "--kernel", choice, "--layers", "spatial.mlp.gelu", "--db", db],
+                 "matches none", db)
+
     def test_no_progress_line_when_not_a_terminal(self):
         p = sb("run", *TINY, "--threads", "1", "--layers", "spatial.adaln",
                "--db", os.path.join(self.tmp.name, "p.db"), "--quiet")

@@ -1,0 +1,18 @@
+/*
+ * providers.h - comparison providers: other libraries' kernels registered as
+ * ordinary kernels (never chosen automatically; run --kernel NAME), so one run
+ * puts sorabench's kernel beside them on the same shape. Each is a meson
+ * feature, built only where its library is found.
+ */
+#ifndef SB_PROVIDERS_H
+#define SB_PROVIDERS_H
+#include "kernel.h"
+
+sb_status sb_onednn_pack(const float *w, size_t n, size_t k, void **packed);
+void sb_onednn_free(void *packed);
+void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool);
+
+sb_status sb_openblas_pack(const float *w, size_t n, size_t k, void **packed);
+void sb_openblas_free(void *packed);
+void sb_openblas_linear(const sb_linear_args *a, sb_pool *pool);
+#endif
