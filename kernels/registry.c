@@ -80,11 +80,27 @@ static const sb_kernel table[] = {
 #endif
     KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,
            sb_attention_ref),
+#ifdef SB_HAVE_AVX512
+    KERNEL("ln_modulate.f32.avx512", SB_OP_LN_MODULATE, SB_DT_F32, false, "avx512",
+           X86(AVX512F) | X86(FMA), ln_modulate, sb_ln_modulate_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("ln_modulate.f32.avx2", SB_OP_LN_MODULATE, SB_DT_F32, false, "avx2",
+           X86(AVX2) | X86(FMA), ln_modulate, sb_ln_modulate_avx2),
+#endif
     KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
            sb_ln_modulate_ref),
     KERNEL("qk_rmsnorm.f32.ref", SB_OP_QK_RMSNORM, SB_DT_F32, false, "ref", 0, qk_rmsnorm,
            sb_qk_rmsnorm_ref),
     KERNEL("rope.f32.ref", SB_OP_ROPE, SB_DT_F32, false, "ref", 0, rope, sb_rope_ref),
+#ifdef SB_HAVE_AVX512
+    KERNEL("gelu_tanh.f32.avx512", SB_OP_GELU_TANH, SB_DT_F32, false, "avx512",
+           X86(AVX512F) | X86(FMA), unary, sb_gelu_tanh_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("gelu_tanh.f32.avx2", SB_OP_GELU_TANH, SB_DT_F32, false, "avx2", X86(AVX2) | X86(FMA),
+           unary, sb_gelu_tanh_avx2),
+#endif
     KERNEL("gelu_tanh.f32.ref", SB_OP_GELU_TANH, SB_DT_F32, false, "ref", 0, unary,
            sb_gelu_tanh_ref),
     KERNEL("silu.f32.ref", SB_OP_SILU, SB_DT_F32, false, "ref", 0, unary, sb_silu_ref),

@@ -10,4 +10,10 @@ extern const sb_ukr_desc sb_ukr_avx2_bf16cvt;     /* avx2_gemm.c */
 extern const sb_ukr_desc sb_ukr_avx512_f32;       /* avx512_gemm.c: -mavx512f -mfma */
 extern const sb_ukr_desc sb_ukr_avx512_bf16cvt;   /* avx512_gemm.c */
 extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: -mavx512f -mavx512bf16 */
+
+/* elementwise kernels (avx2_elementwise.c, avx512_elementwise.c) */
+void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool);
+void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool);
+void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool);
 #endif

@@ -1,0 +1,107 @@
+/*
+ * test_elementwise.c KERNEL - one registered elementwise/normalisation kernel
+ * against the reference kernel of its op, on rows whose length is 1, shorter
+ * than a vector, a vector plus a tail, and the catalog's widths (C = 1152,
+ * 4C = 4608), with inputs from -10 to 10 (GELU's whole curve) and offset rows
+ * (LayerNorm). Exits 77 when this host cannot execute the kernel.
+ * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate
+ * |y - ref| <= 1e-5 (1 + |ref|).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+#include "graph.h"
+#include "kernel.h"
+
+static const size_t widths[] = {1, 5, 16, 23, 64, 1152, 4608 + 3};
+
+static int check_unary(const sb_kernel *k, sb_pool *pool)
+{
+    const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+    int bad = 0;
+    for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
+        size_t rows = 7, c = widths[w], n = rows * c;
+        float *x = malloc(n * 4), *y = malloc(n * 4), *yr = malloc(n * 4);
+        double worst = 0;
+        sb_fill_uniform(x, n, 5, w, 10.0f);
+        sb_unary_args a = {.x = x, .ldx = c, .y = y, .ldy = c, .rows = rows, .c = c};
+        k->fn.unary(&a, pool);
+        a.y = yr;
+        ref->fn.unary(&a, NULL);
+        for (size_t i = 0; i < n; i++) {
+            double e = fabs((double)y[i] - yr[i]) / (1.0 + fabs(x[i]));
+            worst = e > worst ? e : worst;
+        }
+        bad |= !(worst <= 2e-6);
+        printf("%-22s c=%-5zu max |y - ref| / (1 + |x|) = %.2e %s\n", k->name, c, worst,
+               worst <= 2e-6 ? "ok" : "FAIL");
+        free(x), free(y), free(yr);
+    }
+    return bad;
+}
+
+static int check_ln(const sb_kernel *k, sb_pool *pool)
+{
+    const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+    int bad = 0;
+    for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
+        size_t rows = 6, c = widths[w], n = rows * c;
+        float *x = malloc(n * 4), *y = malloc(n * 4), *yr = malloc(n * 4);
+        float *mod = malloc(2 * 2 * c * 4); /* 2 groups x (shift, scale) */
+        double worst = 0;
+        sb_fill_uniform(x, n, 6, w, 3.0f);
+        for (size_t i = 0; i < n; i++)
+            x[i] += (float)(i / c); /* each row offset: the mean must not matter */
+        sb_fill_uniform(mod, 4 * c, 7, w, 0.5f);
+        for (int variant = 0; variant < 2; variant++) {
+            sb_ln_mod_args a = {.x = x, .ldx = c, .y = y, .ldy = c, .shift = variant ? mod : NULL,
+                                .scale = variant ? mod + c : NULL, .ldm = 2 * c, .rows = rows,
+                                .c = c, .group_rows = 3, .eps = 1e-6f};
+            k->fn.ln_modulate(&a, pool);
+            a.y = yr;
+            ref->fn.ln_modulate(&a, NULL);
+            for (size_t i = 0; i < n; i++) {
+                double e = fabs((double)y[i] - yr[i]) / (1.0 + fabs(yr[i]));
+                worst = e > worst ? e : worst;
+            }
+        }
+        bad |= !(worst <= 1e-5);
+        printf("%-22s c=%-5zu max |y - ref| / (1 + |ref|) = %.2e %s\n", k->name, c, worst,
+               worst <= 1e-5 ? "ok" : "FAIL");
+        free(x), free(y), free(yr), free(mod);
+    }
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    sb_cpu cpu;
+    char err[256];
+    sb_pool *pool = NULL;
+    int bad;
+    const sb_kernel *k = argc == 2 ? sb_kernel_by_name(argv[1]) : NULL;
+    if (!k) {
+        fprintf(stderr, "usage: test_elementwise KERNEL (a registered kernel name)\n");
+        return 99;
+    }
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+        return 99;
+    if (k->requires & ~cpu.isa) {
+        printf("SKIP: this host cannot execute %s (isa %s)\n", k->name, k->isa);
+        return 77;
+    }
+    if (sb_pool_create(&pool, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
+        return 99;
+    switch (k->op) {
+    case SB_OP_GELU_TANH:
+    case SB_OP_SILU: bad = check_unary(k, pool); break;
+    case SB_OP_LN_MODULATE: bad = check_ln(k, pool); break;
+    default:
+        fprintf(stderr, "test_elementwise has no check for op %s yet\n", sb_op_name(k->op));
+        bad = 99;
+    }
+    sb_pool_destroy(pool);
+    return bad;
+}

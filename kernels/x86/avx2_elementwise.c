@@ -1,0 +1,105 @@
+/*
+ * avx2_elementwise.c - AVX2 + FMA elementwise kernels: GELU (tanh form) and
+ * LayerNorm + modulate, 8 lanes per step, the row tail in scalar code.
+ * Same algorithm as avx512_elementwise.c.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include "ref/ref.h"
+#include "x86/vecmath.h"
+#include "x86/x86.h"
+
+#define _mm256_roundscale(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define _mm256_castsi_ps _mm256_castsi256_ps
+SB_DEFINE_VEXP(vexp8, __m256, __m256i, _mm256)
+
+static inline __m256 gelu8(__m256 x)
+{
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 u = _mm256_mul_ps(x, _mm256_fmadd_ps(x2, _mm256_set1_ps(0.044715f), _mm256_set1_ps(1.0f)));
+    __m256 e = vexp8(_mm256_mul_ps(u, _mm256_set1_ps(-2.0f * 0.7978845608028654f)));
+    return _mm256_div_ps(x, _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
+}
+
+static float gelu1(float v)
+{
+    return 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+}
+
+static void gelu_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_unary_args *a = args;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * a->ldx;
+        float *y = a->y + r * a->ldy;
+        size_t i = 0;
+        for (; i + 8 <= a->c; i += 8)
+            _mm256_storeu_ps(y + i, gelu8(_mm256_loadu_ps(x + i)));
+        for (; i < a->c; i++)
+            y[i] = gelu1(x[i]);
+    }
+}
+
+void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
+}
+
+static float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static void ln_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_ln_mod_args *a = args;
+    size_t c = a->c, full = c - c % 8;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * a->ldx;
+        float *y = a->y + r * a->ldy;
+        size_t g = r / a->group_rows;
+        const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
+        const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+        __m256 s = _mm256_setzero_ps();
+        for (size_t i = 0; i < full; i += 8)
+            s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
+        float sum = hsum8(s);
+        for (size_t i = full; i < c; i++)
+            sum += x[i];
+        float mean = sum / (float)c;
+        __m256 vm = _mm256_set1_ps(mean), v = _mm256_setzero_ps();
+        for (size_t i = 0; i < full; i += 8) {
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+            v = _mm256_fmadd_ps(d, d, v);
+        }
+        float var = hsum8(v);
+        for (size_t i = full; i < c; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+        float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
+        __m256 vr = _mm256_set1_ps(rstd);
+        for (size_t i = 0; i < full; i += 8) {
+            __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
+            if (scale)
+                t = _mm256_fmadd_ps(t, _mm256_loadu_ps(scale + i), t);
+            if (shift)
+                t = _mm256_add_ps(t, _mm256_loadu_ps(shift + i));
+            _mm256_storeu_ps(y + i, t);
+        }
+        for (size_t i = full; i < c; i++) {
+            float t = (x[i] - mean) * rstd;
+            if (scale)
+                t = t * (1.0f + scale[i]);
+            if (shift)
+                t = t + shift[i];
+            y[i] = t;
+        }
+    }
+}
+
+void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}

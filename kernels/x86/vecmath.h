@@ -1,0 +1,32 @@
+/*
+ * vecmath.h - vector exp for the x86 elementwise kernels, written once as a
+ * macro over the vector type and instruction prefix (included by the AVX2 and
+ * AVX-512 files, each compiled with its own flags).
+ *
+ * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
+ * exp(r) by a degree-6 polynomial on |r| <= ln2/2 (Cephes coefficients);
+ * x is clamped to [-87.3, 88.7] so 2^n stays a normal float. Measured max
+ * relative error against libm expf: see kernels/tests/test_elementwise.c.
+ */
+#ifndef SB_VECMATH_H
+#define SB_VECMATH_H
+
+#define SB_DEFINE_VEXP(name, V, VI, P)                                                        \
+    static inline V name(V x)                                                                  \
+    {                                                                                          \
+        x = P##_min_ps(P##_max_ps(x, P##_set1_ps(-87.3f)), P##_set1_ps(88.7f));               \
+        V n = P##_roundscale(P##_mul_ps(x, P##_set1_ps(1.44269504088896341f)));                \
+        V r = P##_fnmadd_ps(n, P##_set1_ps(0.693359375f), x);                                  \
+        r = P##_fnmadd_ps(n, P##_set1_ps(-2.12194440e-4f), r);                                 \
+        V p = P##_set1_ps(1.9875691500e-4f);                                                   \
+        p = P##_fmadd_ps(p, r, P##_set1_ps(1.3981999507e-3f));                                 \
+        p = P##_fmadd_ps(p, r, P##_set1_ps(8.3334519073e-3f));                                 \
+        p = P##_fmadd_ps(p, r, P##_set1_ps(4.1665795894e-2f));                                 \
+        p = P##_fmadd_ps(p, r, P##_set1_ps(1.6666665459e-1f));                                 \
+        p = P##_fmadd_ps(p, r, P##_set1_ps(5.0000001201e-1f));                                 \
+        p = P##_fmadd_ps(p, P##_mul_ps(r, r), P##_add_ps(r, P##_set1_ps(1.0f)));               \
+        VI e = P##_slli_epi32(P##_add_epi32(P##_cvtps_epi32(n), P##_set1_epi32(127)), 23);     \
+        return P##_mul_ps(p, P##_castsi_ps(e));                                                \
+    }
+
+#endif
