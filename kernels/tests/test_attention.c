@@ -1,0 +1,107 @@
+/*
+ * test_attention.c KERNEL - one registered attention kernel against explicit
+ * softmax loops in double, on the three layouts the model uses (spatial:
+ * sequences of S tokens; temporal: T tokens with stride S; cross: N queries
+ * against L keys) with tails: key counts not multiples of 16, query counts not
+ * multiples of 8, head dims 8, 16 and 72. Exits 77 where the host cannot run
+ * the kernel. Tolerance (FP32): |o - ref| <= 2e-5 (outputs are O(1)).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cpu.h"
+#include "graph.h"
+#include "kernel.h"
+#include "ref/ref.h"
+
+static double naive(const sb_attn_args *a, size_t seq, size_t h, size_t i, size_t e)
+{
+    size_t D = a->head_dim, qr = sb_seq_row(&a->ql, seq, i);
+    double mx = -INFINITY, sum = 0, acc = 0, *s = malloc(a->nkv * sizeof(double));
+    for (size_t t = 0; t < a->nkv; t++) {
+        size_t kr = sb_seq_row(&a->kvl, seq, t);
+        double d = 0;
+        for (size_t x = 0; x < D; x++)
+            d += (double)a->q[qr * a->ldq + h * D + x] * a->k[kr * a->ldk + h * D + x];
+        s[t] = d * a->scale;
+        mx = s[t] > mx ? s[t] : mx;
+    }
+    for (size_t t = 0; t < a->nkv; t++)
+        sum += (s[t] = exp(s[t] - mx));
+    for (size_t t = 0; t < a->nkv; t++)
+        acc += s[t] / sum * a->v[sb_seq_row(&a->kvl, seq, t) * a->ldv + h * D + e];
+    free(s);
+    return acc;
+}
+
+/* layout: 0 spatial, 1 temporal, 2 cross */
+static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t T, size_t S,
+                 size_t L, size_t heads, size_t D)
+{
+    size_t C = heads * D, rows = B * T * S, kvrows = layout == 2 ? B * L : rows;
+    float *q = malloc(rows * 3 * C * 4), *kv = malloc(kvrows * 2 * C * 4), *o = malloc(rows * C * 4);
+    int bad = 0;
+    double worst = 0;
+    sb_fill_uniform(q, rows * 3 * C, 8, 1, 2.0f);
+    sb_fill_uniform(kv, kvrows * 2 * C, 8, 2, 2.0f);
+    sb_seq_layout sp = {.n_outer = B, .outer_stride = T * S, .n_inner = T, .inner_stride = S, .tok_stride = 1};
+    sb_seq_layout tp = {.n_outer = B, .outer_stride = T * S, .n_inner = S, .inner_stride = 1, .tok_stride = S};
+    sb_seq_layout cq = {.n_outer = B, .outer_stride = T * S, .n_inner = 1, .tok_stride = 1};
+    sb_seq_layout ck = {.n_outer = B, .outer_stride = L, .n_inner = 1, .tok_stride = 1};
+    sb_attn_args a = {.q = q, .ldq = 3 * C, .o = o, .ldo = C, .heads = heads, .head_dim = D,
+                      .scale = 1.0f / sqrtf((float)D)};
+    if (layout == 2) {
+        a.k = kv, a.v = kv + C, a.ldk = a.ldv = 2 * C, a.ql = cq, a.kvl = ck, a.nq = T * S, a.nkv = L;
+    } else {
+        a.k = q + C, a.v = q + 2 * C, a.ldk = a.ldv = 3 * C;
+        a.ql = a.kvl = layout == 0 ? sp : tp;
+        a.nq = a.nkv = layout == 0 ? S : T;
+    }
+    float *scratch = malloc(sb_attn_scratch(a.nkv, D, 2) * 4);
+    a.scratch = scratch;
+    k->fn.attention(&a, pool);
+    size_t nseq = a.ql.n_outer * a.ql.n_inner;
+    for (size_t seq = 0; seq < nseq; seq++)
+        for (size_t h = 0; h < heads; h++)
+            for (size_t i = 0; i < a.nq; i++)
+                for (size_t e = 0; e < D; e += (D > 8 ? 7 : 1)) { /* a sample of d */
+                    double want = naive(&a, seq, h, i, e);
+                    double got = o[sb_seq_row(&a.ql, seq, i) * C + h * D + e];
+                    double err = fabs(got - want);
+                    worst = err > worst ? err : worst;
+                }
+    bad = !(worst <= 2e-5);
+    printf("%-28s %-8s B=%zu T=%zu S=%zu L=%zu heads=%zu D=%zu: max |o - ref| = %.2e %s\n", k->name,
+           layout == 0 ? "spatial" : layout == 1 ? "temporal" : "cross", B, T, S, L, heads, D, worst,
+           bad ? "FAIL" : "ok");
+    free(q), free(kv), free(o), free(scratch);
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    sb_cpu cpu;
+    char err[256];
+    sb_pool *pool = NULL;
+    int bad = 0;
+    const sb_kernel *k = argc == 2 ? sb_kernel_by_name(argv[1]) : NULL;
+    if (!k || k->op != SB_OP_ATTENTION) {
+        fprintf(stderr, "usage: test_attention KERNEL (a registered attention kernel)\n");
+        return 99;
+    }
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+        return 99;
+    if (k->requires & ~cpu.isa) {
+        printf("SKIP: this host cannot execute %s (isa %s)\n", k->name, k->isa);
+        return 77;
+    }
+    if (sb_pool_create(&pool, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
+        return 99;
+    bad |= check(k, pool, 0, 2, 3, 37, 0, 2, 72);  /* 37 keys: 2 full blocks + 5 */
+    bad |= check(k, pool, 1, 2, 15, 5, 0, 3, 72);  /* T = 15 tokens, stride S */
+    bad |= check(k, pool, 2, 2, 1, 300, 13, 2, 72); /* 300 queries vs 13 keys */
+    bad |= check(k, pool, 0, 1, 1, 260, 0, 1, 16); /* > QCHUNK queries, tiny's head dim */
+    bad |= check(k, pool, 1, 1, 1, 3, 0, 4, 8);    /* a single token per sequence */
+    sb_pool_destroy(pool);
+    return bad;
+}
