@@ -3,6 +3,7 @@
  * the baseline CPU; the only ISA-specific code it calls is the micro-kernel.
  */
 #include "gemm.h"
+#include "scratch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,27 +117,6 @@ typedef struct gemm_ctx {
 } gemm_ctx;
 
 /*
- * Per-thread A packing buffer. Pool workers are persistent, so after the
- * first (warmup) call a kernel call allocates nothing.
- */
-static _Thread_local char *tl_apack;
-static _Thread_local size_t tl_apack_bytes;
-
-static char *apack_buffer(size_t bytes)
-{
-    if (tl_apack_bytes < bytes) {
-        free(tl_apack);
-        tl_apack = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-        if (!tl_apack) {
-            fprintf(stderr, "sorabench: cannot allocate %zu bytes for GEMM packing\n", bytes);
-            abort();
-        }
-        tl_apack_bytes = bytes;
-    }
-    return tl_apack;
-}
-
-/*
  * Pack rows [r0, r0 + rows) x columns [k0, k0 + kc) of x into MR-row panels of
  * kcp (kc rounded up to the group) values each, zero-padding rows and k.
  */
@@ -175,7 +155,7 @@ static void gemm_task(void *ctx, size_t t, int worker)
     size_t ic = (t / c->col_blocks) * c->mc, jc = (t % c->col_blocks) * c->nc;
     size_t mc = a->m - ic < c->mc ? a->m - ic : c->mc;
     size_t nc = a->n - jc < c->nc ? a->n - jc : c->nc;
-    char *ap = apack_buffer(c->apack_bytes);
+    char *ap = sb_thread_scratch(c->apack_bytes); /* per thread; grows on the warmup call */
     float tile[MAX_MR * MAX_NR];
 
     for (size_t pc = 0; pc < a->k; pc += c->kc) {

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "cpu.h"
+#include "kernel_test.h"
 #include "graph.h"
 #include "kernel.h"
 #include "ref/ref.h"
@@ -80,23 +80,11 @@ static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t
 
 int main(int argc, char **argv)
 {
-    sb_cpu cpu;
-    char err[256];
+    const sb_kernel *k;
     sb_pool *pool = NULL;
-    int bad = 0;
-    const sb_kernel *k = argc == 2 ? sb_kernel_by_name(argv[1]) : NULL;
-    if (!k || k->op != SB_OP_ATTENTION) {
-        fprintf(stderr, "usage: test_attention KERNEL (a registered attention kernel)\n");
-        return 99;
-    }
-    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
-        return 99;
-    if (k->requires & ~cpu.isa) {
-        printf("SKIP: this host cannot execute %s (isa %s)\n", k->name, k->isa);
-        return 77;
-    }
-    if (sb_pool_create(&pool, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
-        return 99;
+    int bad = 0, rc = sb_kernel_test_setup(argc, argv, SB_OP_ATTENTION, &k, &pool);
+    if (rc >= 0)
+        return rc;
     bad |= check(k, pool, 0, 2, 3, 37, 0, 2, 72);  /* 37 keys: 2 full blocks + 5 */
     bad |= check(k, pool, 1, 2, 15, 5, 0, 3, 72);  /* T = 15 tokens, stride S */
     bad |= check(k, pool, 2, 2, 1, 300, 13, 2, 72); /* 300 queries vs 13 keys */

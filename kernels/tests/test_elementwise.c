@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cpu.h"
+#include "kernel_test.h"
 #include "graph.h"
 #include "kernel.h"
 
@@ -77,23 +77,11 @@ static int check_ln(const sb_kernel *k, sb_pool *pool)
 
 int main(int argc, char **argv)
 {
-    sb_cpu cpu;
-    char err[256];
+    const sb_kernel *k;
     sb_pool *pool = NULL;
-    int bad;
-    const sb_kernel *k = argc == 2 ? sb_kernel_by_name(argv[1]) : NULL;
-    if (!k) {
-        fprintf(stderr, "usage: test_elementwise KERNEL (a registered kernel name)\n");
-        return 99;
-    }
-    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
-        return 99;
-    if (k->requires & ~cpu.isa) {
-        printf("SKIP: this host cannot execute %s (isa %s)\n", k->name, k->isa);
-        return 77;
-    }
-    if (sb_pool_create(&pool, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
-        return 99;
+    int bad, rc = sb_kernel_test_setup(argc, argv, -1, &k, &pool);
+    if (rc >= 0)
+        return rc;
     switch (k->op) {
     case SB_OP_GELU_TANH:
     case SB_OP_SILU: bad = check_unary(k, pool); break;

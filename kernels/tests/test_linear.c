@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cpu.h"
+#include "kernel_test.h"
 #include "gemm/gemm.h"
 #include "graph.h"
 #include "kernel.h"
@@ -66,32 +66,14 @@ static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_
 
 int main(int argc, char **argv)
 {
-    sb_cpu cpu;
-    char err[256];
+    const sb_kernel *kern;
     sb_pool *pool2 = NULL;
-    int fails = 0;
+    int fails = 0, rc = sb_kernel_test_setup(argc, argv, SB_OP_LINEAR, &kern, &pool2);
     const size_t shapes[][3] = {{1, 1, 1}, {1, 33, 7}, {5, 17, 3}, {13, 35, 29},
                                 {37, 53, 19}, {64, 1152, 64}, {97, 700, 129}, {2, 1152, 6912},
                                 {300, 129, 1100}};
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_linear KERNEL\n");
-        return 99;
-    }
-    const sb_kernel *kern = sb_kernel_by_name(argv[1]);
-    if (!kern || kern->op != SB_OP_LINEAR) {
-        fprintf(stderr, "no linear kernel named %s\n", argv[1]);
-        return 99;
-    }
-    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK) {
-        fprintf(stderr, "%s\n", err);
-        return 99;
-    }
-    if (kern->requires & ~cpu.isa) {
-        printf("SKIP: this host cannot execute %s (isa %s)\n", kern->name, kern->isa);
-        return 77;
-    }
-    if (sb_pool_create(&pool2, NULL, 2, NULL, err, sizeof(err)) != SB_OK)
-        return 99;
+    if (rc >= 0)
+        return rc;
     for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++) {
         fails += check(kern, NULL, shapes[i][0], shapes[i][2], shapes[i][1], 1);
         fails += check(kern, pool2, shapes[i][0], shapes[i][2], shapes[i][1], (int)(i % 2));

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ref/ref.h"
+#include "scratch.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
@@ -35,22 +36,6 @@ typedef struct flash_ctx {
     size_t qchunks;        /* chunks of QCHUNK queries per (sequence, head) */
     size_t nkvp;           /* n_kv rounded up to KB */
 } flash_ctx;
-
-static _Thread_local float *tl_buf;
-static _Thread_local size_t tl_floats;
-
-static float *scratch(size_t floats)
-{
-    if (tl_floats < floats) {
-        free(tl_buf);
-        if ((tl_buf = aligned_alloc(64, ((floats * 4) + 63) & ~(size_t)63)) == NULL) {
-            fprintf(stderr, "sorabench: cannot allocate %zu bytes for attention\n", floats * 4);
-            abort();
-        }
-        tl_floats = floats;
-    }
-    return tl_buf;
-}
 
 /* One block of up to QB queries (rows q[0..nq) of D, scaled) against all keys. */
 static void query_block(const flash_ctx *c, const float *q, size_t nq, const float *kt,
@@ -117,7 +102,8 @@ static void flash_task(void *ctx, size_t t, int worker)
     const sb_attn_args *a = c->a;
     size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
     size_t D = a->head_dim, off = h * D, nkvp = c->nkvp;
-    float *kt = scratch(2 * nkvp * D + 2 * QB * D), *v = kt + nkvp * D, *q = v + nkvp * D;
+    float *kt = sb_thread_scratch((2 * nkvp * D + 2 * QB * D) * sizeof(float));
+    float *v = kt + nkvp * D, *q = v + nkvp * D;
     float *o = q + QB * D;
     (void)worker;
 
