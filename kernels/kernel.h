@@ -44,9 +44,11 @@ typedef enum sb_op {
 /*
  * Numeric type of a kernel's arithmetic. Activations between layers are FP32
  * buffers in every variant; a BF16 kernel rounds its inputs to bfloat16 (while
- * packing) and accumulates in FP32 (docs/workloads.md).
+ * packing) and accumulates in FP32; an INT8 kernel quantizes its weights per
+ * output channel (when packed) and its activations per row (inside the timed
+ * layer), accumulates in int32 and writes FP32 (docs/workloads.md).
  */
-typedef enum sb_dtype { SB_DT_F32, SB_DT_BF16, SB_DT_COUNT } sb_dtype;
+typedef enum sb_dtype { SB_DT_F32, SB_DT_BF16, SB_DT_INT8, SB_DT_COUNT } sb_dtype;
 
 /* CPU features a kernel may require (bit mask; see harness/cpu.h). */
 typedef uint64_t sb_isa_mask;

@@ -13,7 +13,8 @@
 #if defined(SB_HAVE_ONEDNN) || defined(SB_HAVE_OPENBLAS)
 #include "providers/providers.h"
 #endif
-#if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512) || defined(SB_HAVE_AVX512BF16)
+#if defined(SB_HAVE_AVX2) || defined(SB_HAVE_AVX512) || defined(SB_HAVE_AVX512BF16) || \
+    defined(SB_HAVE_AVX512VNNI)
 #include "x86/x86.h"
 #endif
 
@@ -35,6 +36,10 @@ GEMM_PACK(pack_avx512_bf16cvt, sb_ukr_avx512_bf16cvt)
 #ifdef SB_HAVE_AVX2
 GEMM_PACK(pack_avx2_f32, sb_ukr_avx2_f32)
 GEMM_PACK(pack_avx2_bf16cvt, sb_ukr_avx2_bf16cvt)
+GEMM_PACK(pack_avx2_int8, sb_ukr_avx2_int8)
+#endif
+#ifdef SB_HAVE_AVX512VNNI
+GEMM_PACK(pack_avx512vnni, sb_ukr_avx512vnni_int8)
 #endif
 #ifdef SB_HAVE_AVX512BF16
 GEMM_PACK(pack_avx512bf16, sb_ukr_avx512bf16_bf16)
@@ -67,6 +72,17 @@ static const sb_kernel table[] = {
     {.name = "linear.bf16.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "ref",
      .fn.linear = sb_linear_ref_bf16, .pack = sb_linear_ref_bf16_pack,
      .packed_free = sb_linear_ref_free},
+    /* ---- linear, INT8: per-channel weights, per-token activations quantized in the layer ---- */
+#ifdef SB_HAVE_AVX512VNNI
+    GEMM_LINEAR("linear.int8.avx512vnni", SB_DT_INT8, "avx512-vnni",
+                X86(AVX512F) | X86(AVX512_VNNI), pack_avx512vnni),
+#endif
+#ifdef SB_HAVE_AVX2
+    GEMM_LINEAR("linear.int8.avx2", SB_DT_INT8, "avx2", X86(AVX2), pack_avx2_int8),
+#endif
+    {.name = "linear.int8.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "ref",
+     .fn.linear = sb_linear_ref_int8, .pack = sb_linear_ref_int8_pack,
+     .packed_free = sb_linear_ref_int8_free},
     /* ---- comparison providers (by name only) ---- */
 #ifdef SB_HAVE_ONEDNN
     {.name = "linear.f32.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "onednn",
@@ -133,7 +149,8 @@ static const char *const op_names[] = {
 };
 _Static_assert(SB_ARRAY_LEN(op_names) == SB_OP_COUNT, "one name per op");
 
-static const char *const dtype_names[] = {[SB_DT_F32] = "f32", [SB_DT_BF16] = "bf16"};
+static const char *const dtype_names[] = {[SB_DT_F32] = "f32", [SB_DT_BF16] = "bf16",
+                                          [SB_DT_INT8] = "int8"};
 _Static_assert(SB_ARRAY_LEN(dtype_names) == SB_DT_COUNT, "one name per dtype");
 
 const char *sb_op_name(sb_op op) { return op < SB_OP_COUNT ? op_names[op] : "?"; }

@@ -8,9 +8,11 @@
 #include <stddef.h>
 
 /*
- * At least bytes of 64-byte aligned memory owned by the calling thread, valid
- * until its next call. Aborts with a message if the memory cannot be had (a
+ * At least bytes of 64-byte aligned memory owned by the calling thread in one
+ * of its slots (a task's buffer; a whole layer's buffer, shared with the tasks
+ * the calling thread hands out), valid until the next call for that slot. Aborts with a message if the memory cannot be had (a
  * kernel has no error path; the runner's first call happens before timing).
  */
-void *sb_thread_scratch(size_t bytes);
+enum { SB_SCRATCH_TASK, SB_SCRATCH_LAYER, SB_SCRATCH_SLOTS };
+void *sb_thread_scratch(int slot, size_t bytes);
 #endif

@@ -11,12 +11,6 @@
 
 enum { MAX_MR = 32, MAX_NR = 64 };
 
-/* Packed element of each kind: bytes, and k values per group. */
-static const struct {
-    size_t bytes, group;
-} elem[] = {[SB_PACK_F32] = {4, 1}, [SB_PACK_BF16_PAIRS] = {2, 2}};
-_Static_assert(sizeof(elem) / sizeof(elem[0]) == SB_PACK_COUNT, "one row per pack kind");
-
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 static size_t cache_l1 = 32 << 10, cache_l2 = 1 << 20, cache_l3 = 32 << 20;
@@ -42,7 +36,7 @@ void sb_gemm_blocking(const sb_ukr_desc *d, size_t *kc, size_t *mc, size_t *nc)
 {
     /* a KC x NR panel of B fills L1 (A micro-panels and C are small beside it) while
        MC/MR panels of A stream from L2; measured better than half of L1 on Zen 4 */
-    size_t es = elem[d->pack].bytes;
+    size_t es = sb_pack_bytes(d->pack);
     *kc = round_down(cache_l1 / ((size_t)d->nr * es), 16);
     if (*kc < 64)
         *kc = 64;
@@ -58,32 +52,40 @@ typedef struct packed_b {
     const sb_ukr_desc *desc;
     size_t n, k, kp;       /* kp: k rounded up to the group size */
     void *b;               /* [ceil(n/NR)][kp/g][NR][g] elements */
+    float *sw;             /* INT8: per-channel weight scale [n]; else NULL */
+    float *comp;           /* INT8: what the u8 shift adds to each column's sum [n] */
 } packed_b;
 
-void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out)
+/* INT8: quantize w per output channel, then pack the int8 values. */
+static sb_status pack_int8(packed_b *p, const float *w)
 {
-    memset(out, 0, ((n + nr - 1) / nr) * k * nr * sizeof(float));
-    for (size_t i = 0; i < n; i++)
+    size_t n = p->n, k = p->k;
+    int8_t *q = malloc(n * k);
+    p->sw = malloc(n * sizeof(float));
+    p->comp = malloc(n * sizeof(float));
+    if (!q || !p->sw || !p->comp) {
+        free(q);
+        return SB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        long sum = 0;
+        p->sw[i] = sb_quantize_s8(w + i * k, k, q + i * k);
         for (size_t j = 0; j < k; j++)
-            out[((i / nr) * k + j) * nr + i % nr] = w[i * k + j];
-}
-
-/* BF16 pairs: element (i, j) at [(i/nr) kp + j - j%2][i%nr][j%2] in units of one value. */
-static void pack_panels_bf16(const float *w, size_t n, size_t k, size_t kp, size_t nr, uint16_t *out)
-{
-    memset(out, 0, ((n + nr - 1) / nr) * kp * nr * sizeof(uint16_t));
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < k; j++)
-            out[((i / nr) * kp + (j & ~(size_t)1)) * nr + (i % nr) * 2 + (j & 1)] =
-                sb_f32_to_bf16(w[i * k + j]);
+            sum += q[i * k + j];
+        p->comp[i] = p->desc->pack == SB_PACK_U8S8_QUADS ? 128.0f * (float)sum : 0.0f;
+    }
+    sb_pack_b(p->desc->pack, q, n, k, p->kp, (size_t)p->desc->nr, p->b);
+    free(q);
+    return SB_OK;
 }
 
 sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed)
 {
     size_t nr = (size_t)desc->nr, panels = (n + nr - 1) / nr;
-    size_t kp = round_up(k, elem[desc->pack].group);
-    size_t bytes = panels * kp * nr * elem[desc->pack].bytes;
-    packed_b *p = malloc(sizeof(*p));
+    size_t kp = round_up(k, sb_pack_group(desc->pack));
+    size_t bytes = panels * kp * nr * sb_pack_bytes(desc->pack);
+    packed_b *p = calloc(1, sizeof(*p));
+    sb_status st = SB_OK;
     if (!p || (p->b = aligned_alloc(64, (bytes + 63) & ~(size_t)63)) == NULL) {
         free(p);
         return SB_ENOMEM;
@@ -92,10 +94,14 @@ sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t
     p->n = n;
     p->k = k;
     p->kp = kp;
-    if (desc->pack == SB_PACK_F32)
-        sb_pack_panels(w, n, k, nr, p->b);
+    if (sb_pack_is_int8(desc->pack))
+        st = pack_int8(p, w);
     else
-        pack_panels_bf16(w, n, k, kp, nr, p->b);
+        sb_pack_b(desc->pack, w, n, k, kp, nr, p->b);
+    if (st != SB_OK) {
+        sb_gemm_free(p);
+        return st;
+    }
     *packed = p;
     return SB_OK;
 }
@@ -103,8 +109,11 @@ sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t
 void sb_gemm_free(void *packed)
 {
     packed_b *p = packed;
-    if (p)
+    if (p) {
         free(p->b);
+        free(p->sw);
+        free(p->comp);
+    }
     free(p);
 }
 
@@ -114,35 +123,9 @@ typedef struct gemm_ctx {
     size_t kc, mc, nc;     /* blocking */
     size_t col_blocks;     /* tasks along n */
     size_t apack_bytes;    /* size of the A packing buffer each task needs */
+    const int8_t *xq;      /* INT8: the quantized activations [m][k] */
+    const float *sx;       /* INT8: their per-row scales [m] */
 } gemm_ctx;
-
-/*
- * Pack rows [r0, r0 + rows) x columns [k0, k0 + kc) of x into MR-row panels of
- * kcp (kc rounded up to the group) values each, zero-padding rows and k.
- */
-static void pack_a(const sb_linear_args *a, sb_pack_kind kind, size_t r0, size_t rows, size_t k0,
-                   size_t kc, size_t kcp, size_t mr, void *out)
-{
-    for (size_t p = 0; p < rows; p += mr) {
-        size_t pr = rows - p < mr ? rows - p : mr;
-        if (kind == SB_PACK_F32) {
-            float *dst = (float *)out + p * kcp;
-            for (size_t kk = 0; kk < kc; kk++) {
-                for (size_t r = 0; r < pr; r++)
-                    dst[kk * mr + r] = a->x[(r0 + p + r) * a->ldx + k0 + kk];
-                for (size_t r = pr; r < mr; r++)
-                    dst[kk * mr + r] = 0.0f;
-            }
-        } else { /* BF16 pairs: [kcp/2][mr][2] */
-            uint16_t *dst = (uint16_t *)out + p * kcp;
-            for (size_t kk = 0; kk < kcp; kk++)
-                for (size_t r = 0; r < mr; r++) {
-                    float v = r < pr && kk < kc ? a->x[(r0 + p + r) * a->ldx + k0 + kk] : 0.0f;
-                    dst[((kk >> 1) * mr + r) * 2 + (kk & 1)] = sb_f32_to_bf16(v);
-                }
-        }
-    }
-}
 
 static void gemm_task(void *ctx, size_t t, int worker)
 {
@@ -150,18 +133,22 @@ static void gemm_task(void *ctx, size_t t, int worker)
     const gemm_ctx *c = ctx;
     const sb_linear_args *a = c->a;
     const sb_ukr_desc *d = c->p->desc;
-    size_t mr = (size_t)d->mr, nr = (size_t)d->nr, es = elem[d->pack].bytes;
-    size_t g = elem[d->pack].group;
+    size_t mr = (size_t)d->mr, nr = (size_t)d->nr, es = sb_pack_bytes(d->pack);
+    size_t g = sb_pack_group(d->pack);
+    int int8 = sb_pack_is_int8(d->pack);
     size_t ic = (t / c->col_blocks) * c->mc, jc = (t % c->col_blocks) * c->nc;
     size_t mc = a->m - ic < c->mc ? a->m - ic : c->mc;
     size_t nc = a->n - jc < c->nc ? a->n - jc : c->nc;
-    char *ap = sb_thread_scratch(c->apack_bytes); /* per thread; grows on the warmup call */
+    char *ap = sb_thread_scratch(SB_SCRATCH_TASK, c->apack_bytes); /* grows on the warmup call */
     float tile[MAX_MR * MAX_NR];
 
     for (size_t pc = 0; pc < a->k; pc += c->kc) {
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
-        pack_a(a, d->pack, ic, mc, pc, kc, kcp, mr, ap);
+        if (int8)
+            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, ap);
+        else
+            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;
@@ -178,13 +165,31 @@ static void gemm_task(void *ctx, size_t t, int worker)
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }
-                if (last && a->bias)
+                if (last && int8) /* dequantize: y = sx sw (C - comp) + b */
+                    for (size_t r = 0; r < mv; r++)
+                        for (size_t q = 0; q < nv; q++) {
+                            float *yv = &cp[r * a->ldy + q];
+                            *yv = c->sx[i + r] * c->p->sw[j + q] * (*yv - c->p->comp[j + q]) +
+                                  (a->bias ? a->bias[j + q] : 0.0f);
+                        }
+                else if (last && a->bias)
                     for (size_t r = 0; r < mv; r++)
                         for (size_t q = 0; q < nv; q++)
                             cp[r * a->ldy + q] += a->bias[j + q];
             }
         }
     }
+}
+
+enum { QROWS = 16 }; /* rows per quantization task */
+
+static void quantize_task(void *ctx, size_t t, int worker)
+{
+    const gemm_ctx *c = ctx;
+    const sb_linear_args *a = c->a;
+    (void)worker;
+    for (size_t r = t * QROWS; r < a->m && r < (t + 1) * QROWS; r++)
+        ((float *)c->sx)[r] = sb_quantize_s8(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
 }
 
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
@@ -207,6 +212,14 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     c.mc = mc;
     c.nc = nc;
     c.col_blocks = (a->n + nc - 1) / nc;
-    c.apack_bytes = (mc + (size_t)d->mr) * round_up(c.kc, elem[d->pack].group) * elem[d->pack].bytes;
+    c.apack_bytes = (mc + (size_t)d->mr) * round_up(c.kc, sb_pack_group(d->pack)) *
+                    sb_pack_bytes(d->pack);
+    if (sb_pack_is_int8(d->pack)) {
+        /* quantize the activations per row: part of the timed layer */
+        char *buf = sb_thread_scratch(SB_SCRATCH_LAYER, a->m * (a->k + sizeof(float)) + 64);
+        c.sx = (float *)buf;
+        c.xq = (int8_t *)(buf + ((a->m * sizeof(float) + 63) & ~(size_t)63));
+        sb_pool_run(pool, quantize_task, &c, (a->m + QROWS - 1) / QROWS);
+    }
     sb_pool_run(pool, gemm_task, &c, ((a->m + mc - 1) / mc) * c.col_blocks);
 }

@@ -29,8 +29,26 @@
 typedef enum sb_pack_kind {
     SB_PACK_F32,           /* 4-byte floats, groups of 1 */
     SB_PACK_BF16_PAIRS,    /* 2-byte bfloat16, groups of 2 consecutive k */
+    SB_PACK_U8S8_QUADS,    /* INT8: A as u8 (q + 128), B as s8, groups of 4 k (vpdpbusd) */
+    SB_PACK_S16_PAIRS,     /* INT8 widened: A and B as s16, groups of 2 k (vpmaddwd) */
     SB_PACK_COUNT
 } sb_pack_kind;
+
+/*
+ * INT8 kinds: the weight is quantized symmetrically per output channel
+ * (scale = max|w| / 127) when packed; activations per row (token) when the
+ * layer runs, as part of its timed work. The micro-kernel accumulates exact
+ * int32 sums of one KC block (KC <= 512 keeps |sum| < 2^24, so the FP32 C it
+ * writes is exact); the tile epilogue dequantizes:
+ *   y = sx[row] * sw[col] * (C - 128 * sum_k wq[col]) (u8 kind) + bias.
+ */
+static inline int sb_pack_is_int8(sb_pack_kind k)
+{
+    return k == SB_PACK_U8S8_QUADS || k == SB_PACK_S16_PAIRS;
+}
+
+/* Symmetric int8 quantization of n values: q = round(x / s), s = max|x| / 127 (1 if all 0). */
+float sb_quantize_s8(const float *x, size_t n, int8_t *q);
 
 /*
  * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc
@@ -63,6 +81,25 @@ void sb_gemm_blocking(const sb_ukr_desc *desc, size_t *kc, size_t *mc, size_t *n
  * zero-padding the last panel (out holds ceil(n/nr) * k * nr floats).
  */
 void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out);
+
+/* Bytes and k-group size of a packed element kind. */
+size_t sb_pack_bytes(sb_pack_kind k);
+size_t sb_pack_group(sb_pack_kind k);
+
+/*
+ * Pack a [n][k] matrix (float, or int8 for the INT8 kinds) into NR-column
+ * panels [ceil(n/nr)][kp/g][nr][g] of kind's element, zero-padded.
+ */
+void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp, size_t nr,
+               void *out);
+
+/*
+ * Pack rows [0, rows) (of mr-row panels; rows beyond are zero) x columns
+ * [k0, k0 + kc) of src (float rows, or int8 rows for the INT8 kinds; row
+ * stride lds elements) into panels [kcp/g][mr][g] of kind's element.
+ */
+void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
+               size_t kcp, size_t mr, void *out);
 
 /* FP32 -> bfloat16 bits, round to nearest even (NaN stays NaN). */
 static inline uint16_t sb_f32_to_bf16(float f)

@@ -2,7 +2,8 @@
  * test_linear.c KERNEL - one registered linear kernel against the reference,
  * on shapes with tails of every block size (M, N, K not multiples of MR, NR,
  * KC or MC; single rows and columns; K larger than one KC block), with and
- * without bias, on 1 and 2 threads. Exits 77 (skipped) when this host cannot
+ * without bias, on 1 and 2 threads. Quantized kernels (BF16, INT8) are checked
+ * against the exact result of their rounded / quantized inputs. Exits 77 (skipped) when this host cannot
  * execute the kernel, so "cannot run here" is never counted as passed.
  * Tolerance: |y - ref| <= 1e-5 * (sum_k |x w| + |b|), ref in double; for a BF16
  * kernel the reference uses the bf16-rounded x and w (products of bfloat16
@@ -28,12 +29,27 @@ static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_
     sb_fill_uniform(b, n, 3, 3, 1.0f);
     for (size_t i = 0; i < m * n; i++)
         y[i] = NAN; /* every output must be written */
-    /* a BF16 kernel is checked against the exact result of its bf16-rounded inputs */
+    /* a BF16 kernel is checked against the exact result of its bf16-rounded inputs,
+       an INT8 kernel against that of its dequantized inputs (x per row, w per channel) */
     float *xr = malloc(m * k * 4), *wr = malloc(n * k * 4);
+    int8_t *q = malloc(k);
     for (size_t i = 0; i < m * k; i++)
         xr[i] = kern->dtype == SB_DT_BF16 ? sb_bf16_to_f32(sb_f32_to_bf16(x[i])) : x[i];
     for (size_t i = 0; i < n * k; i++)
         wr[i] = kern->dtype == SB_DT_BF16 ? sb_bf16_to_f32(sb_f32_to_bf16(w[i])) : w[i];
+    if (kern->dtype == SB_DT_INT8) {
+        for (size_t i = 0; i < m; i++) {
+            float s = sb_quantize_s8(x + i * k, k, q);
+            for (size_t j = 0; j < k; j++)
+                xr[i * k + j] = s * q[j];
+        }
+        for (size_t i = 0; i < n; i++) {
+            float s = sb_quantize_s8(w + i * k, k, q);
+            for (size_t j = 0; j < k; j++)
+                wr[i * k + j] = s * q[j];
+        }
+    }
+    free(q);
     if (kern->pack(w, n, k, &p) != SB_OK) {
         fprintf(stderr, "%s: pack failed\n", kern->name);
         return 1;

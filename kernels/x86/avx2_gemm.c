@@ -88,3 +88,42 @@ static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c
 
 const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr = MRB, .nr = NR,
                                          .pack = SB_PACK_BF16_PAIRS, .fn = ukr_4x16_bf16cvt};
+
+/*
+ * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
+ * vpmaddwd multiplies pairs of s16 and adds them into int32 lanes (no
+ * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
+ * = 15 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd + 12 vpaddd.
+ */
+static void ukr_6x16_s16(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+{
+    const int32_t *a = ap;   /* [kc/2][MR] pairs of s16 */
+    const __m256i *b = bp;   /* [kc/2][2] vectors of 8 pairs of s16 */
+#define ROW(r) __m256i c##r##0 = _mm256_setzero_si256(), c##r##1 = _mm256_setzero_si256();
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    for (size_t k = 0; k < kc / 2; k++) {
+        __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1), av;
+#define ROW(r)                                                              \
+    av = _mm256_set1_epi32(a[k * MR + r]);                                  \
+    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));         \
+    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+#define ROW(r)                                                                               \
+    {                                                                                        \
+        __m256 f0 = _mm256_cvtepi32_ps(c##r##0), f1 = _mm256_cvtepi32_ps(c##r##1);          \
+        if (!first) {                                                                        \
+            f0 = _mm256_add_ps(f0, _mm256_loadu_ps(c + r * ldc));                            \
+            f1 = _mm256_add_ps(f1, _mm256_loadu_ps(c + r * ldc + 8));                        \
+        }                                                                                    \
+        _mm256_storeu_ps(c + r * ldc, f0);                                                   \
+        _mm256_storeu_ps(c + r * ldc + 8, f1);                                               \
+    }
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+}
+
+const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
+                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_6x16_s16};

@@ -102,7 +102,7 @@ static void flash_task(void *ctx, size_t t, int worker)
     const sb_attn_args *a = c->a;
     size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
     size_t D = a->head_dim, off = h * D, nkvp = c->nkvp;
-    float *kt = sb_thread_scratch((2 * nkvp * D + 2 * QB * D) * sizeof(float));
+    float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (2 * nkvp * D + 2 * QB * D) * sizeof(float));
     float *v = kt + nkvp * D, *q = v + nkvp * D;
     float *o = q + QB * D;
     (void)worker;

@@ -1,0 +1,110 @@
+/*
+ * gemm_pack.c - packing operands into the panel layouts of the micro-kernels
+ * (see gemm.h): element conversion (FP32, BF16, u8/s8, s16) and layout, one
+ * index formula for every group size g:
+ *   B element (i, j) of [n][k] -> ((i/nr) kp + j - j%g) nr + (i%nr) g + j%g
+ *   A element (r, kk)          -> ((kk/g) mr + r) g + kk%g
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gemm.h"
+
+static const struct {
+    size_t bytes, group;
+} elem[] = {
+    [SB_PACK_F32] = {4, 1}, [SB_PACK_BF16_PAIRS] = {2, 2},
+    [SB_PACK_U8S8_QUADS] = {1, 4}, [SB_PACK_S16_PAIRS] = {2, 2},
+};
+_Static_assert(sizeof(elem) / sizeof(elem[0]) == SB_PACK_COUNT, "one row per pack kind");
+
+size_t sb_pack_bytes(sb_pack_kind k) { return elem[k].bytes; }
+size_t sb_pack_group(sb_pack_kind k) { return elem[k].group; }
+
+float sb_quantize_s8(const float *x, size_t n, int8_t *q)
+{
+    float mx = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
+    float s = mx > 0.0f ? mx / 127.0f : 1.0f, inv = 1.0f / s;
+    for (size_t i = 0; i < n; i++) {
+        long v = lrintf(x[i] * inv);
+        q[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+    }
+    return s;
+}
+
+void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out)
+{
+    sb_pack_b(SB_PACK_F32, w, n, k, k, nr, out);
+}
+
+void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp, size_t nr,
+               void *out)
+{
+    size_t g = elem[kind].group;
+    memset(out, 0, ((n + nr - 1) / nr) * kp * nr * elem[kind].bytes);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            size_t at = ((i / nr) * kp + j - j % g) * nr + (i % nr) * g + j % g;
+            const float *f = src;
+            const int8_t *q = src;
+            switch (kind) {
+            case SB_PACK_F32: ((float *)out)[at] = f[i * k + j]; break;
+            case SB_PACK_BF16_PAIRS: ((uint16_t *)out)[at] = sb_f32_to_bf16(f[i * k + j]); break;
+            case SB_PACK_U8S8_QUADS: ((int8_t *)out)[at] = q[i * k + j]; break;
+            case SB_PACK_S16_PAIRS: ((int16_t *)out)[at] = q[i * k + j]; break;
+            case SB_PACK_COUNT: break;
+            }
+        }
+}
+
+void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
+               size_t kcp, size_t mr, void *out)
+{
+    size_t g = elem[kind].group;
+    for (size_t p = 0; p < rows; p += mr) {
+        size_t pr = rows - p < mr ? rows - p : mr;
+        switch (kind) {
+        case SB_PACK_F32: {
+            const float *x = (const float *)src + p * lds + k0;
+            float *dst = (float *)out + p * kcp;
+            for (size_t kk = 0; kk < kc; kk++)
+                for (size_t r = 0; r < mr; r++)
+                    dst[kk * mr + r] = r < pr ? x[r * lds + kk] : 0.0f;
+            break;
+        }
+        case SB_PACK_BF16_PAIRS: {
+            const float *x = (const float *)src + p * lds + k0;
+            uint16_t *dst = (uint16_t *)out + p * kcp;
+            for (size_t kk = 0; kk < kcp; kk++)
+                for (size_t r = 0; r < mr; r++)
+                    dst[((kk >> 1) * mr + r) * 2 + (kk & 1)] =
+                        sb_f32_to_bf16(r < pr && kk < kc ? x[r * lds + kk] : 0.0f);
+            break;
+        }
+        case SB_PACK_U8S8_QUADS: { /* u8 = q + 128; padding is q = 0 (u8 128), cancelled by
+                                      the compensation only where B is real, and B's padding is 0 */
+            const int8_t *x = (const int8_t *)src + p * lds + k0;
+            uint8_t *dst = (uint8_t *)out + p * kcp;
+            for (size_t kk = 0; kk < kcp; kk++)
+                for (size_t r = 0; r < mr; r++)
+                    dst[((kk >> 2) * mr + r) * 4 + (kk & 3)] =
+                        (uint8_t)((r < pr && kk < kc ? x[r * lds + kk] : 0) + 128);
+            break;
+        }
+        case SB_PACK_S16_PAIRS: {
+            const int8_t *x = (const int8_t *)src + p * lds + k0;
+            int16_t *dst = (int16_t *)out + p * kcp;
+            for (size_t kk = 0; kk < kcp; kk++)
+                for (size_t r = 0; r < mr; r++)
+                    dst[((kk >> 1) * mr + r) * 2 + (kk & 1)] =
+                        (int16_t)(r < pr && kk < kc ? x[r * lds + kk] : 0);
+            break;
+        }
+        case SB_PACK_COUNT:
+            break;
+        }
+        (void)g;
+    }
+}
