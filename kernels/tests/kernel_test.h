@@ -1,20 +1,24 @@
 /*
  * kernel_test.h - the start every per-kernel test program shares: look up the
  * kernel named on the command line, skip (exit 77, with the reason) when this
- * host cannot execute it, and make a 2-worker pool.
+ * host cannot execute it, and make a 2-worker pool; and the double-precision
+ * attention every attention test compares with.
  */
 #ifndef SB_KERNEL_TEST_H
 #define SB_KERNEL_TEST_H
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "cpu.h"
 #include "kernel.h"
+#include "ref/ref.h"
 
 /*
  * Returns -1 when the test should go on (with *k and *pool set), otherwise
  * the exit code: 77 skipped, 99 set-up error (meson's convention).
  * want_op < 0 accepts a kernel of any op.
  */
-static int sb_kernel_test_setup(int argc, char **argv, int want_op, const sb_kernel **k,
+static inline int sb_kernel_test_setup(int argc, char **argv, int want_op, const sb_kernel **k,
                                 sb_pool **pool)
 {
     sb_cpu cpu;
@@ -39,4 +43,26 @@ static int sb_kernel_test_setup(int argc, char **argv, int want_op, const sb_ker
     }
     return -1;
 }
+/* Output element e of head h for query i of sequence seq, by explicit softmax loops in double. */
+static inline double sb_naive_attention(const sb_attn_args *a, size_t seq, size_t h, size_t i,
+                                        size_t e)
+{
+    size_t D = a->head_dim, qr = sb_seq_row(&a->ql, seq, i);
+    double mx = -INFINITY, sum = 0, acc = 0, *s = malloc(a->nkv * sizeof(double));
+    for (size_t t = 0; t < a->nkv; t++) {
+        size_t kr = sb_seq_row(&a->kvl, seq, t);
+        double d = 0;
+        for (size_t x = 0; x < D; x++)
+            d += (double)a->q[qr * a->ldq + h * D + x] * a->k[kr * a->ldk + h * D + x];
+        s[t] = d * a->scale;
+        mx = s[t] > mx ? s[t] : mx;
+    }
+    for (size_t t = 0; t < a->nkv; t++)
+        sum += (s[t] = exp(s[t] - mx));
+    for (size_t t = 0; t < a->nkv; t++)
+        acc += s[t] / sum * a->v[sb_seq_row(&a->kvl, seq, t) * a->ldv + h * D + e];
+    free(s);
+    return acc;
+}
+
 #endif

@@ -14,26 +14,6 @@
 #include "kernel.h"
 #include "ref/ref.h"
 
-static double naive(const sb_attn_args *a, size_t seq, size_t h, size_t i, size_t e)
-{
-    size_t D = a->head_dim, qr = sb_seq_row(&a->ql, seq, i);
-    double mx = -INFINITY, sum = 0, acc = 0, *s = malloc(a->nkv * sizeof(double));
-    for (size_t t = 0; t < a->nkv; t++) {
-        size_t kr = sb_seq_row(&a->kvl, seq, t);
-        double d = 0;
-        for (size_t x = 0; x < D; x++)
-            d += (double)a->q[qr * a->ldq + h * D + x] * a->k[kr * a->ldk + h * D + x];
-        s[t] = d * a->scale;
-        mx = s[t] > mx ? s[t] : mx;
-    }
-    for (size_t t = 0; t < a->nkv; t++)
-        sum += (s[t] = exp(s[t] - mx));
-    for (size_t t = 0; t < a->nkv; t++)
-        acc += s[t] / sum * a->v[sb_seq_row(&a->kvl, seq, t) * a->ldv + h * D + e];
-    free(s);
-    return acc;
-}
-
 /* layout: 0 spatial, 1 temporal, 2 cross */
 static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t T, size_t S,
                  size_t L, size_t heads, size_t D)
@@ -65,7 +45,7 @@ static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t
         for (size_t h = 0; h < heads; h++)
             for (size_t i = 0; i < a.nq; i++)
                 for (size_t e = 0; e < D; e += (D > 8 ? 7 : 1)) { /* a sample of d */
-                    double want = naive(&a, seq, h, i, e);
+                    double want = sb_naive_attention(&a, seq, h, i, e);
                     double got = o[sb_seq_row(&a.ql, seq, i) * C + h * D + e];
                     double err = fabs(got - want);
                     worst = err > worst ? err : worst;

@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "kernel.h"
 #include "ref/ref.h"
+#include "kernel_test.h"
 
 static sb_pool *pool2;
 
@@ -108,34 +109,16 @@ static void test_attention_hand(void **state)
     NEAR(o[1], p0 * 2 + p1 * 4, 1e-6);
 }
 
-/* Explicit softmax loops in double, for every sequence, head and query. */
+/* Explicit softmax loops in double, for every sequence, head and query (kernel_test.h). */
 static void attention_naive(const sb_attn_args *a, double *out /* like o */)
 {
-    size_t nseq = a->ql.n_outer * a->ql.n_inner, D = a->head_dim;
-    double *s = malloc(a->nkv * sizeof(double));
+    size_t nseq = a->ql.n_outer * a->ql.n_inner;
     for (size_t j = 0; j < nseq; j++)
         for (size_t h = 0; h < a->heads; h++)
-            for (size_t i = 0; i < a->nq; i++) {
-                size_t qr = sb_seq_row(&a->ql, j, i);
-                double mx = -INFINITY, sum = 0;
-                for (size_t t = 0; t < a->nkv; t++) {
-                    size_t kr = sb_seq_row(&a->kvl, j, t);
-                    double d = 0;
-                    for (size_t e = 0; e < D; e++)
-                        d += (double)a->q[qr * a->ldq + h * D + e] * a->k[kr * a->ldk + h * D + e];
-                    s[t] = d * a->scale;
-                    mx = s[t] > mx ? s[t] : mx;
-                }
-                for (size_t t = 0; t < a->nkv; t++)
-                    sum += (s[t] = exp(s[t] - mx));
-                for (size_t e = 0; e < D; e++) {
-                    double acc = 0;
-                    for (size_t t = 0; t < a->nkv; t++)
-                        acc += s[t] / sum * a->v[sb_seq_row(&a->kvl, j, t) * a->ldv + h * D + e];
-                    out[qr * a->ldo + h * D + e] = acc;
-                }
-            }
-    free(s);
+            for (size_t i = 0; i < a->nq; i++)
+                for (size_t e = 0; e < a->head_dim; e++)
+                    out[sb_seq_row(&a->ql, j, i) * a->ldo + h * a->head_dim + e] =
+                        sb_naive_attention(a, j, h, i, e);
 }
 
 static void attention_case(size_t B, size_t T, size_t S, size_t heads, size_t D, int temporal)
