@@ -19,7 +19,7 @@
  * want_op < 0 accepts a kernel of any op.
  */
 static inline int sb_kernel_test_setup(int argc, char **argv, int want_op, const sb_kernel **k,
-                                sb_pool **pool)
+                                       sb_pool **pool)
 {
     sb_cpu cpu;
     char err[256];
