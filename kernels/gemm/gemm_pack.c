@@ -59,52 +59,48 @@ void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp
         }
 }
 
+/*
+ * A panels are written in two parts: the real rows and k values, then the
+ * padding (rows pr..mr, k values kc..kcp), so the copy loops carry no tests.
+ * This runs inside every timed GEMM task.
+ */
+#define PACK_A(T, CONV, PAD)                                                               \
+    do {                                                                                   \
+        T *dst = (T *)out + p * kcp;                                                       \
+        for (size_t kk = 0; kk < kcp; kk++) {                                              \
+            T *d = dst + ((kk / g) * mr) * g + kk % g;                                     \
+            size_t r = 0;                                                                  \
+            if (kk < kc)                                                                   \
+                for (; r < pr; r++)                                                        \
+                    d[r * g] = CONV(x[r * lds + kk]);                                      \
+            for (; r < mr; r++)                                                            \
+                d[r * g] = PAD;                                                            \
+        }                                                                                  \
+    } while (0)
+
+#define AS_F32(v) (v)
+#define AS_BF16(v) sb_f32_to_bf16(v)
+#define AS_U8(v) (uint8_t)((v) + 128)
+#define AS_S16(v) (int16_t)(v)
+
 void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
                size_t kcp, size_t mr, void *out)
 {
     size_t g = elem[kind].group;
     for (size_t p = 0; p < rows; p += mr) {
         size_t pr = rows - p < mr ? rows - p : mr;
-        switch (kind) {
-        case SB_PACK_F32: {
-            const float *x = (const float *)src + p * lds + k0;
-            float *dst = (float *)out + p * kcp;
-            for (size_t kk = 0; kk < kc; kk++)
-                for (size_t r = 0; r < mr; r++)
-                    dst[kk * mr + r] = r < pr ? x[r * lds + kk] : 0.0f;
-            break;
-        }
-        case SB_PACK_BF16_PAIRS: {
-            const float *x = (const float *)src + p * lds + k0;
-            uint16_t *dst = (uint16_t *)out + p * kcp;
-            for (size_t kk = 0; kk < kcp; kk++)
-                for (size_t r = 0; r < mr; r++)
-                    dst[((kk >> 1) * mr + r) * 2 + (kk & 1)] =
-                        sb_f32_to_bf16(r < pr && kk < kc ? x[r * lds + kk] : 0.0f);
-            break;
-        }
-        case SB_PACK_U8S8_QUADS: { /* u8 = q + 128; padding is q = 0 (u8 128), cancelled by
-                                      the compensation only where B is real, and B's padding is 0 */
+        if (sb_pack_is_int8(kind)) {
             const int8_t *x = (const int8_t *)src + p * lds + k0;
-            uint8_t *dst = (uint8_t *)out + p * kcp;
-            for (size_t kk = 0; kk < kcp; kk++)
-                for (size_t r = 0; r < mr; r++)
-                    dst[((kk >> 2) * mr + r) * 4 + (kk & 3)] =
-                        (uint8_t)((r < pr && kk < kc ? x[r * lds + kk] : 0) + 128);
-            break;
+            if (kind == SB_PACK_U8S8_QUADS) /* u8 = q + 128; the padding is q = 0 */
+                PACK_A(uint8_t, AS_U8, 128);
+            else
+                PACK_A(int16_t, AS_S16, 0);
+        } else {
+            const float *x = (const float *)src + p * lds + k0;
+            if (kind == SB_PACK_F32)
+                PACK_A(float, AS_F32, 0.0f);
+            else
+                PACK_A(uint16_t, AS_BF16, 0);
         }
-        case SB_PACK_S16_PAIRS: {
-            const int8_t *x = (const int8_t *)src + p * lds + k0;
-            int16_t *dst = (int16_t *)out + p * kcp;
-            for (size_t kk = 0; kk < kcp; kk++)
-                for (size_t r = 0; r < mr; r++)
-                    dst[((kk >> 1) * mr + r) * 2 + (kk & 1)] =
-                        (int16_t)(r < pr && kk < kc ? x[r * lds + kk] : 0);
-            break;
-        }
-        case SB_PACK_COUNT:
-            break;
-        }
-        (void)g;
     }
 }
