@@ -108,6 +108,17 @@ typedef struct sb_ln_mod_args {
     float eps;            /* 1e-6 in STDiT3 */
 } sb_ln_mod_args;
 
+/* Rows of x and y and the shift/scale rows (NULL when absent) for row r. */
+static inline void sb_ln_mod_row(const sb_ln_mod_args *a, size_t r, const float **x, float **y,
+                                 const float **shift, const float **scale)
+{
+    size_t g = r / a->group_rows;
+    *x = a->x + r * a->ldx;
+    *y = a->y + r * a->ldy;
+    *shift = a->shift ? a->shift + g * a->ldm : NULL;
+    *scale = a->scale ? a->scale + g * a->ldm : NULL;
+}
+
 typedef struct sb_qk_norm_args {
     float *q, *k;         /* normalised in place; rows of heads*head_dim */
     size_t ldq, ldk;
@@ -217,9 +228,10 @@ const sb_kernel *sb_kernel_table(size_t *count);
 
 /*
  * First kernel for (op, dtype, fused) whose requirements are a subset of
- * host_isa; providers are skipped (they are chosen by name only). A fused lookup falls back to the unfused kernel of the same op when
- * the op has no fused form (recorded by the caller via the returned name).
- * Returns NULL only for an (op, dtype) without any entry.
+ * host_isa; providers are skipped (they are chosen by name only). An op with
+ * no such kernel falls back to its unfused kernel, then to FP32 (fused, then
+ * unfused); the caller stores the returned kernel's name, so a report says
+ * what ran. Returns NULL only for an op without any entry.
  */
 const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa);
 

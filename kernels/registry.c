@@ -164,18 +164,19 @@ const sb_kernel *sb_kernel_table(size_t *count)
 
 const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa)
 {
-    /* First pass: the requested fusion; second: unfused (ops with no fused form). */
-    for (int pass = 0; pass < 2; pass++) {
-        bool want = pass == 0 ? fused : false;
+    /* the request, then without fusion, then the same in FP32 (ops with no kernel of
+       the requested dtype or fusion); callers store the returned name */
+    const struct {
+        sb_dtype dtype;
+        bool fused;
+    } tries[] = {{dtype, fused}, {dtype, false}, {SB_DT_F32, fused}, {SB_DT_F32, false}};
+    for (size_t t = 0; t < SB_ARRAY_LEN(tries); t++)
         for (size_t i = 0; i < SB_ARRAY_LEN(table); i++) {
             const sb_kernel *k = &table[i];
-            if (k->op == op && k->dtype == dtype && k->fused == want && !k->provider &&
-                (k->requires & ~host_isa) == 0)
+            if (k->op == op && k->dtype == tries[t].dtype && k->fused == tries[t].fused &&
+                !k->provider && (k->requires & ~host_isa) == 0)
                 return k;
         }
-        if (!fused)
-            break;
-    }
     return NULL;
 }
 

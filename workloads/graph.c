@@ -311,11 +311,8 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
     if (g->cfg.max_threads < 1)
         g->cfg.max_threads = 1;
     for (int op = 0; op < SB_OP_COUNT; op++) {
+        /* the registry falls back to unfused / FP32 kernels; node names say which ran */
         g->kern[op] = sb_kernel_find((sb_op)op, cfg->variant->dtype, cfg->variant->fused, cfg->isa);
-        /* an op with no kernel of the variant's dtype runs in FP32; the node's
-           kernel name (stored per case and node) says so */
-        if (!g->kern[op])
-            g->kern[op] = sb_kernel_find((sb_op)op, SB_DT_F32, cfg->variant->fused, cfg->isa);
         if (!g->kern[op]) {
             snprintf(err, errlen, "no kernel for op %s in variant %s", sb_op_name((sb_op)op),
                      cfg->variant->name);

@@ -58,11 +58,9 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
     const sb_ln_mod_args *a = args;
     size_t c = a->c, full = c - c % 8;
     for (size_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * a->ldx;
-        float *y = a->y + r * a->ldy;
-        size_t g = r / a->group_rows;
-        const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
-        const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+        const float *x, *shift, *scale;
+        float *y;
+        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
         __m256 s = _mm256_setzero_ps();
         for (size_t i = 0; i < full; i += 8)
             s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));

@@ -51,11 +51,9 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
     size_t c = a->c, tail = c % 16, full = c - tail;
     __mmask16 m = (__mmask16)((1u << tail) - 1);
     for (size_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * a->ldx;
-        float *y = a->y + r * a->ldy;
-        size_t g = r / a->group_rows;
-        const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
-        const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+        const float *x, *shift, *scale;
+        float *y;
+        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
         __m512 s = _mm512_setzero_ps();
         for (size_t i = 0; i < full; i += 16)
             s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
