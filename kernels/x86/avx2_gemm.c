@@ -9,6 +9,7 @@
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
+#include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 6, NR = 16 };
@@ -27,13 +28,9 @@ static void ukr_6x16(size_t kc, const void *ap, const void *bp, float *c, size_t
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
-#define ROW(r) \
-    if (!first) { \
-        c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(c + r * ldc)); \
-        c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(c + r * ldc + 8)); \
-    } \
-    _mm256_storeu_ps(c + r * ldc, c##r##0); \
-    _mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+#define ROW(r)                                                                  \
+    sb_store_c256(c + r * ldc, c##r##0, first);                                      \
+    sb_store_c256(c + r * ldc + 8, c##r##1, first);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
 }
@@ -75,13 +72,9 @@ static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c
         ROW(0) ROW(1) ROW(2) ROW(3)
 #undef ROW
     }
-#define ROW(r)                                                                          \
-    if (!first) {                                                                       \
-        c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(c + r * ldc));                 \
-        c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(c + r * ldc + 8));             \
-    }                                                                                   \
-    _mm256_storeu_ps(c + r * ldc, c##r##0);                                             \
-    _mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+#define ROW(r)                                                                  \
+    sb_store_c256(c + r * ldc, c##r##0, first);                                      \
+    sb_store_c256(c + r * ldc + 8, c##r##1, first);
     ROW(0) ROW(1) ROW(2) ROW(3)
 #undef ROW
 }
@@ -111,16 +104,9 @@ static void ukr_6x16_s16(size_t kc, const void *ap, const void *bp, float *c, si
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
-#define ROW(r)                                                                               \
-    {                                                                                        \
-        __m256 f0 = _mm256_cvtepi32_ps(c##r##0), f1 = _mm256_cvtepi32_ps(c##r##1);          \
-        if (!first) {                                                                        \
-            f0 = _mm256_add_ps(f0, _mm256_loadu_ps(c + r * ldc));                            \
-            f1 = _mm256_add_ps(f1, _mm256_loadu_ps(c + r * ldc + 8));                        \
-        }                                                                                    \
-        _mm256_storeu_ps(c + r * ldc, f0);                                                   \
-        _mm256_storeu_ps(c + r * ldc + 8, f1);                                               \
-    }
+#define ROW(r)                                                                  \
+    sb_store_c256(c + r * ldc, _mm256_cvtepi32_ps(c##r##0), first);                   \
+    sb_store_c256(c + r * ldc + 8, _mm256_cvtepi32_ps(c##r##1), first);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
 }

@@ -10,6 +10,7 @@
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
+#include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 12, NR = 32 };
@@ -28,13 +29,9 @@ static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     }
-#define ROW(r) \
-    if (!first) { \
-        c##r##0 = _mm512_add_ps(c##r##0, _mm512_loadu_ps(c + r * ldc)); \
-        c##r##1 = _mm512_add_ps(c##r##1, _mm512_loadu_ps(c + r * ldc + 16)); \
-    } \
-    _mm512_storeu_ps(c + r * ldc, c##r##0); \
-    _mm512_storeu_ps(c + r * ldc + 16, c##r##1);
+#define ROW(r)                                                                  \
+    sb_store_c512(c + r * ldc, c##r##0, first);                                      \
+    sb_store_c512(c + r * ldc + 16, c##r##1, first);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }
@@ -77,13 +74,9 @@ static void ukr_12x32_bf16cvt(size_t kc, const void *ap, const void *bp, float *
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     }
-#define ROW(r)                                                                          \
-    if (!first) {                                                                       \
-        c##r##0 = _mm512_add_ps(c##r##0, _mm512_loadu_ps(c + r * ldc));                 \
-        c##r##1 = _mm512_add_ps(c##r##1, _mm512_loadu_ps(c + r * ldc + 16));            \
-    }                                                                                   \
-    _mm512_storeu_ps(c + r * ldc, c##r##0);                                             \
-    _mm512_storeu_ps(c + r * ldc + 16, c##r##1);
+#define ROW(r)                                                                  \
+    sb_store_c512(c + r * ldc, c##r##0, first);                                      \
+    sb_store_c512(c + r * ldc + 16, c##r##1, first);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }

@@ -14,6 +14,7 @@
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
+#include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 8, NR = 32 };
@@ -34,16 +35,9 @@ static void ukr_12x32_u8s8(size_t kc, const void *ap, const void *bp, float *c, 
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
 #undef ROW
     }
-#define ROW(r)                                                                               \
-    {                                                                                        \
-        __m512 f0 = _mm512_cvtepi32_ps(c##r##0), f1 = _mm512_cvtepi32_ps(c##r##1);          \
-        if (!first) {                                                                        \
-            f0 = _mm512_add_ps(f0, _mm512_loadu_ps(c + r * ldc));                            \
-            f1 = _mm512_add_ps(f1, _mm512_loadu_ps(c + r * ldc + 16));                       \
-        }                                                                                    \
-        _mm512_storeu_ps(c + r * ldc, f0);                                                   \
-        _mm512_storeu_ps(c + r * ldc + 16, f1);                                              \
-    }
+#define ROW(r)                                                                  \
+    sb_store_c512(c + r * ldc, _mm512_cvtepi32_ps(c##r##0), first);                   \
+    sb_store_c512(c + r * ldc + 16, _mm512_cvtepi32_ps(c##r##1), first);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
 #undef ROW
 }
