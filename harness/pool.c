@@ -42,6 +42,7 @@ struct sb_pool {
     sb_task_fn fn;                 /* current job, valid while gen is current */
     void *ctx;
     size_t n_tasks;
+    bool each;                     /* sb_pool_each: every worker runs fn once */
     atomic_size_t next;            /* next task to claim */
     atomic_int busy;               /* helper workers still in the current job */
     int bind_error;                /* first worker bind failure (errno style) */
@@ -66,6 +67,11 @@ static void record_pu(worker *w)
 static void do_tasks(sb_pool *p, worker *w)
 {
     size_t t;
+    if (p->each) {
+        p->fn(p->ctx, (size_t)w->id, w->id);
+        record_pu(w);
+        return;
+    }
     while ((t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->n_tasks)
         p->fn(p->ctx, t, w->id);
     record_pu(w);
@@ -160,7 +166,7 @@ sb_status sb_pool_create(sb_pool **out, struct sb_topo *topo, int n_threads,
         p->n_started = i;
     }
     /* Make sure every worker has bound itself before the first timed run. */
-    sb_pool_run(p, NULL, NULL, 0);
+    sb_pool_each(p, NULL, NULL);
     if (p->bind_error) {
         snprintf(err, errlen, "a worker could not bind itself for --pin %s", pin->text);
         st = SB_ESYS;
@@ -203,12 +209,12 @@ static void noop(void *ctx, size_t t, int w)
     (void)ctx, (void)t, (void)w;
 }
 
-void sb_pool_run(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks)
+static void dispatch(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks, bool each)
 {
     if (!fn)
         fn = noop;
     if (!p || p->n == 1) {
-        for (size_t t = 0; t < n_tasks; t++)
+        for (size_t t = 0; t < (each ? 1 : n_tasks); t++)
             fn(ctx, t, 0);
         if (p)
             record_pu(&p->w[0]);
@@ -218,6 +224,7 @@ void sb_pool_run(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks)
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
+    p->each = each;
     atomic_store(&p->next, 0);
     atomic_store(&p->busy, p->n - 1);
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
@@ -234,6 +241,16 @@ void sb_pool_run(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks)
             pthread_cond_wait(&p->cv_done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
+}
+
+void sb_pool_run(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks)
+{
+    dispatch(p, fn, ctx, n_tasks, false);
+}
+
+void sb_pool_each(sb_pool *p, sb_task_fn fn, void *ctx)
+{
+    dispatch(p, fn, ctx, 0, true);
 }
 
 int sb_pool_threads(const sb_pool *p) { return p ? p->n : 1; }

@@ -34,6 +34,13 @@ void sb_pool_destroy(sb_pool *p);
 /* Run fn(ctx, t, worker) for every t in [0, n_tasks); returns when all are done. */
 void sb_pool_run(sb_pool *p, sb_task_fn fn, void *ctx, size_t n_tasks);
 
+/*
+ * Run fn(ctx, worker, worker) exactly once on every worker (0..threads-1),
+ * each on its own thread; returns when all are done. For per-thread state
+ * such as hardware counters, which must be opened by the thread they count.
+ */
+void sb_pool_each(sb_pool *p, sb_task_fn fn, void *ctx);
+
 /* Number of workers (1 for a NULL pool). */
 int sb_pool_threads(const sb_pool *p);
 

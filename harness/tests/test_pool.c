@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "pool.h"
 #include "topo.h"
 
@@ -69,6 +71,41 @@ static void test_pool_sizes(void **state)
     run_pool(3, "none"); /* more workers than this machine's PUs is allowed */
 }
 
+typedef struct each_ctx {
+    atomic_int calls[8];   /* per worker */
+    long tid[8];           /* the thread each worker ran on */
+} each_ctx;
+
+static void each_task(void *ctx, size_t t, int worker)
+{
+    each_ctx *c = ctx;
+    assert_int_equal((int)t, worker);
+    atomic_fetch_add(&c->calls[worker], 1);
+    c->tid[worker] = (long)syscall(SYS_gettid);
+}
+
+/* sb_pool_each: exactly one call per worker, each on its own thread. */
+static void test_pool_each(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= 4; n++) {
+        sb_pool *p = NULL;
+        char err[256] = "";
+        each_ctx c;
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(sb_pool_create(&p, NULL, n, NULL, err, sizeof(err)), SB_OK);
+        for (int round = 0; round < 3; round++)
+            sb_pool_each(p, each_task, &c);
+        for (int w = 0; w < n; w++) {
+            assert_int_equal(atomic_load(&c.calls[w]), 3);
+            for (int v = 0; v < w; v++)
+                assert_true(c.tid[v] != c.tid[w]);
+        }
+        assert_int_equal(c.tid[0], (long)syscall(SYS_gettid)); /* worker 0 is the caller */
+        sb_pool_destroy(p);
+    }
+}
+
 static void test_pool_pinned(void **state)
 {
     (void)state;
@@ -115,6 +152,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_sizes),
+        cmocka_unit_test(test_pool_each),
         cmocka_unit_test(test_pool_pinned),
         cmocka_unit_test(test_pin_compact_records_pu),
         cmocka_unit_test(test_pin_errors),
