@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "counters.h"
 #include "stats.h"
 
 /* ==== run ids ==== */
@@ -269,6 +270,9 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
         if (sqlite3_column_int(rs, 1))
             sb_table_add_note(out, "EMULATED CPU: these timings are not performance");
     }
+    ret = sb_results_overhead_notes(db, run_id, out);
+    if (sb_run_has_counters(db, run_id))
+        sb_table_add_note(out, "this run counted events: sorabench report --counters shows them");
 out:
     sqlite3_finalize(cs);
     sqlite3_finalize(ss);

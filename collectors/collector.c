@@ -2,10 +2,18 @@
 #include <string.h>
 #include "collector.h"
 #include "collectors_impl.h"
+#include "sb_config.h"
 
+/* time first: the runner takes its value as the sample. */
 static const sb_collector_ops *const table[] = {
     &sb_collector_time,
     &sb_collector_rusage,
+#if SB_HAVE_LIBPFM
+    &sb_collector_perf,
+#endif
+#if SB_HAVE_PAPI
+    &sb_collector_papi,
+#endif
 };
 
 const sb_collector_ops *const *sb_collectors(size_t *count)

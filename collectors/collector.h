@@ -5,9 +5,12 @@
  * work on this host and, when it cannot, why (the reason is stored, never a 0).
  * open() prepares it for a case, start()/stop() bracket one repetition, read()
  * reports what the last start/stop pair measured, close() frees it.
- * Implemented here: "time" (CLOCK_MONOTONIC_RAW) and "rusage" (getrusage of
- * the process: peak RSS, page faults, context switches). PAPI and perf_event
- * collectors plug in as further rows.
+ * Implemented here: "time" (CLOCK_MONOTONIC_RAW), "rusage" (getrusage of
+ * the process: peak RSS, page faults, context switches), and the counter
+ * collectors "perf" (perf_event_open + libpfm4 encodings) and "papi" (PAPI
+ * native events). Counter collectors count the events they are given on every
+ * pool worker's own thread and report the sum; each event ends counted,
+ * unavailable (with the reason) or unknown, never a silent 0.
  */
 #ifndef SB_COLLECTOR_H
 #define SB_COLLECTOR_H
@@ -19,20 +22,41 @@
 
 /* One measured value. */
 typedef struct sb_counter {
-    char name[48];         /* "rusage.minor_faults", ... */
+    char name[96];         /* "rusage.minor_faults", or an event's alias: "cycles" */
+    char event[192];       /* the native event counted ("perf::CYCLES"); "" for built-ins */
     char unit[16];         /* "ns", "count", "KiB" */
-    double value;          /* meaningful only when status == SB_OK */
-    sb_status status;      /* SB_OK counted; SB_ENOSUPP / SB_EPERM / SB_ENOTFOUND not */
-    char reason[96];       /* why not counted; "" when counted */
-    double mux_ratio;      /* time running / time enabled; 1 when not multiplexed */
+    double value;          /* meaningful only when status == SB_OK; scaled for multiplexing */
+    sb_status status;      /* SB_OK counted; SB_ENOTFOUND unknown name; other: unavailable */
+    char reason[192];      /* why not counted; "" when counted */
+    double mux_ratio;      /* time running / time enabled, summed over threads; 1 when not multiplexed */
 } sb_counter;
+
+/* One event a counter collector is asked to count. */
+typedef struct sb_event_req {
+    const char *alias;     /* name stored and used by metric expressions: "cycles" */
+    const char *event;     /* native name (libpfm4 / PAPI): "perf::CYCLES" */
+} sb_event_req;
+
+/* Runs fn(ctx, worker) once on each of the case's worker threads, on that thread. */
+typedef void (*sb_each_fn)(void *ctx, int worker);
+
+/* What a collector is opened for. */
+typedef struct sb_collector_cfg {
+    const sb_event_req *events;  /* counter collectors: what to count */
+    size_t nevents;
+    int threads;                 /* workers in the pool (>= 1) */
+    void (*each)(void *pool, sb_each_fn fn, void *ctx);  /* run on every worker */
+    void *pool;
+} sb_collector_cfg;
 
 typedef struct sb_collector_ops {
     const char *name;
     const char *desc;
+    int counts_events;     /* 1: a counter collector, opened only when events are asked for */
     /* 0 if usable here, else a status and a reason. */
     sb_status (*probe)(char *reason, size_t len);
-    sb_status (*open)(void **state, char *err, size_t errlen);
+    /* Per-event problems are not errors: read() reports them. */
+    sb_status (*open)(void **state, const sb_collector_cfg *cfg, char *err, size_t errlen);
     void (*start)(void *state);
     void (*stop)(void *state);
     /* Values of the last start/stop: writes at most cap, returns the count. */

@@ -20,9 +20,9 @@ static sb_status ru_probe(char *reason, size_t len)
     return getrusage(RUSAGE_SELF, &r) == 0 ? SB_OK : SB_ENOSUPP;
 }
 
-static sb_status ru_open(void **state, char *err, size_t errlen)
+static sb_status ru_open(void **state, const sb_collector_cfg *cfg, char *err, size_t errlen)
 {
-    (void)err, (void)errlen;
+    (void)cfg, (void)err, (void)errlen;
     return (*state = calloc(1, sizeof(rusage_state))) ? SB_OK : SB_ENOMEM;
 }
 

@@ -18,9 +18,9 @@ static sb_status time_probe(char *reason, size_t len)
     return SB_OK;
 }
 
-static sb_status time_open(void **state, char *err, size_t errlen)
+static sb_status time_open(void **state, const sb_collector_cfg *cfg, char *err, size_t errlen)
 {
-    (void)err, (void)errlen;
+    (void)cfg, (void)err, (void)errlen;
     return (*state = calloc(1, sizeof(time_state))) ? SB_OK : SB_ENOMEM;
 }
 

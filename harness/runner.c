@@ -7,7 +7,7 @@
 #include "accuracy.h"
 #include "collector.h"
 
-enum { MAX_COUNTERS_PER_REP = 16 };
+enum { MAX_BUILTIN_PER_REP = 16, MAX_COLLECTORS = 8, OVERHEAD_ROUNDS = 9 };
 
 void sb_case_key(const sb_case_spec *c, char *buf, size_t len)
 {
@@ -86,7 +86,104 @@ static void measure_accuracy(const sb_graph_config *gc, sb_graph *g, sb_pool *po
 typedef struct open_collector {
     const sb_collector_ops *ops;
     void *state;
+    const char *reason;    /* non-NULL: could not be used; its events are reported so */
+    char why[192];
 } open_collector;
+
+typedef struct each_call {
+    sb_each_fn fn;
+    void *ctx;
+} each_call;
+
+static void each_trampoline(void *ctx, size_t task, int worker)
+{
+    (void)task;
+    const each_call *c = ctx;
+    c->fn(c->ctx, worker);
+}
+
+/* sb_collector_cfg.each over an sb_pool. */
+static void each_worker(void *pool, sb_each_fn fn, void *ctx)
+{
+    each_call c = {fn, ctx};
+    sb_pool_each(pool, each_trampoline, &c);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median cost of one start + stop + read of col on an empty region, ns. */
+static double collector_overhead(const open_collector *col, sb_counter *scratch, size_t cap)
+{
+    uint64_t t[OVERHEAD_ROUNDS];
+    for (int r = 0; r < OVERHEAD_ROUNDS; r++) {
+        uint64_t t0 = sb_clock_ns();
+        col->ops->start(col->state);
+        col->ops->stop(col->state);
+        col->ops->read(col->state, scratch, cap);
+        t[r] = sb_clock_ns() - t0;
+    }
+    qsort(t, OVERHEAD_ROUNDS, sizeof(t[0]), cmp_u64);
+    return (double)t[OVERHEAD_ROUNDS / 2];
+}
+
+/*
+ * Open the built-in collectors (time first) and the counter collectors asked
+ * for. A counter collector that cannot work here stays in the list with its
+ * reason, so each of its events is still reported (unavailable, and why).
+ */
+static sb_status open_collectors(const sb_run_opts *o, const sb_collector_cfg *cfg,
+                                 open_collector *col, size_t *ncol, char *err, size_t errlen)
+{
+    size_t nall;
+    const sb_collector_ops *const *all = sb_collectors(&nall);
+    sb_status st;
+    *ncol = 0;
+    for (size_t i = 0; i < nall && *ncol < MAX_COLLECTORS; i++) {
+        char reason[192] = "";
+        if (all[i]->counts_events || all[i]->probe(reason, sizeof(reason)) != SB_OK)
+            continue;
+        if ((st = all[i]->open(&col[*ncol].state, cfg, err, errlen)) != SB_OK)
+            return st;
+        col[(*ncol)++].ops = all[i];
+    }
+    if (*ncol == 0 || strcmp(col[0].ops->name, "time") != 0) {
+        snprintf(err, errlen, "the time collector is not available on this host");
+        return SB_ENOSUPP;
+    }
+    for (size_t i = 0; i < o->ncounters && *ncol < MAX_COLLECTORS; i++) {
+        open_collector *c = &col[(*ncol)++];
+        c->ops = o->counters[i];
+        if (c->ops->probe(c->why, sizeof(c->why)) != SB_OK)
+            c->reason = c->why;
+        else if ((st = c->ops->open(&c->state, cfg, err, errlen)) != SB_OK)
+            return st;
+    }
+    return SB_OK;
+}
+
+/* Values of col for the last region; an unusable collector reports its events unavailable. */
+static size_t read_collector(const open_collector *col, const sb_run_opts *o, sb_counter *out,
+                             size_t cap)
+{
+    if (!col->reason)
+        return col->ops->read(col->state, out, cap);
+    for (size_t j = 0; j < o->nevents && j < cap; j++) {
+        sb_counter *c = &out[j];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->name, sizeof(c->name), "%s", o->events[j].alias);
+        snprintf(c->event, sizeof(c->event), "%s", o->events[j].event);
+        snprintf(c->unit, sizeof(c->unit), "count");
+        snprintf(c->reason, sizeof(c->reason), "the %s collector cannot work here: %s",
+                 col->ops->name, col->reason);
+        c->status = SB_ENOSUPP;
+        c->mux_ratio = 1.0;
+    }
+    return o->nevents;
+}
 
 sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
                          sb_store *store, const char *run_id, char *err, size_t errlen)
@@ -96,14 +193,16 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     uint64_t *samples = NULL, *node_ns = NULL;
     sb_node_record *nodes = NULL;
     sb_counter_record *counters = NULL;
-    open_collector col[8];
+    sb_counter *vals = NULL;
+    open_collector col[MAX_COLLECTORS];
+    sb_collector_use_record uses[MAX_COLLECTORS];
     size_t ncol = 0, ncounters = 0, nnodes;
     char key[256], pus[256], isa[64], acc_reason[320];
     sb_accuracy_record acc = {0};
-    const sb_collector_ops *const *all;
-    size_t nall;
+    const size_t per_rep = MAX_BUILTIN_PER_REP + o->nevents * o->ncounters;
 
     memset(col, 0, sizeof(col));
+    memset(uses, 0, sizeof(uses));
     sb_case_key(c, key, sizeof(key));
     sb_graph_config gc = {.shape = &c->shape, .kind = c->kind,
                           .layer = c->kind == SB_WL_LAYER ? &c->layer : NULL,
@@ -116,21 +215,19 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     nnodes = sb_graph_nodes(g);
     bool per_node = c->kind != SB_WL_LAYER;
 
-    /* collectors: time innermost (started last, stopped first) */
-    all = sb_collectors(&nall);
-    for (size_t i = 0; i < nall && ncol < SB_ARRAY_LEN(col); i++) {
-        char reason[128] = "";
-        if (all[i]->probe(reason, sizeof(reason)) != SB_OK)
-            continue; /* (a counter collector would record its reason per event) */
-        if ((st = all[i]->open(&col[ncol].state, err, errlen)) != SB_OK)
-            goto out;
-        col[ncol++].ops = all[i];
-    }
-    if (ncol == 0 || strcmp(col[0].ops->name, "time") != 0) {
-        snprintf(err, errlen, "the time collector is not available on this host");
-        st = SB_ENOSUPP;
+    /* collectors: time innermost (started last, stopped first); counters on every worker */
+    sb_collector_cfg ccfg = {.events = o->events, .nevents = o->nevents,
+                             .threads = sb_pool_threads(pool), .each = each_worker, .pool = pool};
+    if ((vals = calloc(per_rep, sizeof(*vals))) == NULL) {
+        st = SB_ENOMEM;
         goto out;
     }
+    if ((st = open_collectors(o, &ccfg, col, &ncol, err, errlen)) != SB_OK)
+        goto out;
+    for (size_t i = 0; i < ncol; i++)
+        uses[i] = (sb_collector_use_record){
+            .collector = col[i].ops->name, .reason = col[i].reason,
+            .overhead_ns = col[i].reason ? 0.0 : collector_overhead(&col[i], vals, per_rep)};
 
     if (o->accuracy && needs_accuracy(g))
         measure_accuracy(&gc, g, pool, &acc, acc_reason, sizeof(acc_reason));
@@ -153,7 +250,7 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
 
     samples = calloc((size_t)o->reps, sizeof(*samples));
     node_ns = per_node ? calloc((size_t)o->reps * nnodes, sizeof(*node_ns)) : NULL;
-    counters = calloc((size_t)o->reps * MAX_COUNTERS_PER_REP, sizeof(*counters));
+    counters = calloc((size_t)o->reps * per_rep, sizeof(*counters));
     if (!samples || !counters || (per_node && !node_ns)) {
         st = SB_ENOMEM;
         goto out;
@@ -163,20 +260,21 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
     for (int r = 0; r < o->reps; r++) {
         uint64_t *nn = per_node ? node_ns + (size_t)r * nnodes : NULL;
         for (size_t i = ncol; i-- > 0;)
-            col[i].ops->start(col[i].state);
+            if (!col[i].reason)
+                col[i].ops->start(col[i].state);
         for (long it = 0; it < inner; it++)
             run_iteration(g, pool, nn);
         for (size_t i = 0; i < ncol; i++)
-            col[i].ops->stop(col[i].state);
+            if (!col[i].reason)
+                col[i].ops->stop(col[i].state);
         for (size_t i = 0; i < ncol; i++) {
-            sb_counter vals[MAX_COUNTERS_PER_REP];
-            size_t nv = col[i].ops->read(col[i].state, vals, SB_ARRAY_LEN(vals));
-            for (size_t j = 0; j < nv && j < SB_ARRAY_LEN(vals); j++) {
+            size_t nv = read_collector(&col[i], o, vals, per_rep);
+            for (size_t j = 0; j < nv && j < per_rep; j++) {
                 if (i == 0 && j == 0) {
                     samples[r] = (uint64_t)vals[j].value; /* time.ns is the sample */
                     continue;
                 }
-                if (ncounters < (size_t)o->reps * MAX_COUNTERS_PER_REP)
+                if (ncounters < (size_t)o->reps * per_rep)
                     counters[ncounters++] = (sb_counter_record){.rep = r,
                                                                 .collector = col[i].ops->name,
                                                                 .c = vals[j]};
@@ -218,12 +316,14 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
         .warmup_ns = wns, .inner_iters = inner, .reps = o->reps, .setup_ns = t_setup,
         .mem_bytes = sb_graph_bytes(g), .sample_ns = samples, .nnodes = per_node ? nnodes : 0,
         .nodes = nodes, .node_ns = node_ns, .ncounters = ncounters, .counters = counters,
-        .accuracy = acc};
+        .nuses = ncol, .uses = uses, .accuracy = acc};
     if ((st = sb_store_put_case(store, run_id, &rec)) != SB_OK)
         snprintf(err, errlen, "%s", sb_store_errmsg(store));
 out:
     for (size_t i = 0; i < ncol; i++)
-        col[i].ops->close(col[i].state);
+        if (col[i].state)
+            col[i].ops->close(col[i].state);
+    free(vals);
     free(samples);
     free(node_ns);
     free(nodes);

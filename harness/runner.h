@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "collector.h"
 #include "graph.h"
 #include "pool.h"
 #include "store.h"
@@ -28,6 +29,10 @@ typedef struct sb_run_opts {
     uint64_t seed;         /* weights and inputs */
     sb_isa_mask isa;       /* host features kernels may use */
     bool accuracy;         /* compare non-reference cases with the FP32 reference */
+    const sb_event_req *events;              /* counter events (--events), or NULL */
+    size_t nevents;
+    const sb_collector_ops *counters[4];     /* counter collectors that count them */
+    size_t ncounters;
 } sb_run_opts;
 
 /* One case of a sweep. */

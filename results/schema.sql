@@ -1,6 +1,8 @@
--- sorabench database schema, version 1.
+-- sorabench database schema, version 1, the base of every database.
 -- Embedded in the binary (results/embed.py); applied to a new database in one
--- transaction, then PRAGMA user_version = 1. Text keys ("f32", "ref", "layer")
+-- transaction together with the migrations (migrate_v2.sql, ...), then
+-- PRAGMA user_version = the latest version. A version 1 file gets only the
+-- migrations. This file never changes; changes are new migrations. Text keys ("f32", "ref", "layer")
 -- are stored, never enum numbers. Every raw repetition is kept; summaries are
 -- computed from samples when reporting.
 
@@ -8,6 +10,7 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
+INSERT INTO meta(key, value) VALUES('application', 'sorabench');
 
 -- One row per distinct host state (the record of design section 5).
 CREATE TABLE host (

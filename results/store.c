@@ -70,28 +70,42 @@ static sb_status check_existing(sb_store *s, long *version, long *tables)
     return SB_OK;
 }
 
-static sb_status create_schema(sb_store *s)
+/* Forward-only migrations: migrations[i] takes version i + 1 to i + 2. */
+extern const char sb_migrate_v2_sql[];
+static const char *const migrations[] = {sb_migrate_v2_sql};
+
+/* Run sql (may be NULL) and the migrations from version `from`, in one transaction. */
+static sb_status apply_schema(sb_store *s, const char *sql, long from, const char *what)
 {
     char *emsg = NULL;
     char pragma[96];
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(s, "cannot enable WAL");
+    int rc;
     snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
              SB_APPLICATION_ID, SB_SCHEMA_VERSION);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "cannot start the schema transaction");
-    if (sqlite3_exec(s->db, sb_schema_sql, NULL, NULL, &emsg) != SQLITE_OK ||
-        sqlite3_exec(s->db, pragma, NULL, NULL, &emsg) != SQLITE_OK ||
-        sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('application', 'sorabench')",
-                     NULL, NULL, &emsg) != SQLITE_OK ||
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
-        snprintf(s->msg, sizeof(s->msg), "%s: cannot create the schema: %s", s->path,
-                 emsg ? emsg : "?");
+    rc = sql ? sqlite3_exec(s->db, sql, NULL, NULL, &emsg) : SQLITE_OK;
+    for (long v = from; rc == SQLITE_OK && v < SB_SCHEMA_VERSION; v++)
+        rc = sqlite3_exec(s->db, migrations[v - 1], NULL, NULL, &emsg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, pragma, NULL, NULL, &emsg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg);
+    if (rc != SQLITE_OK) {
+        snprintf(s->msg, sizeof(s->msg), "%s: cannot %s: %s", s->path, what,
+                 emsg ? emsg : sqlite3_errmsg(s->db));
         sqlite3_free(emsg);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return SB_EDB;
     }
     return SB_OK;
+}
+
+static sb_status create_schema(sb_store *s)
+{
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot enable WAL");
+    return apply_schema(s, sb_schema_sql, 1, "create the schema");
 }
 
 sb_status sb_store_open(sb_store **out, const char *path, sb_store_mode mode, char *err,
@@ -135,7 +149,23 @@ sb_status sb_store_open(sb_store **out, const char *path, sb_store_mode mode, ch
         st = SB_EFORMAT;
         goto out;
     }
-    /* (forward-only migrations from older versions go here when version 2 exists) */
+    if (tables > 0 && version < SB_SCHEMA_VERSION) {
+        /* forward-only, in one transaction; a reader upgrades the file too */
+        if (mode == SB_STORE_READ) {
+            sqlite3_close(s->db);
+            s->db = NULL;
+            if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+                snprintf(s->msg, sizeof(s->msg), "%s has schema version %ld and cannot be upgraded"
+                         " to %d here: %s", path, version, SB_SCHEMA_VERSION,
+                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+                st = SB_EDB;
+                goto out;
+            }
+            sqlite3_busy_timeout(s->db, 10000);
+        }
+        if ((st = apply_schema(s, NULL, version, "upgrade the schema")) != SB_OK)
+            goto out;
+    }
     if (sqlite3_exec(s->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
         st = db_fail(s, "cannot enable foreign keys");
         goto out;
@@ -327,9 +357,9 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         rc = sqlite3_prepare_v2(s->db, "INSERT INTO node_sample(case_id, idx, rep, ns)"
                                 " VALUES(?,?,?,?)", -1, &nsm, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO counter(case_id, rep, collector, name, unit,"
-                                " value, status, reason, mux_ratio) VALUES(?,?,?,?,?,?,?,?,?)",
-                                -1, &cnt, NULL);
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO counter(case_id, rep, collector, name, event,"
+                                " unit, value, status, reason, mux_ratio)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &cnt, NULL);
     for (int r = 0; rc == SQLITE_OK && r < c->reps; r++) {
         sqlite3_bind_int64(smp, 1, id);
         sqlite3_bind_int(smp, 2, r);
@@ -367,15 +397,34 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         sqlite3_bind_int(cnt, 2, k->rep);
         sqlite3_bind_text(cnt, 3, k->collector, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(cnt, 4, k->c.name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(cnt, 5, k->c.unit, -1, SQLITE_TRANSIENT);
+        bind_text_or_null(cnt, 5, k->c.event[0] ? k->c.event : NULL);
+        sqlite3_bind_text(cnt, 6, k->c.unit, -1, SQLITE_TRANSIENT);
         if (k->c.status == SB_OK)
-            sqlite3_bind_double(cnt, 6, k->c.value);
+            sqlite3_bind_double(cnt, 7, k->c.value);
         else
-            sqlite3_bind_null(cnt, 6);
-        sqlite3_bind_text(cnt, 7, status, -1, SQLITE_STATIC);
-        bind_text_or_null(cnt, 8, k->c.status == SB_OK ? NULL : k->c.reason);
-        sqlite3_bind_double(cnt, 9, k->c.mux_ratio);
+            sqlite3_bind_null(cnt, 7);
+        sqlite3_bind_text(cnt, 8, status, -1, SQLITE_STATIC);
+        bind_text_or_null(cnt, 9, k->c.status == SB_OK ? NULL : k->c.reason);
+        sqlite3_bind_double(cnt, 10, k->c.mux_ratio);
         rc = sqlite3_step(cnt) == SQLITE_DONE ? sqlite3_reset(cnt) : sqlite3_errcode(s->db);
+    }
+    if (rc == SQLITE_OK && c->nuses) {
+        sqlite3_stmt *use = NULL;
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO collector_use(case_id, collector, status, reason,"
+                                " overhead_ns) VALUES(?,?,?,?,?)", -1, &use, NULL);
+        for (size_t i = 0; rc == SQLITE_OK && i < c->nuses; i++) {
+            const sb_collector_use_record *u = &c->uses[i];
+            sqlite3_bind_int64(use, 1, id);
+            sqlite3_bind_text(use, 2, u->collector, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(use, 3, u->reason ? "unavailable" : "used", -1, SQLITE_STATIC);
+            bind_text_or_null(use, 4, u->reason);
+            if (u->reason)
+                sqlite3_bind_null(use, 5);
+            else
+                sqlite3_bind_double(use, 5, u->overhead_ns);
+            rc = sqlite3_step(use) == SQLITE_DONE ? sqlite3_reset(use) : sqlite3_errcode(s->db);
+        }
+        sqlite3_finalize(use);
     }
     if (rc == SQLITE_OK && c->accuracy.reference) {
         sqlite3_stmt *acc = NULL;
@@ -403,6 +452,30 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
     sqlite3_finalize(nsm);
     sqlite3_finalize(cnt);
     return rc;
+}
+
+sb_status sb_store_put_metrics(sb_store *s, const char *run_id, const sb_metric_def *m, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot start the metrics transaction");
+    rc = sqlite3_prepare_v2(s->db, "INSERT INTO metric_def(run_id, grp, name, expr) VALUES(?,?,?,?)",
+                            -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, m[i].grp, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, m[i].name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, m[i].expr, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sb_status e = db_fail(s, "cannot store the metric definitions");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return e;
+    }
+    return SB_OK;
 }
 
 sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c)

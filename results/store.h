@@ -1,7 +1,7 @@
 /*
  * store.h - the SQLite store of runs, cases, samples and counters.
  *
- * Schema: results/schema.sql (embedded), version SB_SCHEMA_VERSION in
+ * Schema: results/schema.sql + migrate_v*.sql (embedded), version SB_SCHEMA_VERSION in
  * PRAGMA user_version, PRAGMA application_id marks a sorabench database. WAL
  * journal, foreign keys on, bound parameters only. Each case is written in one
  * transaction, so a crash loses at most the case in flight. An existing file
@@ -16,7 +16,7 @@
 #include "collector.h"
 #include "sb_status.h"
 
-#define SB_SCHEMA_VERSION 1
+#define SB_SCHEMA_VERSION 2
 #define SB_APPLICATION_ID 0x53426e63 /* "SBnc" */
 
 typedef struct sb_store sb_store;
@@ -66,6 +66,13 @@ typedef struct sb_counter_record {
     sb_counter c;
 } sb_counter_record;
 
+/* A collector that was asked for in a case: used (with its cost) or not, and why. */
+typedef struct sb_collector_use_record {
+    const char *collector;
+    const char *reason;      /* non-NULL: unavailable, and why */
+    double overhead_ns;      /* median of one start + stop + read on an empty region, ns */
+} sb_collector_use_record;
+
 typedef struct sb_accuracy_record {
     const char *reference;   /* NULL: no accuracy row (all-reference case) */
     const char *reason;      /* non-NULL: not measured, and why */
@@ -97,8 +104,18 @@ typedef struct sb_case_record {
     const uint64_t *node_ns;      /* [reps * nnodes], rep-major */
     size_t ncounters;
     const sb_counter_record *counters;
+    size_t nuses;
+    const sb_collector_use_record *uses;
     sb_accuracy_record accuracy;
 } sb_case_record;
+
+/* A derived metric a run asked for: an SQLite expression over counter aliases. */
+typedef struct sb_metric_def {
+    const char *grp, *name, *expr;
+} sb_metric_def;
+
+/* Store the run's metric definitions (before its cases), in one transaction. */
+sb_status sb_store_put_metrics(sb_store *s, const char *run_id, const sb_metric_def *m, size_t n);
 
 /* Store one finished case with all its rows, in one transaction. */
 sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c);

@@ -37,7 +37,7 @@ static void test_time(void **state)
     struct timespec ts = {0, 20 * 1000 * 1000};
     const sb_collector_ops *tm = sb_collector_find("time");
     (void)state;
-    assert_int_equal(tm->open(&st, err, sizeof(err)), SB_OK);
+    assert_int_equal(tm->open(&st, &(sb_collector_cfg){.threads = 1}, err, sizeof(err)), SB_OK);
     tm->start(st);
     nanosleep(&ts, NULL);
     tm->stop(st);
@@ -60,7 +60,7 @@ static void test_rusage_faults(void **state)
     char *buf = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(buf != MAP_FAILED);
     madvise(buf, pages * 4096, MADV_NOHUGEPAGE); /* one fault per 4 KiB page */
-    assert_int_equal(ru->open(&st, err, sizeof(err)), SB_OK);
+    assert_int_equal(ru->open(&st, &(sb_collector_cfg){.threads = 1}, err, sizeof(err)), SB_OK);
     ru->start(st);
     for (size_t i = 0; i < pages; i++)
         buf[i * 4096] = 1;

@@ -9,19 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "counters.h"
 #include "cpu.h"
 #include "results.h"
 #include "store.h"
 #include "sysinfo.h"
 #include "table.h"
 
-enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN };
+enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_COUNTERS };
 
 static const sb_opt report_opts[] = {
     {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"},
     {"run", required_argument, O_RUN, "ID", "run id, a unique prefix of one, or latest (default)"},
     {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
     {"output", required_argument, 'o', "FILE", "write to FILE instead of stdout"},
+    {"counters", no_argument, O_COUNTERS, NULL, "report: the counters and derived metrics of each case (run --events)"},
     {"a-kernel", required_argument, O_AKERN, "K", "compare: A's cases with this kernel choice (default auto)"},
     {"b-kernel", required_argument, O_BKERN, "K", "compare: B's cases with this kernel choice (default auto)"},
     {"help", no_argument, 'h', NULL, "this help"},
@@ -34,6 +36,7 @@ static const sb_opt sysinfo_opts[] = {
 
 typedef struct read_cfg {
     const char *db, *run, *out, *akern, *bkern;
+    bool counters;
     sb_format format;
 } read_cfg;
 
@@ -54,6 +57,7 @@ static int parse_read(const char *cmd, const char *synopsis, const char *desc, i
         case 'o': c->out = optarg; break;
         case O_AKERN: c->akern = optarg; break;
         case O_BKERN: c->bkern = optarg; break;
+        case O_COUNTERS: c->counters = true; break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c->format) != SB_OK)
                 return sb_cli_error(cmd, SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
@@ -95,10 +99,12 @@ int sb_cmd_report(int argc, char **argv)
     sb_store *s = NULL;
     sb_table t = {0};
     char err[512], id[33];
-    int rc = parse_read("report", "sorabench report [--run ID] [--format F] [-o FILE]",
+    int rc = parse_read("report", "sorabench report [--run ID] [--counters] [--format F] [-o FILE]",
                         "Per-layer table of a stored run: for each case (and each layer inside a\n"
                         "block or step case) the variant, kernel, threads, median/MAD/min ns per\n"
-                        "iteration, GFLOP/s, GB/s and share of the block's time. Reads the database\n"
+                        "iteration, GFLOP/s, GB/s and share of the block's time. With --counters:\n"
+                        "each case's counters per iteration (summed over threads) and the derived\n"
+                        "metrics of its event groups, or why each is missing. Reads the database\n"
                         "only; runs nothing.", argc, argv, &c);
     if (rc)
         return rc < 0 ? SB_EXIT_OK : rc;
@@ -107,7 +113,8 @@ int sb_cmd_report(int argc, char **argv)
     if (sb_store_open(&s, c.db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
         return sb_cli_error("report", SB_EXIT_USAGE, "%s", err);
     if (sb_run_resolve(sb_store_db(s), c.run, id, err, sizeof(err)) != SB_OK ||
-        sb_results_layers(sb_store_db(s), id, &t, err, sizeof(err)) != SB_OK)
+        (c.counters ? sb_results_counters(sb_store_db(s), id, &t, err, sizeof(err))
+                    : sb_results_layers(sb_store_db(s), id, &t, err, sizeof(err))) != SB_OK)
         rc = sb_cli_error("report", SB_EXIT_USAGE, "%s", err);
     else
         rc = emit("report", &c, &t);

@@ -20,12 +20,13 @@
 #include "cpu.h"
 #include "gemm/gemm.h"
 #include "grammar.h"
+#include "groups.h"
 #include "results.h"
 #include "runner.h"
 #include "sysinfo.h"
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
-       O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC };
+       O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC, O_EVENTS, O_COLLECTORS };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -46,6 +47,8 @@ static const sb_opt opts[] = {
     {"warmup-iters", required_argument, O_WARMUP_ITERS, "N", "minimum warmup iterations (default 1)"},
     {"seed", required_argument, O_SEED, "N", "seed of weights and inputs (default 1)"},
     {"no-accuracy", no_argument, O_NOACC, NULL, "skip the comparison with the FP32 reference"},
+    {"events", required_argument, O_EVENTS, "LIST", "count events per case: groups (core cache stall simd software), FILE.GROUP or PMU::EVENT (see list events)"},
+    {"collectors", required_argument, O_COLLECTORS, "LIST", "counter collectors for --events: perf, papi or both (default perf)"},
     {"db", required_argument, O_DB, "FILE", "SQLite database (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "format of the final table: table md csv json"},
     {"quiet", no_argument, 'q', NULL, "do not print the final table"},
@@ -54,7 +57,7 @@ static const sb_opt opts[] = {
 
 typedef struct run_cfg {
     const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa,
-        *kernels;
+        *kernels, *events, *collectors;
     bool cfg, quiet;
     sb_format format;
     sb_run_opts ro;
@@ -104,6 +107,8 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_ISA: c->isa = optarg; break;
         case O_KERNEL: c->kernels = optarg; break;
         case O_DB: c->db = optarg; break;
+        case O_EVENTS: c->events = optarg; break;
+        case O_COLLECTORS: c->collectors = optarg; break;
         case O_NOACC: c->ro.accuracy = false; break;
         case O_REPS:
             if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
@@ -154,13 +159,14 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 /* JSON of the sweep as asked, stored with the run. */
 static char *config_json(const run_cfg *c)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I, s:s?, s:s?}",
                           "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
                           "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
                           "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa, "kernels", c->kernels,
                           "reps", c->ro.reps, "min_time_s", c->ro.min_time_s,
                           "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
-                          "seed", (json_int_t)c->ro.seed);
+                          "seed", (json_int_t)c->ro.seed, "events", c->events,
+                          "collectors", c->events ? c->collectors : NULL);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return s;
@@ -214,6 +220,39 @@ static int select_layers(const run_cfg *c, const sb_shape *shape, sb_layer *out,
     return SB_EXIT_OK;
 }
 
+/* Resolve --events and --collectors into c->ro (events point into *set). */
+static int select_counters(run_cfg *c, sb_event_set *set)
+{
+    char **names = NULL, err[256];
+    size_t n = 0;
+    int rc = SB_EXIT_OK;
+    if (!c->events) {
+        if (c->collectors)
+            return sb_cli_error("run", SB_EXIT_USAGE, "--collectors needs --events");
+        return SB_EXIT_OK;
+    }
+    if (sb_event_set_parse(c->events, set, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
+    if (!c->collectors)
+        c->collectors = sb_collector_find("perf") ? "perf" : "papi";
+    if (sb_strlist_parse(c->collectors, &names, &n, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--collectors: %s", err);
+    for (size_t i = 0; i < n && rc == SB_EXIT_OK; i++) {
+        const sb_collector_ops *ops = sb_collector_find(names[i]);
+        if (!ops || !ops->counts_events)
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "--collectors: '%s' is not a counter collector "
+                              "of this build (sorabench list collectors)", names[i]);
+        else if (i >= SB_ARRAY_LEN(c->ro.counters))
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "--collectors: too many");
+        else
+            c->ro.counters[c->ro.ncounters++] = ops;
+    }
+    c->ro.events = set->req;
+    c->ro.nevents = set->n;
+    sb_strlist_free(names, n);
+    return rc;
+}
+
 /* Does a case of (kernel choice, variant, layer) exist? "auto" covers everything. */
 static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_kind kind,
                          const sb_layer *layer)
@@ -243,6 +282,7 @@ int sb_cmd_run(int argc, char **argv)
     sb_pin pin = {0};
     sb_cpu cpu;
     char *cfg_s = NULL, *argv_s = NULL, *host_s = NULL, *build_s = NULL, *env_s = NULL;
+    sb_event_set *evset = NULL;
     int rc = parse_args(argc, argv, &c);
     const char *final_status = "failed";
 
@@ -259,6 +299,10 @@ int sb_cmd_run(int argc, char **argv)
         return rc;
     if (sb_strlist_parse(c.variants, &vnames, &nvar, err, sizeof(err)) != SB_OK)
         return sb_cli_error("run", SB_EXIT_USAGE, "--variant: %s", err);
+    if ((evset = calloc(1, sizeof(*evset))) == NULL || (rc = select_counters(&c, evset)) != 0) {
+        rc = rc ? rc : SB_EXIT_FAIL;
+        goto out;
+    }
     for (size_t i = 0; i < nvar; i++) {
         if (i >= SB_ARRAY_LEN(vars) || (vars[i] = sb_variant_find(vnames[i])) == NULL) {
             rc = sb_cli_error("run", SB_EXIT_USAGE,
@@ -351,6 +395,17 @@ int sb_cmd_run(int argc, char **argv)
         rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
         goto out;
     }
+    if (evset->nmetrics) {
+        sb_metric_def defs[SB_SET_MAX_METRICS];
+        for (size_t i = 0; i < evset->nmetrics; i++)
+            defs[i] = (sb_metric_def){evset->metric[i].group, evset->metric[i].m.name,
+                                      evset->metric[i].m.expr};
+        if (sb_store_put_metrics(store, run_id, defs, evset->nmetrics) != SB_OK) {
+            rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
+            sb_store_run_end(store, run_id, "failed");
+            goto out;
+        }
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
@@ -359,6 +414,8 @@ int sb_cmd_run(int argc, char **argv)
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
             shape.B, c.db);
+    if (c.events)
+        fprintf(stderr, "counting %zu event(s) of %s with %s\n", evset->n, evset->desc, c.collectors);
     rc = SB_EXIT_OK;
     final_status = "done";
     for (size_t t = 0; t < nthr && !stop_requested; t++) {
@@ -426,5 +483,6 @@ out:
     free(host_s);
     free(build_s);
     free(env_s);
+    free(evset);
     return rc;
 }
