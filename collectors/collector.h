@@ -68,6 +68,14 @@ typedef struct sb_collector_ops {
 const sb_collector_ops *const *sb_collectors(size_t *count);
 const sb_collector_ops *sb_collector_find(const char *name);
 
+/*
+ * Try events with a counter collector on the calling thread alone: open,
+ * start, stop, read (into out[n]), close. For `list events` and the tests;
+ * a collector that cannot work here reports every event unavailable.
+ */
+sb_status sb_collector_try(const sb_collector_ops *ops, const sb_event_req *ev, size_t n,
+                           sb_counter *out, char *err, size_t errlen);
+
 /* Now, in ns, from CLOCK_MONOTONIC_RAW (the clock the time collector uses). */
 static inline uint64_t sb_clock_ns(void)
 {

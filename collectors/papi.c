@@ -132,7 +132,8 @@ static void close_on_worker(void *ctx, int w)
         PAPI_cleanup_eventset(s->set[w]);
         PAPI_destroy_eventset(&s->set[w]);
     }
-    PAPI_unregister_thread();
+    if (w != 0) /* worker 0 is the caller, which goes on using PAPI */
+        PAPI_unregister_thread();
 }
 
 /* Which events fit together: add them one by one to a scratch set. */

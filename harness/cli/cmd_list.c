@@ -1,6 +1,6 @@
 /*
  * cmd_list.c - `sorabench list WHAT`: models, presets, layers, variants,
- * kernels, collectors, runs.
+ * kernels, collectors, events, runs.
  *
  *   $ sorabench list layers --res 240p --dur 4s
  *   layers of stdit3-xl2 at 240p 4s (9:16): T=30 S=405 N=12150 L=300 B=2
@@ -14,11 +14,12 @@
 #include "catalog.h"
 #include "collector.h"
 #include "cpu.h"
+#include "groups.h"
 #include "results.h"
 #include "store.h"
 #include "table.h"
 
-enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_DB, O_FORMAT };
+enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_DB, O_FORMAT, O_ALL, O_COLLECTOR };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model for 'layers' (default stdit3-xl2)"},
@@ -28,12 +29,14 @@ static const sb_opt opts[] = {
     {"no-cfg", no_argument, O_NOCFG, NULL, "batch 1 for 'layers' (default B=2)"},
     {"db", required_argument, O_DB, "FILE", "database for 'runs' (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
+    {"all", no_argument, O_ALL, NULL, "'events': every group file, not only this host's (no probing)"},
+    {"collector", required_argument, O_COLLECTOR, "C", "'events': probe with this collector (default perf)"},
     {"help", no_argument, 'h', NULL, "this help"},
 };
 
 typedef struct list_cfg {
-    const char *model, *res, *aspect, *dur, *db;
-    bool cfg;
+    const char *model, *res, *aspect, *dur, *db, *collector;
+    bool cfg, all;
     sb_format format;
 } list_cfg;
 
@@ -218,13 +221,65 @@ static int list_runs(const list_cfg *c, sb_table *t)
     return SB_EXIT_OK;
 }
 
+/* Events of the groups: this host's (probed: counted here or why not), or --all files'. */
+static int list_events(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"file", "file", SB_COL_TEXT, 0},
+                                     {"group", "group", SB_COL_TEXT, 0},
+                                     {"alias", "alias", SB_COL_TEXT, 0},
+                                     {"event", "event", SB_COL_TEXT, 0},
+                                     {"here", "here", SB_COL_TEXT, 0}};
+    char err[256], title[256];
+    size_t nf;
+    const sb_group_file *f = sb_groups_files(&nf, err, sizeof(err));
+    const sb_group_file *host = sb_groups_host();
+    const char *cname = c->collector ? c->collector : sb_collector_find("perf") ? "perf" : "papi";
+    const sb_collector_ops *ops = sb_collector_find(cname);
+    if (!f)
+        return sb_cli_error("list", SB_EXIT_FAIL, "%s", err);
+    if (!c->all && (!ops || !ops->counts_events))
+        return sb_cli_error("list", SB_EXIT_USAGE, "--collector: '%s' is not a counter collector of "
+                            "this build (sorabench list collectors)", cname);
+    snprintf(title, sizeof(title), c->all ? "event groups (all files; not probed)"
+             : "event groups for this host (PMU file: %s), probed with %s",
+             host ? host->file : "none found, generic.ini applies", cname);
+    sb_table_init(t, cols, SB_ARRAY_LEN(cols), title);
+    for (size_t i = 0; i < nf; i++) {
+        const sb_group_file *file = &f[i];
+        if (!c->all && file != host && strcmp(file->pmu, "perf") != 0)
+            continue;
+        for (size_t g = 0; g < file->ng; g++) {
+            sb_event_req req[SB_GROUP_MAX_EVENTS];
+            sb_counter got[SB_GROUP_MAX_EVENTS];
+            const sb_group *grp = &file->g[g];
+            for (size_t e = 0; e < grp->nev; e++)
+                req[e] = (sb_event_req){grp->ev[e].alias, grp->ev[e].event};
+            if (!c->all && sb_collector_try(ops, req, grp->nev, got, err, sizeof(err)) != SB_OK)
+                return sb_cli_error("list", SB_EXIT_FAIL, "%s: %s", cname, err);
+            for (size_t e = 0; e < grp->nev; e++) {
+                long r = sb_table_add_row(t);
+                sb_table_set_text(t, r, 0, file->name);
+                sb_table_set_text(t, r, 1, grp->name);
+                sb_table_set_text(t, r, 2, grp->ev[e].alias);
+                sb_table_set_text(t, r, 3, grp->ev[e].event);
+                if (!c->all)
+                    sb_table_set_text(t, r, 4, got[e].status == SB_OK ? "counts"
+                                      : got[e].reason[0] ? got[e].reason : sb_strerror(got[e].status));
+            }
+        }
+    }
+    sb_table_add_note(t, "run --events GROUP picks the host's file first, then generic, then software;"
+                         " FILE.GROUP picks one file; PMU::EVENT counts one native event");
+    return SB_EXIT_OK;
+}
+
 static const struct {
     const char *what;
     int (*fn)(const list_cfg *c, sb_table *t);
 } whats[] = {
     {"models", list_models}, {"presets", list_presets}, {"layers", list_layers},
     {"variants", list_variants}, {"kernels", list_kernels}, {"collectors", list_collectors},
-    {"runs", list_runs},
+    {"runs", list_runs}, {"events", list_events},
 };
 
 int sb_cmd_list(int argc, char **argv)
@@ -243,16 +298,20 @@ int sb_cmd_list(int argc, char **argv)
         case O_DUR: c.dur = optarg; break;
         case O_NOCFG: c.cfg = false; break;
         case O_DB: c.db = optarg; break;
+        case O_ALL: c.all = true; break;
+        case O_COLLECTOR: c.collector = optarg; break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c.format) != SB_OK)
                 return sb_cli_error("list", SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
                                     optarg);
             break;
         case 'h':
-            sb_cli_help(stdout, "sorabench list models|presets|layers|variants|kernels|collectors|runs [options]",
+            sb_cli_help(stdout, "sorabench list models|presets|layers|variants|kernels|collectors|events|runs [options]",
                         "Lists what sorabench knows. 'layers' shows every layer of the model at a\n"
                         "resolution and duration with its shape, FLOPs and minimum traffic, and the\n"
-                        "total FLOPs of one sampling step.", opts, SB_ARRAY_LEN(opts));
+                        "total FLOPs of one sampling step. 'events' shows the event groups for this\n"
+                        "host and whether each event counts here (or why not); --all shows every\n"
+                        "group file (Graviton, Zen 4, Sapphire Rapids, generic, software).", opts, SB_ARRAY_LEN(opts));
             return SB_EXIT_OK;
         default:
             return sb_cli_error("list", SB_EXIT_USAGE, "bad option (see sorabench list --help)");
@@ -260,7 +319,7 @@ int sb_cmd_list(int argc, char **argv)
     }
     if (optind >= argc)
         return sb_cli_error("list", SB_EXIT_USAGE,
-                            "what to list? models, presets, layers, variants, kernels, collectors or runs");
+                            "what to list? models, presets, layers, variants, kernels, collectors, events or runs");
     for (size_t i = 0; i < SB_ARRAY_LEN(whats); i++)
         if (strcmp(argv[optind], whats[i].what) == 0) {
             sb_table t = {0};
@@ -271,6 +330,6 @@ int sb_cmd_list(int argc, char **argv)
             return rc;
         }
     return sb_cli_error("list", SB_EXIT_USAGE,
-                        "cannot list '%s' (models, presets, layers, variants, kernels, collectors, runs)",
+                        "cannot list '%s' (models, presets, layers, variants, kernels, collectors, events, runs)",
                         argv[optind]);
 }

@@ -211,6 +211,49 @@ class Cli(unittest.TestCase):
         self.bad(["run", *TINY, "--kernel", choice, "--layers", "spatial.mlp.gelu", "--db", db],
                  "matches none", db)
 
+    def test_counters(self):
+        """--events: software counters counted through both collectors, hardware
+        events stored unavailable with a reason (never a 0), metrics in report."""
+        db = os.path.join(self.tmp.name, "ev.db")
+        collectors = [c for c in ("perf", "papi")
+                      if c in sb("list", "collectors", "--format", "csv").stdout]
+        self.assertIn("perf", collectors)
+        sb("run", *TINY, "--threads", "2", "--layers", "spatial.mlp.fc1",
+           "--events", "software,core", "--collectors", ",".join(collectors), "--db", db, "--quiet")
+        con = sqlite3.connect(db)
+        for c in collectors:
+            n, tc = con.execute("SELECT count(*), min(value) FROM counter WHERE collector = ? AND"
+                                " name = 'task_clock' AND status = 'counted'", (c,)).fetchone()
+            self.assertEqual(n, 3, c)   # one per repetition
+            self.assertGreater(tc, 0, c)
+            over = con.execute("SELECT status, overhead_ns FROM collector_use WHERE collector = ?",
+                               (c,)).fetchone()
+            self.assertEqual(over[0], "used")
+            self.assertGreater(over[1], 0)
+        # every non-counted row has no value and a reason
+        self.assertEqual(con.execute("SELECT count(*) FROM counter WHERE status <> 'counted' AND"
+                                     " (value IS NOT NULL OR reason IS NULL OR reason = '')").fetchone(), (0,))
+        cyc = con.execute("SELECT status, reason FROM counter WHERE name = 'cycles'").fetchall()
+        self.assertEqual(len(cyc), 3 * len(collectors))
+        self.assertTrue(all(st == "counted" or reason for st, reason in cyc))
+        names = {r[0] for r in con.execute("SELECT name FROM metric_def")}
+        self.assertTrue({"ipc", "cpu_utilisation"} <= names)
+        out = sb("report", "--counters", "--db", db, "--format", "csv").stdout
+        rows = list(csv.DictReader(io.StringIO(out)))
+        util = [r for r in rows if r["name"].startswith("cpu_utilisation")]
+        self.assertEqual(len(util), len(collectors))
+        self.assertTrue(all(0.3 < float(r["value"]) < 1.5 for r in util), util)
+        self.assertIn("report --counters", sb("report", "--db", db).stdout)
+        listing = sb("list", "events").stdout
+        self.assertIn("perf::PAGE-FAULTS", listing)
+        self.assertIn("neoverse-v1", sb("list", "events", "--all").stdout)
+        self.bad(["run", *TINY, "--events", "bogus", "--db", db], "--events bogus", db)
+        self.bad(["run", *TINY, "--events", "zen4.nosuch", "--db", db], "zen4.nosuch", db)
+        self.bad(["run", *TINY, "--events", "software", "--collectors", "time", "--db", db],
+                 "'time' is not a counter collector", db)
+        self.bad(["run", *TINY, "--collectors", "perf", "--db", db], "--collectors needs --events", db)
+        self.bad(["list", "events", "--collector", "rusage"], "'rusage' is not a counter collector")
+
     def test_no_progress_line_when_not_a_terminal(self):
         p = sb("run", *TINY, "--threads", "1", "--layers", "spatial.adaln",
                "--db", os.path.join(self.tmp.name, "p.db"), "--quiet")

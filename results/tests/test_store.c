@@ -122,6 +122,63 @@ static void test_round_trip(void **state)
 }
 
 /* Read a whole file for before/after comparisons. */
+static char *slurp(const char *path, size_t *len);
+
+/*
+ * A version 1 file (schema.sql alone, as sorabench 1 wrote it) with a counter
+ * row is upgraded on open, for writing and for reading alike: the row is kept
+ * (event NULL) and the version 2 tables exist.
+ */
+static void test_migrate_v1(void **state)
+{
+    char path[300], schema[512], err[512] = "";
+    const char *root = getenv("SB_SOURCE_ROOT");
+    sqlite3 *db = NULL;
+    sb_store *s = NULL;
+    size_t len;
+    (void)state;
+    if (!root)
+        skip();
+    snprintf(schema, sizeof(schema), "%s/results/schema.sql", root);
+    char *v1 = slurp(schema, &len);
+    assert_non_null(v1);
+    for (int mode = 0; mode < 2; mode++) {
+        path_of(path, sizeof(path), mode ? "v1r.db" : "v1w.db");
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+        char pragma[128];
+        snprintf(pragma, sizeof(pragma), "PRAGMA application_id=%d; PRAGMA user_version=1;",
+                 SB_APPLICATION_ID);
+        assert_int_equal(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+            "INSERT INTO host(host_id, record) VALUES('h', '{}');"
+            "INSERT INTO build(build_id, record) VALUES('b', '{}');"
+            "INSERT INTO run(run_id, host_id, build_id, started_at, status, argv, env, seed, config)"
+            " VALUES('r', 'h', 'b', '2026', 'done', '[]', '{}', 1, '{}');"
+            "INSERT INTO \"case\"(case_id, run_id, case_key, kernel_choice, workload, model, res,"
+            " aspect, dur, batch, layer, variant, dtype, fused, flops, bytes, threads, pin, warmup_iters,"
+            " warmup_ns, inner_iters, reps, setup_ns, finished_at) VALUES(1, 'r', 'k', 'auto',"
+            " 'layer', 'tiny', '144p', '9:16', '2s', 2, 'l', 'fp32', 'f32', 0, 1, 1, 1, 'none', 1, 1,"
+            " 1, 1, 1, '2026');"
+            "INSERT INTO counter(case_id, rep, collector, name, unit, value, status, reason, mux_ratio)"
+            " VALUES(1, 0, 'rusage', 'rusage.minor_faults', 'count', 7, 'counted', NULL, 1);",
+            NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(sb_store_open(&s, path, mode ? SB_STORE_READ : SB_STORE_WRITE, err,
+                                       sizeof(err)), SB_OK);
+        db = sb_store_db(s);
+        assert_int_equal(count(db, "PRAGMA user_version"), SB_SCHEMA_VERSION);
+        assert_int_equal(count(db, "SELECT count(*) FROM counter WHERE value = 7 AND event IS NULL"
+                                   " AND collector = 'rusage'"), 1);
+        assert_int_equal(count(db, "SELECT count(*) FROM collector_use"), 0);
+        assert_int_equal(count(db, "SELECT count(*) FROM metric_def"), 0);
+        assert_int_equal(count(db, "SELECT count(*) FROM meta WHERE key = 'application'"), 1);
+        sb_store_close(s);
+        db = NULL;
+    }
+    free(v1);
+}
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -195,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_migrate_v1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
