@@ -189,6 +189,7 @@ static char *slurp(const char *path, size_t *len)
     fseek(f, 0, SEEK_SET);
     buf = malloc(*len + 1);
     assert_int_equal(fread(buf, 1, *len, f), *len);
+    buf[*len] = '\0';
     fclose(f);
     return buf;
 }
