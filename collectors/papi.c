@@ -69,6 +69,14 @@ static sb_status check_alone(papi_ev *ev)
 {
     int code = 0, set = PAPI_NULL, rc;
     if ((rc = PAPI_event_name_to_code(ev->req.event, &code)) != PAPI_OK) {
+        /* a disabled perf_event component knows no names at all: say that, not "unknown" */
+        int cidx = PAPI_get_component_index("perf_event");
+        const PAPI_component_info_t *ci = cidx >= 0 ? PAPI_get_component_info(cidx) : NULL;
+        if (ci && ci->disabled) {
+            snprintf(ev->reason, sizeof(ev->reason), "PAPI component perf_event is disabled: %.100s",
+                     ci->disabled_reason[0] ? ci->disabled_reason : "no reason given");
+            return SB_ENOSUPP;
+        }
         snprintf(ev->reason, sizeof(ev->reason), "PAPI does not know the name %s: %s",
                  ev->req.event, PAPI_strerror(rc));
         return SB_ENOTFOUND;

@@ -1,6 +1,7 @@
 /* cpu.c - CPU feature detection (see cpu.h). */
 #include "cpu.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,34 @@ static void detect_arm(sb_cpu *c)
             c->midr = 0;
         fclose(f);
     }
+    /*
+     * /proc/cpuinfo of an Arm kernel has "CPU implementer" / "CPU part" lines
+     * (the MIDR fields, when sysfs lacks midr_el1). qemu-user shows the host's
+     * file instead, an x86 one: that is how an emulated CPU is recognised.
+     */
+    unsigned impl = 0, part = 0, variant = 0, rev = 0, arch = 0;
+    bool arm_cpuinfo = false;
+    char line[256];
+    if ((f = fopen("/proc/cpuinfo", "r")) != NULL) {
+        while (fgets(line, sizeof(line), f)) {
+            arm_cpuinfo |= sscanf(line, "CPU implementer : %x", &impl) == 1;
+            sscanf(line, "CPU part : %x", &part);
+            sscanf(line, "CPU variant : %x", &variant);
+            sscanf(line, "CPU revision : %u", &rev);
+            sscanf(line, "CPU architecture: %u", &arch);
+            if (strncmp(line, "vendor_id", 9) == 0 && !arm_cpuinfo) {
+                c->emulated = 1;
+                snprintf(c->emulated_why, sizeof(c->emulated_why),
+                         "aarch64 code, but /proc/cpuinfo is an x86 one (qemu-user)");
+                break;
+            }
+        }
+        fclose(f);
+    }
+    if (!c->midr && arm_cpuinfo)
+        c->midr = (unsigned long)impl << 24 | (unsigned long)variant << 20 | 0xfUL << 16 |
+                  (unsigned long)part << 4 | rev;
+    (void)arch;
 }
 #endif
 

@@ -183,7 +183,8 @@ json_t *sb_sysinfo_host(sb_topo *topo, const sb_cpu *cpu)
     /* On EC2 the DMI product name is the instance type (e.g. c7g.16xlarge). */
     json_object_set_new(h, "instance_type",
                         strcmp(vendor, "Amazon EC2") == 0 ? str_or_null(buf) : json_null());
-    json_object_set_new(h, "emulated", json_false());
+    json_object_set_new(h, "emulated", json_boolean(cpu->emulated));
+    json_object_set_new(h, "emulated_why", cpu->emulated ? json_string(cpu->emulated_why) : json_null());
     return h;
 }
 

@@ -22,8 +22,13 @@ static void test_table(void **state)
     assert_true(n >= 2);
     assert_string_equal(all[0]->name, "time"); /* the runner relies on time being first */
     for (size_t i = 0; i < n; i++) {
-        char reason[128] = "";
-        assert_int_equal(all[i]->probe(reason, sizeof(reason)), SB_OK);
+        char reason[192] = "";
+        sb_status st = all[i]->probe(reason, sizeof(reason));
+        /* the built-in ones work everywhere; a counter collector may not (qemu-user) but says why */
+        if (all[i]->counts_events && st != SB_OK)
+            assert_true(strlen(reason) > 0);
+        else
+            assert_int_equal(st, SB_OK);
         assert_ptr_equal(sb_collector_find(all[i]->name), all[i]);
     }
     assert_null(sb_collector_find("nope"));

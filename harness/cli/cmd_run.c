@@ -389,7 +389,7 @@ int sb_cmd_run(int argc, char **argv)
     cfg_s = config_json(&c);
     argv_s = argv_json(argc, argv);
     sb_run_info info = {.host_json = host_s, .build_json = build_s, .argv_json = argv_s,
-                        .env_json = env_s, .config_json = cfg_s, .seed = c.ro.seed, .emulated = 0};
+                        .env_json = env_s, .config_json = cfg_s, .seed = c.ro.seed, .emulated = cpu.emulated};
     if (!host_s || !build_s || !env_s || !cfg_s || !argv_s ||
         sb_store_run_begin(store, &info, run_id) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
@@ -414,6 +414,9 @@ int sb_cmd_run(int argc, char **argv)
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
             shape.B, c.db);
+    if (cpu.emulated)
+        fprintf(stderr, "EMULATED CPU (%s): the run is marked emulated; its timings are not "
+                "performance\n", cpu.emulated_why);
     if (c.events)
         fprintf(stderr, "counting %zu event(s) of %s with %s\n", evset->n, evset->desc, c.collectors);
     rc = SB_EXIT_OK;

@@ -8,6 +8,7 @@ With SIGTERM the run stops after the case in flight, is marked 'interrupted'
 and exits 130. Usage: test_crash.py PATH/TO/sorabench
 """
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -32,7 +33,7 @@ def stored_cases(db):
 
 
 def start_and_wait(db, n):
-    p = subprocess.Popen([BIN, *SLOW, "--db", db], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([*BIN, *SLOW, "--db", db], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while stored_cases(db) < n:
@@ -71,11 +72,11 @@ class Crash(unittest.TestCase):
         self.assertGreaterEqual(n, 3)
         self.assertLess(n, 40)                      # it really was mid-sweep
         self.assertEqual(status, [("running",)])    # never finished, and says so
-        rep = subprocess.run([BIN, "report", "--db", self.db], capture_output=True, text=True)
+        rep = subprocess.run([*BIN, "report", "--db", self.db], capture_output=True, text=True)
         self.assertEqual(rep.returncode, 0, rep.stderr)
         self.assertIn("did not finish", rep.stdout)
         # the database takes new runs afterwards
-        more = subprocess.run([BIN, *SLOW, "--layers", "final", "--db", self.db],
+        more = subprocess.run([*BIN, *SLOW, "--layers", "final", "--db", self.db],
                               capture_output=True, text=True)
         self.assertEqual(more.returncode, 0, more.stderr)
 
@@ -90,5 +91,6 @@ class Crash(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
+    # a cross build runs the binary through its emulator (SB_EXE_WRAPPER, from the cross file)
+    BIN = [*shlex.split(os.environ.get("SB_EXE_WRAPPER", "")), os.path.abspath(sys.argv.pop(1))]
     unittest.main(verbosity=2)
