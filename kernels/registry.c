@@ -17,6 +17,9 @@
     defined(SB_HAVE_AVX512VNNI)
 #include "x86/x86.h"
 #endif
+#if defined(SB_HAVE_NEON) || defined(SB_HAVE_SVE)
+#include "arm/arm.h"
+#endif
 
 /* Packing for the GEMM framework with one micro-kernel (the run function is generic). */
 #define GEMM_PACK(fn, desc)                                                      \
@@ -28,6 +31,7 @@
     {.name = nm, .op = SB_OP_LINEAR, .dtype = dt, .isa = is, .requires = req,    \
      .fn.linear = sb_gemm_linear, .pack = packfn, .packed_free = sb_gemm_free}
 #define X86(b) SB_ISA(SB_ISA_##b)
+#define ARM(b) SB_ISA(SB_ISA_##b)
 
 #ifdef SB_HAVE_AVX512
 GEMM_PACK(pack_avx512_f32, sb_ukr_avx512_f32)
@@ -44,6 +48,15 @@ GEMM_PACK(pack_avx512vnni, sb_ukr_avx512vnni_int8)
 #ifdef SB_HAVE_AVX512BF16
 GEMM_PACK(pack_avx512bf16, sb_ukr_avx512bf16_bf16)
 #endif
+#ifdef SB_HAVE_NEON
+GEMM_PACK(pack_neon_f32, sb_ukr_neon_f32)
+#endif
+#ifdef SB_HAVE_SVE
+static sb_status pack_sve_f32(const float *w, size_t n, size_t k, void **p)
+{
+    return sb_gemm_pack(sb_ukr_sve_f32(), w, n, k, p); /* nr from the vector length */
+}
+#endif
 
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
     {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
@@ -55,6 +68,12 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.f32.avx2", SB_DT_F32, "avx2", X86(AVX2) | X86(FMA), pack_avx2_f32),
+#endif
+#ifdef SB_HAVE_SVE
+    GEMM_LINEAR("linear.f32.sve", SB_DT_F32, "sve", ARM(SVE), pack_sve_f32),
+#endif
+#ifdef SB_HAVE_NEON
+    GEMM_LINEAR("linear.f32.neon", SB_DT_F32, "neon", ARM(NEON), pack_neon_f32),
 #endif
     {.name = "linear.f32.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "ref",
      .fn.linear = sb_linear_ref, .pack = sb_linear_ref_pack, .packed_free = sb_linear_ref_free},

@@ -1,0 +1,13 @@
+/*
+ * arm.h - the aarch64 micro-kernels. Each file is one static library built with
+ * only its ISA's flags (kernels/meson.build); the registry picks at run time from
+ * getauxval(AT_HWCAP/AT_HWCAP2). The blocking, packing and threading are the
+ * portable framework's (gemm/), the same as on x86.
+ */
+#ifndef SB_ARM_H
+#define SB_ARM_H
+#include "gemm/gemm.h"
+extern const sb_ukr_desc sb_ukr_neon_f32;          /* neon_gemm.c: baseline armv8-a */
+/* sve_gemm.c (+sve): vector-length agnostic; nr = 2 x the host's vector length */
+const sb_ukr_desc *sb_ukr_sve_f32(void);
+#endif
