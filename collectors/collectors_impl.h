@@ -3,6 +3,7 @@
 #define SB_COLLECTORS_IMPL_H
 #include <stdbool.h>
 #include "collector.h"
+#include "sb_config.h"
 
 extern const sb_collector_ops sb_collector_time;
 extern const sb_collector_ops sb_collector_rusage;
@@ -33,6 +34,12 @@ sb_event_kind sb_pmu_event_kind(const char *name);
 
 /* pfm_initialize() once per process; its status (PFM_SUCCESS = 0). */
 int sb_pmu_pfm_init(void);
+
+#if SB_HAVE_LIBPFM
+struct perf_event_attr;
+/* libpfm4's perf_event encoding of a native name, user space only; a PFM_ status. */
+int sb_pmu_encode(const char *name, struct perf_event_attr *attr);
+#endif
 
 /* Fill a counter row's identity (alias, native event, unit "count"). */
 void sb_counter_init(sb_counter *c, const sb_event_req *req);

@@ -70,12 +70,7 @@ static sb_status perf_probe(char *reason, size_t len)
 /* Encode ev->req.event; unknown names end SB_ENOTFOUND. */
 static void encode(perf_ev *ev)
 {
-    pfm_perf_encode_arg_t arg;
-    memset(&arg, 0, sizeof(arg));
-    memset(&ev->attr, 0, sizeof(ev->attr));
-    arg.attr = &ev->attr;
-    arg.size = sizeof(arg);
-    int rc = pfm_get_os_event_encoding(ev->req.event, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+    int rc = sb_pmu_encode(ev->req.event, &ev->attr);
     if (rc != PFM_SUCCESS) {
         ev->status = rc == PFM_ERR_NOTFOUND ? SB_ENOTFOUND : SB_EINVAL;
         snprintf(ev->reason, sizeof(ev->reason), "libpfm4 cannot encode %s: %s", ev->req.event,

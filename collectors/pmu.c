@@ -30,18 +30,25 @@ int sb_pmu_pfm_init(void)
     return pfm_rc;
 }
 
+#if SB_HAVE_LIBPFM
+int sb_pmu_encode(const char *name, struct perf_event_attr *attr)
+{
+    pfm_perf_encode_arg_t arg;
+    memset(attr, 0, sizeof(*attr));
+    memset(&arg, 0, sizeof(arg));
+    arg.attr = attr;
+    arg.size = sizeof(arg);
+    return pfm_get_os_event_encoding(name, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+}
+#endif
+
 sb_event_kind sb_pmu_event_kind(const char *name)
 {
 #if SB_HAVE_LIBPFM
     struct perf_event_attr a;
-    pfm_perf_encode_arg_t arg;
-    memset(&a, 0, sizeof(a));
-    memset(&arg, 0, sizeof(arg));
-    arg.attr = &a;
-    arg.size = sizeof(arg);
     if (sb_pmu_pfm_init() != PFM_SUCCESS)
         return SB_EVENT_HARDWARE;
-    if (pfm_get_os_event_encoding(name, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg) != PFM_SUCCESS)
+    if (sb_pmu_encode(name, &a) != PFM_SUCCESS)
         return SB_EVENT_UNKNOWN;
     return a.type == PERF_TYPE_SOFTWARE || a.type == PERF_TYPE_TRACEPOINT ? SB_EVENT_SOFTWARE
                                                                           : SB_EVENT_HARDWARE;

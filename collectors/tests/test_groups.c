@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "collectors_impl.h"
 #include "counters.h"
 #include "groups.h"
 
@@ -87,19 +88,12 @@ static void test_events_encode(void **state)
         for (size_t g = 0; g < f[j].ng; g++)
             for (size_t e = 0; e < f[j].g[g].nev; e++) {
                 struct perf_event_attr a;
-                pfm_perf_encode_arg_t arg;
-                memset(&a, 0, sizeof(a));
-                memset(&arg, 0, sizeof(arg));
-                arg.attr = &a;
-                arg.size = sizeof(arg);
-                int rc = pfm_get_os_event_encoding(f[j].g[g].ev[e].event, PFM_PLM3,
-                                                   PFM_OS_PERF_EVENT_EXT, &arg);
+                int rc = sb_pmu_encode(f[j].g[g].ev[e].event, &a);
                 if (rc != PFM_SUCCESS)
                     fail_msg("%s [%s] %s: %s", f[j].file, f[j].g[g].name, f[j].g[g].ev[e].event,
                              pfm_strerror(rc));
                 checked++;
             }
-        checked += 0;
     }
     unsetenv("LIBPFM_FORCE_PMU");
     pfm_terminate();
