@@ -7,22 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Append s to buf as a double-quoted SQL identifier. */
-static void append_ident(char *buf, size_t cap, const char *s)
-{
-    size_t n = strlen(buf);
-    if (n + 1 < cap)
-        buf[n++] = '"';
-    for (; *s && n + 3 < cap; s++) {
-        if (*s == '"')
-            buf[n++] = '"';
-        buf[n++] = *s;
-    }
-    if (n + 1 < cap)
-        buf[n++] = '"';
-    buf[n] = '\0';
-}
-
 /* Does expr mention name as a whole identifier? */
 static bool mentions(const char *expr, const char *name)
 {
@@ -36,29 +20,35 @@ static bool mentions(const char *expr, const char *name)
     return false;
 }
 
-/* Compile "SELECT (expr) FROM (<from>)" alone: a second statement is refused. */
-static sb_status compile(sqlite3 *db, const char *from, const char *expr, sqlite3_stmt **st,
+/*
+ * Compile "SELECT (expr) FROM (<from>)" and free from. A metric is an SQL
+ * expression by design (it is compiled, so it cannot be a bound parameter;
+ * every value it reads is bound): what does not compile as one read-only
+ * statement is refused.
+ */
+static sb_status compile(sqlite3 *db, sqlite3_str *from, const char *expr, sqlite3_stmt **st,
                          char *err, size_t len)
 {
-    size_t cap = strlen(from) + strlen(expr) + 64;
-    char *sql = malloc(cap);
+    char *f = sqlite3_str_finish(from);
+    char *sql = f ? sqlite3_mprintf("SELECT (%s) FROM (%s)", expr, f) : NULL;
     const char *tail = NULL;
     sb_status rc = SB_OK;
-    if (!sql)
-        return SB_ENOMEM;
-    snprintf(sql, cap, "SELECT (%s) FROM (%s)", expr, from);
-    if (sqlite3_prepare_v2(db, sql, -1, st, &tail) != SQLITE_OK) {
+    *st = NULL;
+    if (!sql) {
+        rc = SB_ENOMEM;
+    } else if (sqlite3_prepare_v2(db, sql, -1, st, &tail) != SQLITE_OK) {
         snprintf(err, len, "metric '%s': %s", expr, sqlite3_errmsg(db));
         rc = SB_EINVAL;
-    } else if (tail && strspn(tail, " \t\n;") != strlen(tail)) {
-        snprintf(err, len, "metric '%s' is more than one expression", expr);
+    } else if ((tail && strspn(tail, " \t\n;") != strlen(tail)) || !sqlite3_stmt_readonly(*st)) {
+        snprintf(err, len, "metric '%s' is not one read-only expression", expr);
         rc = SB_EINVAL;
     }
     if (rc != SB_OK) {
         sqlite3_finalize(*st);
         *st = NULL;
     }
-    free(sql);
+    sqlite3_free(f);
+    sqlite3_free(sql);
     return rc;
 }
 
@@ -73,16 +63,13 @@ sb_status sb_metric_check(const char *expr, const char *const *names, size_t n, 
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    size_t cap = 128 + n * 112;
-    char *from = calloc(1, cap);
     sb_status rc = SB_ENOMEM;
-    if (!from || sqlite3_open(":memory:", &db) != SQLITE_OK)
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
         goto out;
-    snprintf(from, cap, "SELECT 1.0 AS ns, 1.0 AS iters, 1.0 AS threads, 1.0 AS vl_scale");
-    for (size_t i = 0; i < n; i++) {
-        strncat(from, ", 1.0 AS ", cap - strlen(from) - 1);
-        append_ident(from, cap, names[i]);
-    }
+    sqlite3_str *from = sqlite3_str_new(db);
+    sqlite3_str_appendall(from, "SELECT 1.0 AS ns, 1.0 AS iters, 1.0 AS threads, 1.0 AS vl_scale");
+    for (size_t i = 0; i < n; i++)
+        sqlite3_str_appendf(from, ", 1.0 AS \"%w\"", names[i]); /* %w: quoted identifier */
     rc = compile(db, from, expr, &st, err, len);
     if (rc == SB_OK && sqlite3_step(st) != SQLITE_ROW) {
         snprintf(err, len, "metric '%s' does not evaluate: %s", expr, sqlite3_errmsg(db));
@@ -91,7 +78,6 @@ sb_status sb_metric_check(const char *expr, const char *const *names, size_t n, 
 out:
     sqlite3_finalize(st);
     sqlite3_close(db);
-    free(from);
     return rc;
 }
 
@@ -99,17 +85,15 @@ sb_status sb_metric_eval(sqlite3 *db, sqlite3_int64 case_id, const char *collect
                          double *value, char *why, size_t len)
 {
     sqlite3_stmt *names = NULL, *st = NULL;
-    size_t cap = 8192, used;
-    char *from = calloc(1, cap);
+    sqlite3_str *from = sqlite3_str_new(db);
     char bound[32][96];    /* counter names the expression uses, bound as ?3, ?4, ... */
     int nb = 0;
     sb_status rc = SB_ENOMEM;
 
     why[0] = '\0';
-    if (!from)
-        return SB_ENOMEM;
     /* one column per counter name of this case and collector: the sum over reps, NULL if any rep is missing */
-    snprintf(from, cap, "SELECT %s", builtins_sql);
+    sqlite3_str_appendall(from, "SELECT ");
+    sqlite3_str_appendall(from, builtins_sql);
     if (sqlite3_prepare_v2(db, "SELECT DISTINCT name FROM counter WHERE case_id = ?1 AND collector = ?2",
                            -1, &names, NULL) != SQLITE_OK) {
         snprintf(why, len, "cannot read counters: %s", sqlite3_errmsg(db));
@@ -123,12 +107,13 @@ sb_status sb_metric_eval(sqlite3 *db, sqlite3_int64 case_id, const char *collect
         if (!n || !mentions(expr, n) || nb == (int)SB_ARRAY_LEN(bound))
             continue;
         snprintf(bound[nb], sizeof(bound[nb]), "%s", n);
-        used = strlen(from);
-        snprintf(from + used, cap - used, ", (SELECT CASE WHEN count(*) = count(value) THEN sum(value) END"
-                 " FROM counter WHERE case_id = ?1 AND collector = ?2 AND name = ?%d) AS ", 3 + nb++);
-        append_ident(from, cap, n);
+        sqlite3_str_appendf(from, ", (SELECT CASE WHEN count(*) = count(value) THEN sum(value) END"
+                            " FROM counter WHERE case_id = ?1 AND collector = ?2 AND name = ?%d)"
+                            " AS \"%w\"", 3 + nb++, n);
     }
-    if ((rc = compile(db, from, expr, &st, why, len)) != SB_OK) {
+    rc = compile(db, from, expr, &st, why, len);
+    from = NULL;
+    if (rc != SB_OK) {
         if (strstr(why, "no such column"))
             rc = SB_ENOTFOUND; /* an input was not asked for with this collector */
         goto out;
@@ -164,7 +149,7 @@ sb_status sb_metric_eval(sqlite3 *db, sqlite3_int64 case_id, const char *collect
 out:
     sqlite3_finalize(names);
     sqlite3_finalize(st);
-    free(from);
+    sqlite3_free(sqlite3_str_finish(from)); /* NULL after compile() took it */
     return rc;
 }
 

@@ -37,6 +37,17 @@ static void each_here(void *pool, sb_each_fn fn, void *ctx)
     fn(ctx, 0);
 }
 
+void sb_counters_unavailable(const char *collector, const char *reason, sb_status st,
+                             const sb_event_req *ev, size_t n, sb_counter *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        sb_counter_init(&out[i], &ev[i]);
+        out[i].status = st;
+        snprintf(out[i].reason, sizeof(out[i].reason), "the %s collector cannot work here: %s",
+                 collector, reason);
+    }
+}
+
 sb_status sb_collector_try(const sb_collector_ops *ops, const sb_event_req *ev, size_t n,
                            sb_counter *out, char *err, size_t errlen)
 {
@@ -45,12 +56,7 @@ sb_status sb_collector_try(const sb_collector_ops *ops, const sb_event_req *ev, 
     void *state = NULL;
     sb_status st = ops->probe(reason, sizeof(reason));
     if (st != SB_OK) {
-        for (size_t i = 0; i < n; i++) {
-            sb_counter_init(&out[i], &ev[i]);
-            out[i].status = st;
-            snprintf(out[i].reason, sizeof(out[i].reason), "the %s collector cannot work here: %s",
-                     ops->name, reason);
-        }
+        sb_counters_unavailable(ops->name, reason, st, ev, n, out);
         return SB_OK;
     }
     if ((st = ops->open(&state, &cfg, err, errlen)) != SB_OK)

@@ -69,6 +69,13 @@ const sb_collector_ops *const *sb_collectors(size_t *count);
 const sb_collector_ops *sb_collector_find(const char *name);
 
 /*
+ * Report every event of ev as not counted (status st) because the collector
+ * named cannot work on this host for the reason given.
+ */
+void sb_counters_unavailable(const char *collector, const char *reason, sb_status st,
+                             const sb_event_req *ev, size_t n, sb_counter *out);
+
+/*
  * Try events with a counter collector on the calling thread alone: open,
  * start, stop, read (into out[n]), close. For `list events` and the tests;
  * a collector that cannot work here reports every event unavailable.

@@ -171,17 +171,8 @@ static size_t read_collector(const open_collector *col, const sb_run_opts *o, sb
 {
     if (!col->reason)
         return col->ops->read(col->state, out, cap);
-    for (size_t j = 0; j < o->nevents && j < cap; j++) {
-        sb_counter *c = &out[j];
-        memset(c, 0, sizeof(*c));
-        snprintf(c->name, sizeof(c->name), "%s", o->events[j].alias);
-        snprintf(c->event, sizeof(c->event), "%s", o->events[j].event);
-        snprintf(c->unit, sizeof(c->unit), "count");
-        snprintf(c->reason, sizeof(c->reason), "the %s collector cannot work here: %s",
-                 col->ops->name, col->reason);
-        c->status = SB_ENOSUPP;
-        c->mux_ratio = 1.0;
-    }
+    sb_counters_unavailable(col->ops->name, col->reason, SB_ENOSUPP, o->events,
+                            o->nevents < cap ? o->nevents : cap, out);
     return o->nevents;
 }
 
