@@ -13,10 +13,15 @@
 #include <stdint.h>
 #include "sb_status.h"
 
+/*
+ * Order matters for caps. The Arm features follow the Graviton generations, so
+ * a cap names one: "dotprod" is Graviton2 (Neoverse N1), "i8mm" is Graviton3
+ * (V1: SVE, BF16, I8MM, no SVE2), nothing is Graviton4 (V2 adds SVE2).
+ */
 typedef enum sb_isa_bit {
     SB_ISA_SSE2, SB_ISA_AVX, SB_ISA_FMA, SB_ISA_AVX2, SB_ISA_AVX512F, SB_ISA_AVX512BW,
     SB_ISA_AVX512VL, SB_ISA_AVX512_VNNI, SB_ISA_AVX512_BF16, SB_ISA_AMX_TILE,
-    SB_ISA_NEON, SB_ISA_DOTPROD, SB_ISA_SVE, SB_ISA_SVE2, SB_ISA_BF16, SB_ISA_I8MM,
+    SB_ISA_NEON, SB_ISA_DOTPROD, SB_ISA_SVE, SB_ISA_BF16, SB_ISA_I8MM, SB_ISA_SVE2,
     SB_ISA_HYPERVISOR,  /* not an ISA: cpuid says we run under a hypervisor */
     SB_ISA_COUNT
 } sb_isa_bit;

@@ -17,7 +17,8 @@
     defined(SB_HAVE_AVX512VNNI)
 #include "x86/x86.h"
 #endif
-#if defined(SB_HAVE_NEON) || defined(SB_HAVE_SVE)
+#if defined(SB_HAVE_NEON) || defined(SB_HAVE_SVE) || defined(SB_HAVE_BF16) || \
+    defined(SB_HAVE_I8MM) || defined(SB_HAVE_DOTPROD)
 #include "arm/arm.h"
 #endif
 
@@ -50,6 +51,17 @@ GEMM_PACK(pack_avx512bf16, sb_ukr_avx512bf16_bf16)
 #endif
 #ifdef SB_HAVE_NEON
 GEMM_PACK(pack_neon_f32, sb_ukr_neon_f32)
+GEMM_PACK(pack_neon_bf16cvt, sb_ukr_neon_bf16cvt)
+#endif
+#ifdef SB_HAVE_BF16
+GEMM_PACK(pack_bfmmla, sb_ukr_bf16_bfmmla)
+GEMM_PACK(pack_bfdot, sb_ukr_bf16_bfdot)
+#endif
+#ifdef SB_HAVE_I8MM
+GEMM_PACK(pack_i8mm, sb_ukr_i8mm_int8)
+#endif
+#ifdef SB_HAVE_DOTPROD
+GEMM_PACK(pack_dotprod, sb_ukr_dotprod_int8)
 #endif
 #ifdef SB_HAVE_SVE
 static sb_status pack_sve_f32(const float *w, size_t n, size_t k, void **p)
@@ -88,6 +100,13 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.bf16.avx2", SB_DT_BF16, "avx2", X86(AVX2) | X86(FMA), pack_avx2_bf16cvt),
 #endif
+#ifdef SB_HAVE_BF16
+    GEMM_LINEAR("linear.bf16.bfmmla", SB_DT_BF16, "bf16", ARM(BF16), pack_bfmmla),
+    GEMM_LINEAR("linear.bf16.bfdot", SB_DT_BF16, "bf16", ARM(BF16), pack_bfdot),
+#endif
+#ifdef SB_HAVE_NEON
+    GEMM_LINEAR("linear.bf16.neon", SB_DT_BF16, "neon", ARM(NEON), pack_neon_bf16cvt),
+#endif
     {.name = "linear.bf16.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "ref",
      .fn.linear = sb_linear_ref_bf16, .pack = sb_linear_ref_bf16_pack,
      .packed_free = sb_linear_ref_free},
@@ -98,6 +117,12 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.int8.avx2", SB_DT_INT8, "avx2", X86(AVX2), pack_avx2_int8),
+#endif
+#ifdef SB_HAVE_I8MM
+    GEMM_LINEAR("linear.int8.i8mm", SB_DT_INT8, "i8mm", ARM(I8MM), pack_i8mm),
+#endif
+#ifdef SB_HAVE_DOTPROD
+    GEMM_LINEAR("linear.int8.dotprod", SB_DT_INT8, "dotprod", ARM(DOTPROD), pack_dotprod),
 #endif
     {.name = "linear.int8.ref", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "ref",
      .fn.linear = sb_linear_ref_int8, .pack = sb_linear_ref_int8_pack,

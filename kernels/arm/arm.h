@@ -8,6 +8,11 @@
 #define SB_ARM_H
 #include "gemm/gemm.h"
 extern const sb_ukr_desc sb_ukr_neon_f32;          /* neon_gemm.c: baseline armv8-a */
+extern const sb_ukr_desc sb_ukr_neon_bf16cvt;      /* neon_gemm.c: BF16 widened to FP32 */
+extern const sb_ukr_desc sb_ukr_bf16_bfmmla;       /* bf16_gemm.c: +bf16 */
+extern const sb_ukr_desc sb_ukr_bf16_bfdot;        /* bf16_gemm.c: +bf16 */
+extern const sb_ukr_desc sb_ukr_i8mm_int8;         /* i8mm_gemm.c: +i8mm (SMMLA) */
+extern const sb_ukr_desc sb_ukr_dotprod_int8;      /* dotprod_gemm.c: +dotprod (SDOT) */
 /* sve_gemm.c (+sve): vector-length agnostic; nr = 2 x the host's vector length */
 const sb_ukr_desc *sb_ukr_sve_f32(void);
 #endif

@@ -6,7 +6,9 @@
  * threading are here, shared by x86 and Arm, so hosts compare hardware, not
  * programs. A micro-kernel's descriptor says how its panels are packed:
  *
- *  - element: FP32, or BF16 (round to nearest even) in k-pairs;
+ *  - element: FP32, BF16 (round to nearest even) or int8, in groups of g
+ *    consecutive k values (the group one instruction consumes: 2 for vdpbf16ps
+ *    and BFDOT, 4 for BFMMLA, vpdpbusd and SDOT, 8 for SMMLA);
  *  - B (the weight, [n][k]) is packed once, outside the timed region, into
  *    NR-column panels [ceil(n/NR)][Kp/g][NR][g] (g = k values per group,
  *    Kp = k rounded up to g), zero-padded;
@@ -31,6 +33,9 @@ typedef enum sb_pack_kind {
     SB_PACK_BF16_PAIRS,    /* 2-byte bfloat16, groups of 2 consecutive k */
     SB_PACK_U8S8_QUADS,    /* INT8: A as u8 (q + 128), B as s8, groups of 4 k (vpdpbusd) */
     SB_PACK_S16_PAIRS,     /* INT8 widened: A and B as s16, groups of 2 k (vpmaddwd) */
+    SB_PACK_BF16_QUADS,    /* bfloat16, groups of 4 k: 2 rows x 4 k = one 2x4 BFMMLA operand */
+    SB_PACK_S8S8_QUADS,    /* INT8: A and B as s8, groups of 4 k (SDOT) */
+    SB_PACK_S8S8_OCTETS,   /* INT8: A and B as s8, groups of 8 k: 2 rows x 8 k = one SMMLA operand */
     SB_PACK_COUNT
 } sb_pack_kind;
 
@@ -44,7 +49,8 @@ typedef enum sb_pack_kind {
  */
 static inline int sb_pack_is_int8(sb_pack_kind k)
 {
-    return k == SB_PACK_U8S8_QUADS || k == SB_PACK_S16_PAIRS;
+    return k == SB_PACK_U8S8_QUADS || k == SB_PACK_S16_PAIRS || k == SB_PACK_S8S8_QUADS ||
+           k == SB_PACK_S8S8_OCTETS;
 }
 
 /* Symmetric int8 quantization of n values: q = round(x / s), s = max|x| / 127 (1 if all 0). */

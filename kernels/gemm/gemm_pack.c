@@ -15,6 +15,7 @@ static const struct {
 } elem[] = {
     [SB_PACK_F32] = {4, 1}, [SB_PACK_BF16_PAIRS] = {2, 2},
     [SB_PACK_U8S8_QUADS] = {1, 4}, [SB_PACK_S16_PAIRS] = {2, 2},
+    [SB_PACK_BF16_QUADS] = {2, 4}, [SB_PACK_S8S8_QUADS] = {1, 4}, [SB_PACK_S8S8_OCTETS] = {1, 8},
 };
 _Static_assert(sizeof(elem) / sizeof(elem[0]) == SB_PACK_COUNT, "one row per pack kind");
 
@@ -51,8 +52,11 @@ void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp
             const int8_t *q = src;
             switch (kind) {
             case SB_PACK_F32: ((float *)out)[at] = f[i * k + j]; break;
-            case SB_PACK_BF16_PAIRS: ((uint16_t *)out)[at] = sb_f32_to_bf16(f[i * k + j]); break;
-            case SB_PACK_U8S8_QUADS: ((int8_t *)out)[at] = q[i * k + j]; break;
+            case SB_PACK_BF16_PAIRS:
+            case SB_PACK_BF16_QUADS: ((uint16_t *)out)[at] = sb_f32_to_bf16(f[i * k + j]); break;
+            case SB_PACK_U8S8_QUADS:
+            case SB_PACK_S8S8_QUADS:
+            case SB_PACK_S8S8_OCTETS: ((int8_t *)out)[at] = q[i * k + j]; break;
             case SB_PACK_S16_PAIRS: ((int16_t *)out)[at] = q[i * k + j]; break;
             case SB_PACK_COUNT: break;
             }
@@ -82,6 +86,7 @@ void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp
 #define AS_BF16(v) sb_f32_to_bf16(v)
 #define AS_U8(v) (uint8_t)((v) + 128)
 #define AS_S16(v) (int16_t)(v)
+#define AS_S8(v) (v)
 
 void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
                size_t kcp, size_t mr, void *out)
@@ -93,8 +98,10 @@ void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size
             const int8_t *x = (const int8_t *)src + p * lds + k0;
             if (kind == SB_PACK_U8S8_QUADS) /* u8 = q + 128; the padding is q = 0 */
                 PACK_A(uint8_t, AS_U8, 128);
-            else
+            else if (kind == SB_PACK_S16_PAIRS)
                 PACK_A(int16_t, AS_S16, 0);
+            else
+                PACK_A(int8_t, AS_S8, 0);
         } else {
             const float *x = (const float *)src + p * lds + k0;
             if (kind == SB_PACK_F32)

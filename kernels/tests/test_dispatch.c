@@ -1,8 +1,11 @@
 /*
  * test_dispatch.c - the registry picks the kernels this CPU supports. On
  * aarch64 under qemu (the graviton2/3/4 test setups) the emulated CPU is known
- * from QEMU_CPU, so the expected choice is asserted exactly: N1 has no SVE and
- * gets NEON; the SVE setups get SVE at the vector length asked for. On any
+ * from QEMU_CPU, so the expected choice is asserted exactly for every dtype:
+ * N1 (Graviton2) has no SVE, BF16 or I8MM and gets NEON FP32, widened BF16 and
+ * SDOT INT8; the SVE setups get SVE FP32 at the vector length asked for,
+ * BFMMLA and SMMLA, and SVE2 only where SB_ISA_CAP=i8mm (the Graviton3 setup)
+ * does not remove it. On any
  * host: the chosen kernel's features are a subset of the host's, and capping
  * the ISA to the reference picks the reference.
  */
@@ -30,9 +33,14 @@ static void test_choice_fits_host(void **state)
     assert_string_equal(sb_kernel_find(SB_OP_LINEAR, SB_DT_F32, false, cpu.isa)->name, "linear.f32.ref");
 }
 
+static const char *linear(sb_dtype dt, const sb_cpu *cpu)
+{
+    return sb_kernel_find(SB_OP_LINEAR, dt, false, cpu->isa)->name;
+}
+
 static void test_emulated_graviton(void **state)
 {
-    const char *q = getenv("QEMU_CPU");
+    const char *q = getenv("QEMU_CPU"), *cap = getenv("SB_ISA_CAP");
     sb_cpu cpu;
     char err[256];
     (void)state;
@@ -54,11 +62,20 @@ static void test_emulated_graviton(void **state)
         assert_true(cpu.isa & SB_ISA(SB_ISA_DOTPROD));
         assert_false(cpu.isa & (SB_ISA(SB_ISA_BF16) | SB_ISA(SB_ISA_I8MM)));
         assert_string_equal(k->name, "linear.f32.neon");
+        assert_string_equal(linear(SB_DT_BF16, &cpu), "linear.bf16.neon");
+        assert_string_equal(linear(SB_DT_INT8, &cpu), "linear.int8.dotprod");
     } else if (strstr(q, "sve256") || strstr(q, "sve128")) { /* Graviton3 / Graviton4 vector lengths */
         assert_int_equal(cpu.sve_bits, strstr(q, "sve256") ? 256 : 128);
         assert_true(cpu.isa & SB_ISA(SB_ISA_BF16));
         assert_true(cpu.isa & SB_ISA(SB_ISA_I8MM));
+        /* qemu's max has SVE2; the cap i8mm takes it away, as on Graviton3 */
+        if (cap && strcmp(cap, "i8mm") == 0)
+            assert_false(cpu.isa & SB_ISA(SB_ISA_SVE2));
+        else
+            assert_true(cpu.isa & SB_ISA(SB_ISA_SVE2));
         assert_string_equal(k->name, "linear.f32.sve");
+        assert_string_equal(linear(SB_DT_BF16, &cpu), "linear.bf16.bfmmla");
+        assert_string_equal(linear(SB_DT_INT8, &cpu), "linear.int8.i8mm");
     }
 }
 
