@@ -1,0 +1,84 @@
+/*
+ * test_blocking.c - the GEMM blocking of every micro-kernel in this build is
+ * derived from the cache sizes it is given (hwloc's, at run time), for the
+ * caches of the machines we target: Zen 4 (32 KiB L1D, 1 MiB L2, 32 MiB L3),
+ * Graviton2/3 (64 KiB, 1 MiB, 32 MiB) and Graviton4 (64 KiB, 2 MiB, 36 MiB).
+ * For each: KC is a multiple of 16 (of every k-group size) in [64, 512] (512
+ * keeps INT8 sums exact in FP32), a KC x NR panel of B fits L1D, the MC x KC
+ * block of A half of L2, a KC x NC slice of B an eighth of L3; MC and NC are
+ * multiples of MR and NR; and a larger L2 never gives a smaller MC. The table
+ * it prints is the one in docs/graviton.md.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include "cpu.h"
+#include "gemm/gemm.h"
+#if defined(__x86_64__)
+#include "x86/x86.h"
+#elif defined(__aarch64__)
+#include "arm/arm.h"
+#endif
+
+static const struct {
+    const char *name;
+    size_t l1, l2, l3;  /* bytes */
+} machines[] = {
+    {"zen4", 32 << 10, 1 << 20, 32 << 20},
+    {"graviton2/3", 64 << 10, 1 << 20, 32 << 20},
+    {"graviton4", 64 << 10, 2 << 20, 36 << 20},
+};
+
+static void check_desc(const sb_ukr_desc *d)
+{
+    size_t es = sb_pack_bytes(d->pack), prev_mc = 0, prev_l2 = 0;
+    for (size_t m = 0; m < sizeof(machines) / sizeof(machines[0]); m++) {
+        size_t kc, mc, nc;
+        sb_gemm_set_caches(machines[m].l1, machines[m].l2, machines[m].l3);
+        sb_gemm_blocking(d, &kc, &mc, &nc);
+        print_message("%-28s %-12s KC %4zu  MC %5zu  NC %6zu  (B panel %3zu KiB, A block %4zu KiB)\n",
+                      d->name, machines[m].name, kc, mc, nc, kc * (size_t)d->nr * es >> 10,
+                      mc * kc * es >> 10);
+        assert_int_equal(kc % 16, 0);
+        assert_in_range(kc, 64, 512);
+        assert_true(kc * (size_t)d->nr * es <= machines[m].l1 || kc == 64);
+        assert_int_equal(mc % (size_t)d->mr, 0);
+        assert_true(mc * kc * es <= machines[m].l2 / 2);
+        assert_int_equal(nc % (size_t)d->nr, 0);
+        assert_true(nc * kc * es <= machines[m].l3 / 8);
+        if (machines[m].l2 > prev_l2 && prev_l2)
+            assert_true(mc >= prev_mc);
+        prev_mc = mc;
+        prev_l2 = machines[m].l2;
+    }
+}
+
+static void test_blocking(void **state)
+{
+    sb_cpu cpu;
+    char err[256];
+    (void)state;
+    assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
+    const sb_ukr_desc *descs[] = {
+#if defined(__x86_64__)
+        &sb_ukr_avx2_f32, &sb_ukr_avx2_bf16cvt, &sb_ukr_avx2_int8, &sb_ukr_avx512_f32,
+        &sb_ukr_avx512_bf16cvt, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
+#elif defined(__aarch64__)
+        &sb_ukr_neon_f32, &sb_ukr_neon_bf16cvt, &sb_ukr_bf16_bfmmla, &sb_ukr_bf16_bfdot,
+        &sb_ukr_i8mm_int8, &sb_ukr_dotprod_int8,
+        /* the SVE descriptor asks the CPU for its vector length: only where SVE runs */
+        cpu.isa & SB_ISA(SB_ISA_SVE) ? sb_ukr_sve_f32() : NULL,
+#endif
+        NULL};
+    for (size_t i = 0; descs[i]; i++)
+        check_desc(descs[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
