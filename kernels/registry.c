@@ -152,6 +152,10 @@ static const sb_kernel table[] = {
     KERNEL("ln_modulate.f32.avx2", SB_OP_LN_MODULATE, SB_DT_F32, false, "avx2",
            X86(AVX2) | X86(FMA), ln_modulate, sb_ln_modulate_avx2),
 #endif
+#ifdef SB_HAVE_NEON
+    KERNEL("ln_modulate.f32.neon", SB_OP_LN_MODULATE, SB_DT_F32, false, "neon", ARM(NEON),
+           ln_modulate, sb_ln_modulate_neon),
+#endif
     KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
            sb_ln_modulate_ref),
     KERNEL("qk_rmsnorm.f32.ref", SB_OP_QK_RMSNORM, SB_DT_F32, false, "ref", 0, qk_rmsnorm,
@@ -164,6 +168,10 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_AVX2
     KERNEL("gelu_tanh.f32.avx2", SB_OP_GELU_TANH, SB_DT_F32, false, "avx2", X86(AVX2) | X86(FMA),
            unary, sb_gelu_tanh_avx2),
+#endif
+#ifdef SB_HAVE_NEON
+    KERNEL("gelu_tanh.f32.neon", SB_OP_GELU_TANH, SB_DT_F32, false, "neon", ARM(NEON), unary,
+           sb_gelu_tanh_neon),
 #endif
     KERNEL("gelu_tanh.f32.ref", SB_OP_GELU_TANH, SB_DT_F32, false, "ref", 0, unary,
            sb_gelu_tanh_ref),

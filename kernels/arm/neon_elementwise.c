@@ -1,0 +1,136 @@
+/*
+ * neon_elementwise.c - NEON elementwise kernels for every aarch64 CPU: GELU
+ * (tanh form) and LayerNorm + modulate, the same algorithms as the x86 files
+ * (x86/avx512_elementwise.c), 4 lanes per step. A row's tail (c % 4 values)
+ * goes through a 4-float buffer, so no lane reads or writes outside the row.
+ *
+ * exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
+ * exp(r) by the degree-6 polynomial of x86/vecmath.h (Cephes coefficients),
+ * x clamped to [-87.3, 88.7] so 2^n stays a normal float. Accuracy: checked
+ * against the reference by kernels/tests/test_elementwise.c under qemu.
+ */
+#include <arm_neon.h>
+#include <math.h>
+#include <string.h>
+#include "arm/arm.h"
+#include "ref/ref.h"
+
+static inline float32x4_t vexp4(float32x4_t x)
+{
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.3f)), vdupq_n_f32(88.7f));
+    float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
+    float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
+    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+    int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(e));
+}
+
+/* gelu_tanh(x) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
+static inline float32x4_t gelu4(float32x4_t x)
+{
+    float32x4_t u = vmulq_f32(x, vfmaq_f32(vdupq_n_f32(1.0f), vmulq_f32(x, x),
+                                           vdupq_n_f32(0.044715f)));
+    float32x4_t e = vexp4(vmulq_f32(u, vdupq_n_f32(-2.0f * 0.7978845608028654f)));
+    return vdivq_f32(x, vaddq_f32(e, vdupq_n_f32(1.0f)));
+}
+
+/* The last c % 4 values of a row through a buffer: src/dst are the row's tail. */
+static inline float32x4_t load_tail(const float *src, size_t n, float pad)
+{
+    float t[4] = {pad, pad, pad, pad};
+    memcpy(t, src, n * sizeof(float));
+    return vld1q_f32(t);
+}
+
+static inline void store_tail(float *dst, float32x4_t v, size_t n)
+{
+    float t[4];
+    vst1q_f32(t, v);
+    memcpy(dst, t, n * sizeof(float));
+}
+
+static void gelu_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_unary_args *a = args;
+    size_t tail = a->c % 4, full = a->c - tail;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * a->ldx;
+        float *y = a->y + r * a->ldy;
+        for (size_t i = 0; i < full; i += 4)
+            vst1q_f32(y + i, gelu4(vld1q_f32(x + i)));
+        if (tail)
+            store_tail(y + full, gelu4(load_tail(x + full, tail, 0.0f)), tail);
+    }
+}
+
+void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
+}
+
+/* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
+static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,
+                              const float *shift, const float *scale, size_t i, size_t n)
+{
+    float32x4_t t = vmulq_f32(vsubq_f32(x, mean), rstd);
+    if (scale)
+        t = vfmaq_f32(t, t, n == 4 ? vld1q_f32(scale + i) : load_tail(scale + i, n, 0.0f));
+    if (shift)
+        t = vaddq_f32(t, n == 4 ? vld1q_f32(shift + i) : load_tail(shift + i, n, 0.0f));
+    return t;
+}
+
+static void ln_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_ln_mod_args *a = args;
+    size_t c = a->c, tail = c % 4, full = c - tail;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x, *shift, *scale;
+        float *y;
+        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
+        /* two accumulators per pass: the adds of one chain wait on each other */
+        float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
+        size_t i = 0;
+        for (; i + 8 <= full; i += 8) {
+            s0 = vaddq_f32(s0, vld1q_f32(x + i));
+            s1 = vaddq_f32(s1, vld1q_f32(x + i + 4));
+        }
+        for (; i < full; i += 4)
+            s0 = vaddq_f32(s0, vld1q_f32(x + i));
+        float sum = vaddvq_f32(vaddq_f32(s0, s1));
+        for (size_t j = full; j < c; j++)
+            sum += x[j];
+        float32x4_t mean = vdupq_n_f32(sum / (float)c), v0 = vdupq_n_f32(0), v1 = v0;
+        for (i = 0; i + 8 <= full; i += 8) {
+            float32x4_t d0 = vsubq_f32(vld1q_f32(x + i), mean);
+            float32x4_t d1 = vsubq_f32(vld1q_f32(x + i + 4), mean);
+            v0 = vfmaq_f32(v0, d0, d0);
+            v1 = vfmaq_f32(v1, d1, d1);
+        }
+        for (; i < full; i += 4) {
+            float32x4_t d = vsubq_f32(vld1q_f32(x + i), mean);
+            v0 = vfmaq_f32(v0, d, d);
+        }
+        float var = vaddvq_f32(vaddq_f32(v0, v1));
+        for (size_t j = full; j < c; j++)
+            var += (x[j] - vgetq_lane_f32(mean, 0)) * (x[j] - vgetq_lane_f32(mean, 0));
+        float32x4_t rstd = vdupq_n_f32(1.0f / sqrtf(var / (float)c + a->eps));
+        for (i = 0; i < full; i += 4)
+            vst1q_f32(y + i, ln4(vld1q_f32(x + i), mean, rstd, shift, scale, i, 4));
+        if (tail)
+            store_tail(y + full, ln4(load_tail(x + full, tail, 0.0f), mean, rstd, shift, scale,
+                                     full, tail), tail);
+    }
+}
+
+void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
