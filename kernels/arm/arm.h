@@ -19,4 +19,7 @@ const sb_ukr_desc *sb_ukr_sve_f32(void);
 /* elementwise kernels (neon_elementwise.c) */
 void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool);
+
+/* flash-style attention (neon_attention.c) */
+void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool);
 #endif

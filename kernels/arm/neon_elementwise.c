@@ -3,34 +3,15 @@
  * (tanh form) and LayerNorm + modulate, the same algorithms as the x86 files
  * (x86/avx512_elementwise.c), 4 lanes per step. A row's tail (c % 4 values)
  * goes through a 4-float buffer, so no lane reads or writes outside the row.
- *
- * exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
- * exp(r) by the degree-6 polynomial of x86/vecmath.h (Cephes coefficients),
- * x clamped to [-87.3, 88.7] so 2^n stays a normal float. Accuracy: checked
- * against the reference by kernels/tests/test_elementwise.c under qemu.
+ * Accuracy: checked against the reference by kernels/tests/test_elementwise.c
+ * under qemu.
  */
 #include <arm_neon.h>
 #include <math.h>
 #include <string.h>
 #include "arm/arm.h"
+#include "arm/neon_vecmath.h"
 #include "ref/ref.h"
-
-static inline float32x4_t vexp4(float32x4_t x)
-{
-    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.3f)), vdupq_n_f32(88.7f));
-    float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
-    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
-    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
-    float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
-    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
-    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
-    int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);
-    return vmulq_f32(p, vreinterpretq_f32_s32(e));
-}
 
 /* gelu_tanh(x) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
 static inline float32x4_t gelu4(float32x4_t x)
