@@ -18,7 +18,7 @@
 #include "x86/x86.h"
 #endif
 #if defined(SB_HAVE_NEON) || defined(SB_HAVE_SVE) || defined(SB_HAVE_BF16) || \
-    defined(SB_HAVE_I8MM) || defined(SB_HAVE_DOTPROD)
+    defined(SB_HAVE_I8MM) || defined(SB_HAVE_DOTPROD) || defined(SB_HAVE_SVE_MMLA)
 #include "arm/arm.h"
 #endif
 
@@ -27,6 +27,12 @@
     static sb_status fn(const float *w, size_t n, size_t k, void **p)            \
     {                                                                            \
         return sb_gemm_pack(&desc, w, n, k, p);                                  \
+    }
+/* The same for an SVE micro-kernel, whose descriptor (nr) depends on the vector length. */
+#define GEMM_PACK_VL(fn, getter)                                                 \
+    static sb_status fn(const float *w, size_t n, size_t k, void **p)            \
+    {                                                                            \
+        return sb_gemm_pack(getter(), w, n, k, p);                               \
     }
 #define GEMM_LINEAR(nm, dt, is, req, packfn)                                     \
     {.name = nm, .op = SB_OP_LINEAR, .dtype = dt, .isa = is, .requires = req,    \
@@ -64,10 +70,11 @@ GEMM_PACK(pack_i8mm, sb_ukr_i8mm_int8)
 GEMM_PACK(pack_dotprod, sb_ukr_dotprod_int8)
 #endif
 #ifdef SB_HAVE_SVE
-static sb_status pack_sve_f32(const float *w, size_t n, size_t k, void **p)
-{
-    return sb_gemm_pack(sb_ukr_sve_f32(), w, n, k, p); /* nr from the vector length */
-}
+GEMM_PACK_VL(pack_sve_f32, sb_ukr_sve_f32)
+#endif
+#ifdef SB_HAVE_SVE_MMLA
+GEMM_PACK_VL(pack_sve_bfmmla, sb_ukr_sve_bfmmla)
+GEMM_PACK_VL(pack_sve_smmla, sb_ukr_sve_smmla)
 #endif
 
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
@@ -100,6 +107,9 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.bf16.avx2", SB_DT_BF16, "avx2", X86(AVX2) | X86(FMA), pack_avx2_bf16cvt),
 #endif
+#ifdef SB_HAVE_SVE_MMLA
+    GEMM_LINEAR("linear.bf16.sve", SB_DT_BF16, "sve", ARM(SVE) | ARM(BF16), pack_sve_bfmmla),
+#endif
 #ifdef SB_HAVE_BF16
     GEMM_LINEAR("linear.bf16.bfmmla", SB_DT_BF16, "bf16", ARM(BF16), pack_bfmmla),
     GEMM_LINEAR("linear.bf16.bfdot", SB_DT_BF16, "bf16", ARM(BF16), pack_bfdot),
@@ -117,6 +127,9 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.int8.avx2", SB_DT_INT8, "avx2", X86(AVX2), pack_avx2_int8),
+#endif
+#ifdef SB_HAVE_SVE_MMLA
+    GEMM_LINEAR("linear.int8.sve", SB_DT_INT8, "sve", ARM(SVE) | ARM(I8MM), pack_sve_smmla),
 #endif
 #ifdef SB_HAVE_I8MM
     GEMM_LINEAR("linear.int8.i8mm", SB_DT_INT8, "i8mm", ARM(I8MM), pack_i8mm),

@@ -15,6 +15,9 @@ extern const sb_ukr_desc sb_ukr_i8mm_int8;         /* i8mm_gemm.c: +i8mm (SMMLA)
 extern const sb_ukr_desc sb_ukr_dotprod_int8;      /* dotprod_gemm.c: +dotprod (SDOT) */
 /* sve_gemm.c (+sve): vector-length agnostic; nr = 2 x the host's vector length */
 const sb_ukr_desc *sb_ukr_sve_f32(void);
+/* sve_mmla_gemm.c (+sve+bf16+i8mm): nr = 4 x VL/64 */
+const sb_ukr_desc *sb_ukr_sve_bfmmla(void);
+const sb_ukr_desc *sb_ukr_sve_smmla(void);
 
 /* elementwise kernels (neon_elementwise.c) */
 void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool);

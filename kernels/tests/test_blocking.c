@@ -69,12 +69,15 @@ static void test_blocking(void **state)
 #elif defined(__aarch64__)
         &sb_ukr_neon_f32, &sb_ukr_neon_bf16cvt, &sb_ukr_bf16_bfmmla, &sb_ukr_bf16_bfdot,
         &sb_ukr_i8mm_int8, &sb_ukr_dotprod_int8,
-        /* the SVE descriptor asks the CPU for its vector length: only where SVE runs */
+        /* the SVE descriptors ask the CPU for its vector length: only where they run */
         cpu.isa & SB_ISA(SB_ISA_SVE) ? sb_ukr_sve_f32() : NULL,
+        (cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_BF16)) ? sb_ukr_sve_bfmmla() : NULL,
+        (cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_I8MM)) ? sb_ukr_sve_smmla() : NULL,
 #endif
-        NULL};
-    for (size_t i = 0; descs[i]; i++)
-        check_desc(descs[i]);
+    };
+    for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++)
+        if (descs[i]) /* NULL: a kernel this CPU cannot run */
+            check_desc(descs[i]);
 }
 
 int main(void)
