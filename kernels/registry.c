@@ -175,8 +175,23 @@ static const sb_kernel table[] = {
 #endif
     KERNEL("ln_modulate.f32.ref", SB_OP_LN_MODULATE, SB_DT_F32, false, "ref", 0, ln_modulate,
            sb_ln_modulate_ref),
+#ifdef SB_HAVE_AVX512
+    KERNEL("qk_rmsnorm.f32.avx512", SB_OP_QK_RMSNORM, SB_DT_F32, false, "avx512",
+           X86(AVX512F) | X86(FMA), qk_rmsnorm, sb_qk_rmsnorm_avx512),
+#endif
+#ifdef SB_HAVE_NEON
+    KERNEL("qk_rmsnorm.f32.neon", SB_OP_QK_RMSNORM, SB_DT_F32, false, "neon", ARM(NEON),
+           qk_rmsnorm, sb_qk_rmsnorm_neon),
+#endif
     KERNEL("qk_rmsnorm.f32.ref", SB_OP_QK_RMSNORM, SB_DT_F32, false, "ref", 0, qk_rmsnorm,
            sb_qk_rmsnorm_ref),
+#ifdef SB_HAVE_AVX512
+    KERNEL("rope.f32.avx512", SB_OP_ROPE, SB_DT_F32, false, "avx512", X86(AVX512F) | X86(FMA), rope,
+           sb_rope_avx512),
+#endif
+#ifdef SB_HAVE_NEON
+    KERNEL("rope.f32.neon", SB_OP_ROPE, SB_DT_F32, false, "neon", ARM(NEON), rope, sb_rope_neon),
+#endif
     KERNEL("rope.f32.ref", SB_OP_ROPE, SB_DT_F32, false, "ref", 0, rope, sb_rope_ref),
 #ifdef SB_HAVE_AVX512
     KERNEL("gelu_tanh.f32.avx512", SB_OP_GELU_TANH, SB_DT_F32, false, "avx512",

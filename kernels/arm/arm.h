@@ -22,6 +22,8 @@ const sb_ukr_desc *sb_ukr_sve_smmla(void);
 /* elementwise kernels (neon_elementwise.c) */
 void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_neon(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_neon(const sb_rope_args *a, sb_pool *pool);
 
 /* flash-style attention (neon_attention.c) */
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool);

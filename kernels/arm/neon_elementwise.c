@@ -1,6 +1,7 @@
 /*
  * neon_elementwise.c - NEON elementwise kernels for every aarch64 CPU: GELU
- * (tanh form) and LayerNorm + modulate, the same algorithms as the x86 files
+ * (tanh form), LayerNorm + modulate, q/k RMSNorm and RoPE, the same algorithms
+ * as the x86 files
  * (x86/avx512_elementwise.c), 4 lanes per step. A row's tail (c % 4 values)
  * goes through a 4-float buffer, so no lane reads or writes outside the row.
  * Accuracy: checked against the reference by kernels/tests/test_elementwise.c
@@ -114,4 +115,85 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
 void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
+static void rms_head(float *x, const float *w, size_t d, float eps)
+{
+    size_t tail = d % 4, full = d - tail;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
+    size_t i = 0;
+    for (; i + 8 <= full; i += 8) {
+        float32x4_t v0 = vld1q_f32(x + i), v1 = vld1q_f32(x + i + 4);
+        s0 = vfmaq_f32(s0, v0, v0);
+        s1 = vfmaq_f32(s1, v1, v1);
+    }
+    for (; i < full; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        s0 = vfmaq_f32(s0, v, v);
+    }
+    float ss = vaddvq_f32(vaddq_f32(s0, s1));
+    for (i = full; i < d; i++)
+        ss += x[i] * x[i];
+    float r = 1.0f / sqrtf(ss / (float)d + eps);
+    for (i = 0; i < full; i += 4)
+        vst1q_f32(x + i, vmulq_f32(vld1q_f32(w + i), vmulq_n_f32(vld1q_f32(x + i), r)));
+    for (i = full; i < d; i++)
+        x[i] = w[i] * (x[i] * r);
+}
+
+static void qk_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_qk_norm_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t h = 0; h < a->heads; h++) {
+            rms_head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            rms_head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+        }
+}
+
+void sb_qk_rmsnorm_neon(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+}
+
+/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand); d is even. */
+static void rope_head(float *x, const float *cd, const float *sd, size_t d)
+{
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        float32x4_t sw = vrev64q_f32(v); /* (x1, x0, x3, x2) */
+        vst1q_f32(x + i, vfmaq_f32(vmulq_f32(sw, vld1q_f32(sd + i)), v, vld1q_f32(cd + i)));
+    }
+    for (; i < d; i += 2) { /* a last pair */
+        float a = x[i], b = x[i + 1];
+        x[i] = a * cd[i] + b * sd[i];
+        x[i + 1] = b * cd[i + 1] + a * sd[i + 1];
+    }
+}
+
+static void rope_seqs(const void *args, size_t s0, size_t s1)
+{
+    const sb_rope_args *a = args;
+    size_t half = a->head_dim / 2;
+    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < a->n; t++) {
+            size_t row = sb_seq_row(&a->layout, seq, t);
+            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
+            for (size_t h = 0; h < a->heads; h++) {
+                rope_head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
+                rope_head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
+            }
+        }
+}
+
+void sb_rope_neon(const sb_rope_args *a, sb_pool *pool)
+{
+    if (a->head_dim > SB_ROPE_MAX_D) {
+        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
+        return;
+    }
+    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
 }

@@ -44,4 +44,20 @@ static inline size_t sb_seq_row(const sb_seq_layout *l, size_t j, size_t t)
            t * l->tok_stride;
 }
 
+enum { SB_ROPE_MAX_D = 512 }; /* head dims the vector RoPE kernels expand on the stack */
+
+/*
+ * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and
+ * sd = (-s0, s0, -s1, s1, ...), a head rotates as y = x * cd + swap(x) * sd,
+ * swap exchanging the two values of each pair. Fills cd and sd [2 half].
+ */
+static inline void sb_rope_expand(const float *c, const float *s, size_t half, float *cd, float *sd)
+{
+    for (size_t j = 0; j < half; j++) {
+        cd[2 * j] = cd[2 * j + 1] = c[j];
+        sd[2 * j] = -s[j];
+        sd[2 * j + 1] = s[j];
+    }
+}
+
 #endif

@@ -3,9 +3,10 @@
  * against the reference kernel of its op, on rows whose length is 1, shorter
  * than a vector, a vector plus a tail, and the catalog's widths (C = 1152,
  * 4C = 4608), with inputs from -10 to 10 (GELU's whole curve) and offset rows
- * (LayerNorm). Exits 77 when this host cannot execute the kernel.
- * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate
- * |y - ref| <= 1e-5 (1 + |ref|).
+ * (LayerNorm). q/k RMSNorm and RoPE run on heads of 8, 16, 72 (the models'),
+ * 6 and 10 (tails) values. Exits 77 when this host cannot execute the kernel.
+ * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
+ * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|).
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,60 @@ static int check_ln(const sb_kernel *k, sb_pool *pool)
     return bad;
 }
 
+/* Worst |y - ref| / (1 + |ref|) over n values. */
+static double worst_rel(const float *y, const float *ref, size_t n)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)y[i] - ref[i]) / (1.0 + fabs(ref[i]));
+        worst = e > worst ? e : worst;
+    }
+    return worst;
+}
+
+static const size_t head_dims[] = {8, 16, 72, 6, 10};
+
+/* q/k RMSNorm (in place) on rows of heads x D inside a wider qkv row, or RoPE along temporal
+   sequences (B = 2, T = 5 tokens, S = 3 sequences per sample), against the reference. */
+static int check_heads(const sb_kernel *k, sb_pool *pool)
+{
+    const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+    int bad = 0;
+    for (size_t h = 0; h < SB_ARRAY_LEN(head_dims); h++) {
+        size_t D = head_dims[h], heads = 3, C = heads * D, B = 2, T = 5, S = 3, rows = B * T * S;
+        size_t n = rows * 3 * C;
+        float *qkv = malloc(n * 4), *mine = malloc(n * 4), *theirs = malloc(n * 4);
+        float *w = malloc(2 * D * 4), *cs = malloc(2 * T * D / 2 * 4);
+        sb_fill_uniform(qkv, n, 9, h, 4.0f);
+        sb_fill_uniform(w, 2 * D, 10, h, 1.0f);
+        sb_fill_uniform(cs, T * D, 11, h, 1.0f);
+        for (int pass = 0; pass < 2; pass++) {
+            const sb_kernel *kk = pass ? ref : k;
+            float *buf = pass ? theirs : mine;
+            memcpy(buf, qkv, n * 4);
+            if (k->op == SB_OP_QK_RMSNORM) {
+                sb_qk_norm_args a = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C, .wq = w,
+                                     .wk = w + D, .rows = rows, .heads = heads, .head_dim = D,
+                                     .eps = 1e-6f};
+                kk->fn.qk_rmsnorm(&a, pass ? NULL : pool);
+            } else {
+                sb_rope_args a = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C,
+                                  .layout = {.n_outer = B, .outer_stride = T * S, .n_inner = S,
+                                             .inner_stride = 1, .tok_stride = S},
+                                  .n = T, .heads = heads, .head_dim = D, .cos_t = cs,
+                                  .sin_t = cs + T * D / 2};
+                kk->fn.rope(&a, pass ? NULL : pool);
+            }
+        }
+        double worst = worst_rel(mine, theirs, n);
+        bad |= !(worst <= 1e-5);
+        printf("%-22s D=%-3zu max |y - ref| / (1 + |ref|) = %.2e %s\n", k->name, D, worst,
+               worst <= 1e-5 ? "ok" : "FAIL");
+        free(qkv), free(mine), free(theirs), free(w), free(cs);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const sb_kernel *k;
@@ -86,6 +141,8 @@ int main(int argc, char **argv)
     case SB_OP_GELU_TANH:
     case SB_OP_SILU: bad = check_unary(k, pool); break;
     case SB_OP_LN_MODULATE: bad = check_ln(k, pool); break;
+    case SB_OP_QK_RMSNORM:
+    case SB_OP_ROPE: bad = check_heads(k, pool); break;
     default:
         fprintf(stderr, "test_elementwise has no check for op %s yet\n", sb_op_name(k->op));
         bad = 99;

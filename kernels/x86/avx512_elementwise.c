@@ -1,6 +1,7 @@
 /*
- * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form) and
- * LayerNorm + modulate. Rows split over the pool as in the reference; within a
+ * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form),
+ * LayerNorm + modulate, q/k RMSNorm and RoPE. Rows split over the pool as in
+ * the reference; within a
  * row, 16 lanes per step and a masked tail. Memory-bound by design: each
  * reads its input once and writes its output once (LayerNorm reads its row
  * three times, from L1).
@@ -84,4 +85,79 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+/* Lanes [i, i + 16) of a row of n values: all, or the tail. */
+static inline __mmask16 lanes(size_t i, size_t n)
+{
+    return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+}
+
+/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
+static void rms_head(float *x, const float *w, size_t d, float eps)
+{
+    __m512 ss = _mm512_setzero_ps();
+    for (size_t i = 0; i < d; i += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(lanes(i, d), x + i);
+        ss = _mm512_fmadd_ps(v, v, ss);
+    }
+    __m512 r = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(ss) / (float)d + eps));
+    for (size_t i = 0; i < d; i += 16) {
+        __mmask16 m = lanes(i, d);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), r);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), v));
+    }
+}
+
+static void qk_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_qk_norm_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t h = 0; h < a->heads; h++) {
+            rms_head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            rms_head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+        }
+}
+
+void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+}
+
+/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand). */
+static void rope_head(float *x, const float *cd, const float *sd, size_t d)
+{
+    for (size_t i = 0; i < d; i += 16) {
+        __mmask16 m = lanes(i, d);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 sw = _mm512_permute_ps(v, 0xb1); /* (x1, x0, x3, x2, ...) */
+        __m512 y = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
+                                   _mm512_mul_ps(sw, _mm512_maskz_loadu_ps(m, sd + i)));
+        _mm512_mask_storeu_ps(x + i, m, y);
+    }
+}
+
+static void rope_seqs(const void *args, size_t s0, size_t s1)
+{
+    const sb_rope_args *a = args;
+    size_t half = a->head_dim / 2;
+    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < a->n; t++) {
+            size_t row = sb_seq_row(&a->layout, seq, t);
+            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
+            for (size_t h = 0; h < a->heads; h++) {
+                rope_head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
+                rope_head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
+            }
+        }
+}
+
+void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool)
+{
+    if (a->head_dim > SB_ROPE_MAX_D) {
+        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
+        return;
+    }
+    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
 }
