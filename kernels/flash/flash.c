@@ -15,28 +15,35 @@ typedef struct flash_ctx {
     const sb_attn_args *a;
     sb_flash_fn block;
     size_t qchunks;        /* chunks of QCHUNK queries per (sequence, head) */
+    int short_seqs;        /* 1: a task is a whole sequence with all heads (flash_short) */
     size_t nkvp;           /* n_kv rounded up to KB */
 } flash_ctx;
 
-static void flash_task(void *ctx, size_t t, int worker)
+/* One head of one chunk of queries of a's sequence seq: pack K, V and the queries, run the
+   blocks, normalise into the output. */
+static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, size_t h, size_t qc,
+                       float *kt)
 {
-    const flash_ctx *c = ctx;
-    const sb_attn_args *a = c->a;
-    size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
     size_t D = a->head_dim, off = h * D, nkvp = c->nkvp;
-    float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (2 * nkvp * D + 2 * QB * D + QB) * sizeof(float));
     float *v = kt + nkvp * D, *qt = v + nkvp * D, *o = qt + QB * D, *l = o + QB * D;
-    (void)worker;
+    /* a sequence's rows are base + t * tok_stride: no division per token */
+    const float *k0 = a->k + sb_seq_row(&a->kvl, seq, 0) * a->ldk + off;
+    const float *v0 = a->v + sb_seq_row(&a->kvl, seq, 0) * a->ldv + off;
+    const float *q0 = a->q + sb_seq_row(&a->ql, seq, 0) * a->ldq + off;
+    float *out0 = a->o + sb_seq_row(&a->ql, seq, 0) * a->ldo + off;
+    size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
+    size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
 
-    for (size_t j = 0; j < nkvp; j++) {
-        const float *kr = j < a->nkv ? a->k + sb_seq_row(&a->kvl, seq, j) * a->ldk + off : NULL;
-        const float *vr = j < a->nkv ? a->v + sb_seq_row(&a->kvl, seq, j) * a->ldv + off : NULL;
+    for (size_t j = 0; j < a->nkv; j++) {
+        const float *kr = k0 + j * kstep;
         for (size_t d = 0; d < D; d++)
-            kt[d * nkvp + j] = kr ? kr[d] : 0.0f;
-        if (vr)
-            memcpy(v + j * D, vr, D * sizeof(float));
-        else
-            memset(v + j * D, 0, D * sizeof(float));
+            kt[d * nkvp + j] = kr[d];
+        memcpy(v + j * D, v0 + j * vstep, D * sizeof(float));
+    }
+    for (size_t j = a->nkv; j < nkvp; j++) {
+        for (size_t d = 0; d < D; d++)
+            kt[d * nkvp + j] = 0.0f;
+        memset(v + j * D, 0, D * sizeof(float));
     }
     sb_flash_block b = {.qt = qt, .kt = kt, .v = v, .nkv = a->nkv, .nkvp = nkvp, .d = D, .o = o,
                         .l = l};
@@ -44,17 +51,63 @@ static void flash_task(void *ctx, size_t t, int worker)
     for (size_t ib = i0; ib < i1; ib += QB) {
         b.nq = i1 - ib < QB ? i1 - ib : QB;
         for (size_t i = 0; i < QB; i++) {
-            const float *qr = i < b.nq ? a->q + sb_seq_row(&a->ql, seq, ib + i) * a->ldq + off : NULL;
+            const float *qr = q0 + (ib + i) * qstep;
             for (size_t d = 0; d < D; d++)
-                qt[d * QB + i] = qr ? qr[d] * a->scale : 0.0f;
+                qt[d * QB + i] = i < b.nq ? qr[d] * a->scale : 0.0f;
         }
         c->block(&b);
         for (size_t i = 0; i < b.nq; i++) {
-            float *out = a->o + sb_seq_row(&a->ql, seq, ib + i) * a->ldo + off, inv = 1.0f / l[i];
+            float *out = out0 + (ib + i) * ostep, inv = 1.0f / l[i];
             for (size_t d = 0; d < D; d++)
                 out[d] = o[i * D + d] * inv;
         }
     }
+}
+
+/*
+ * A short sequence with all its heads. Its rows are far apart (temporal attention: S rows
+ * between tokens) and each head reads a 4 D-byte slice of each, which leaves too many
+ * streams for the hardware prefetcher and the task waits on memory. So the rows of Q, K
+ * and V are first copied whole, front to back, into a contiguous [tokens][heads * D]
+ * stage, the heads run on the stage, and the output rows are copied back whole.
+ */
+static void flash_short(const flash_ctx *c, size_t seq, float *stage, float *kt)
+{
+    const sb_attn_args *a = c->a;
+    size_t C = a->heads * a->head_dim, nq = a->nq, nkv = a->nkv;
+    float *qs = stage, *ks = qs + nq * C, *vs = ks + nkv * C, *os = vs + nkv * C;
+    for (size_t t = 0; t < nq; t++)
+        memcpy(qs + t * C, a->q + sb_seq_row(&a->ql, seq, t) * a->ldq, C * sizeof(float));
+    for (size_t t = 0; t < nkv; t++) {
+        size_t row = sb_seq_row(&a->kvl, seq, t);
+        memcpy(ks + t * C, a->k + row * a->ldk, C * sizeof(float));
+        memcpy(vs + t * C, a->v + row * a->ldv, C * sizeof(float));
+    }
+    const sb_seq_layout one = {.n_outer = 1, .n_inner = 1, .tok_stride = 1};
+    sb_attn_args st = *a;
+    st.q = qs, st.k = ks, st.v = vs, st.o = os;
+    st.ldq = st.ldk = st.ldv = st.ldo = C;
+    st.ql = st.kvl = one;
+    for (size_t h = 0; h < a->heads; h++)
+        flash_head(c, &st, 0, h, 0, kt);
+    for (size_t t = 0; t < nq; t++)
+        memcpy(a->o + sb_seq_row(&a->ql, seq, t) * a->ldo, os + t * C, C * sizeof(float));
+}
+
+static void flash_task(void *ctx, size_t t, int worker)
+{
+    const flash_ctx *c = ctx;
+    const sb_attn_args *a = c->a;
+    size_t D = a->head_dim, nkvp = c->nkvp, C = a->heads * D;
+    size_t pack = 2 * nkvp * D + 2 * QB * D + QB, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
+    float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (pack + stage) * sizeof(float));
+    (void)worker;
+    if (c->short_seqs) {
+        flash_short(c, t, kt + pack, kt);
+        return;
+    }
+    size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
+    flash_head(c, a, seq, h, qc, kt);
 }
 
 void sb_attention_flash(const char *name, sb_flash_fn block, const sb_attn_args *a, sb_pool *pool)
@@ -71,5 +124,9 @@ void sb_attention_flash(const char *name, sb_flash_fn block, const sb_attn_args 
     flash_ctx c = {.a = a, .block = block, .qchunks = (a->nq + QCHUNK - 1) / QCHUNK,
                    .nkvp = (a->nkv + KB - 1) / KB * KB};
     size_t nseq = a->ql.n_outer * a->ql.n_inner;
-    sb_pool_run(pool, flash_task, &c, nseq * a->heads * c.qchunks);
+    /* short sequences (temporal attention), where there are enough of them to keep every
+       worker busy: one task per sequence (flash_short) */
+    c.short_seqs = a->nq <= SB_FLASH_SHORT && a->nkv <= SB_FLASH_SHORT &&
+                   nseq >= 4 * (size_t)sb_pool_threads(pool);
+    sb_pool_run(pool, flash_task, &c, c.short_seqs ? nseq : nseq * a->heads * c.qchunks);
 }

@@ -6,7 +6,9 @@
  * here; per-ISA code is only the block function (S = Q K^T, online softmax,
  * O = O * correction + P V for SB_FLASH_QB queries against all keys).
  *
- * A task is (sequence, head, chunk of SB_FLASH_QCHUNK queries). It packs K
+ * A task is (sequence, head, chunk of SB_FLASH_QCHUNK queries), or a whole
+ * short sequence with all its heads (temporal attention: its rows are first
+ * staged contiguously, see flash.c). For each head it packs K
  * transposed ([D][n_kv padded to KB], zeros beyond n_kv) and V ([n_kv
  * padded][D]) of its sequence and head into a per-thread buffer (allocated on
  * the warmup call only), then for each block of QB queries packs them scaled
@@ -18,7 +20,8 @@
 #include <stddef.h>
 #include "kernel.h"
 
-enum { SB_FLASH_QB = 8, SB_FLASH_KB = 16, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256 };
+enum { SB_FLASH_QB = 8, SB_FLASH_KB = 16, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256,
+       SB_FLASH_SHORT = 64 /* tokens: a sequence this short is one task, all heads */ };
 
 typedef struct sb_flash_block {
     const float *qt;      /* [d][QB]: query i's element e at qt[e * QB + i], pre-scaled */

@@ -66,10 +66,12 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     bad |= check(k, pool, 0, 2, 3, 37, 0, 2, 72);  /* 37 keys: 2 full blocks + 5 */
-    bad |= check(k, pool, 1, 2, 15, 5, 0, 3, 72);  /* T = 15 tokens, stride S */
+    bad |= check(k, pool, 1, 2, 15, 5, 0, 3, 72);  /* T = 15 tokens, stride S; 10 sequences:
+                                                      the flash framework's short-sequence path */
     bad |= check(k, pool, 2, 2, 1, 300, 13, 2, 72); /* 300 queries vs 13 keys */
     bad |= check(k, pool, 0, 1, 1, 260, 0, 1, 16); /* > QCHUNK queries, tiny's head dim */
-    bad |= check(k, pool, 1, 1, 1, 3, 0, 4, 8);    /* a single token per sequence */
+    bad |= check(k, pool, 1, 1, 1, 3, 0, 4, 8);    /* a single token per sequence; 3 sequences:
+                                                      one task per head */
     sb_pool_destroy(pool);
     return bad;
 }
