@@ -179,6 +179,10 @@ static const sb_kernel table[] = {
     KERNEL("qk_rmsnorm.f32.avx512", SB_OP_QK_RMSNORM, SB_DT_F32, false, "avx512",
            X86(AVX512F) | X86(FMA), qk_rmsnorm, sb_qk_rmsnorm_avx512),
 #endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("qk_rmsnorm.f32.avx2", SB_OP_QK_RMSNORM, SB_DT_F32, false, "avx2",
+           X86(AVX2) | X86(FMA), qk_rmsnorm, sb_qk_rmsnorm_avx2),
+#endif
 #ifdef SB_HAVE_NEON
     KERNEL("qk_rmsnorm.f32.neon", SB_OP_QK_RMSNORM, SB_DT_F32, false, "neon", ARM(NEON),
            qk_rmsnorm, sb_qk_rmsnorm_neon),
@@ -188,6 +192,10 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_AVX512
     KERNEL("rope.f32.avx512", SB_OP_ROPE, SB_DT_F32, false, "avx512", X86(AVX512F) | X86(FMA), rope,
            sb_rope_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("rope.f32.avx2", SB_OP_ROPE, SB_DT_F32, false, "avx2", X86(AVX2) | X86(FMA), rope,
+           sb_rope_avx2),
 #endif
 #ifdef SB_HAVE_NEON
     KERNEL("rope.f32.neon", SB_OP_ROPE, SB_DT_F32, false, "neon", ARM(NEON), rope, sb_rope_neon),

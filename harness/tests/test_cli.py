@@ -208,6 +208,15 @@ class Cli(unittest.TestCase):
         rep = json.loads(sb("compare", "latest", "latest", "--b-kernel", choice, "--db", db,
                             "--format", "json").stdout)
         self.assertEqual(len(rep["rows"]), 2 + 1)  # fc1, fc2 and the geomean
+        # a kernel run by name is compared with the FP32 reference kernels, not with itself
+        gelu = next(r[2] for r in rows if r[1] == "spatial.mlp.gelu")
+        if gelu != "gelu_tanh.f32.ref":
+            sb("run", *TINY, "--threads", "1", "--layers", "spatial.mlp.gelu", "--kernel", gelu,
+               "--db", db, "--quiet")
+            rel = con.execute("SELECT a.rel_l2 FROM accuracy a JOIN \"case\" c USING (case_id)"
+                              " WHERE c.kernel_choice = ?", (gelu,)).fetchone()[0]
+            self.assertGreater(rel, 0.0)   # vector exp against libm tanhf: never bit-identical
+            self.assertLess(rel, 1e-5)
         self.bad(["run", *TINY, "--kernel", "linear.f32.nope", "--db", db], "unknown kernel", db)
         self.bad(["run", *TINY, "--kernel", choice, "--layers", "spatial.mlp.gelu", "--db", db],
                  "matches none", db)

@@ -1,6 +1,7 @@
 /*
- * avx2_elementwise.c - AVX2 + FMA elementwise kernels: GELU (tanh form) and
- * LayerNorm + modulate, 8 lanes per step, the row tail in scalar code.
+ * avx2_elementwise.c - AVX2 + FMA elementwise kernels: GELU (tanh form),
+ * LayerNorm + modulate, q/k RMSNorm and RoPE, 8 lanes per step, the row (or
+ * head) tail in scalar code.
  * Same algorithm as avx512_elementwise.c.
  */
 #include <immintrin.h>
@@ -100,4 +101,82 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
 void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
+static void rms_head(float *x, const float *w, size_t d, float eps)
+{
+    __m256 ss = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        ss = _mm256_fmadd_ps(v, v, ss);
+    }
+    float sum = hsum8(ss);
+    for (size_t j = i; j < d; j++)
+        sum += x[j] * x[j];
+    float r = 1.0f / sqrtf(sum / (float)d + eps);
+    __m256 rv = _mm256_set1_ps(r);
+    for (i = 0; i + 8 <= d; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(w + i),
+                                              _mm256_mul_ps(_mm256_loadu_ps(x + i), rv)));
+    for (; i < d; i++)
+        x[i] = w[i] * (x[i] * r);
+}
+
+static void qk_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_qk_norm_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t h = 0; h < a->heads; h++) {
+            rms_head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            rms_head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+        }
+}
+
+void sb_qk_rmsnorm_avx2(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+}
+
+/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand); d is even. */
+static void rope_head(float *x, const float *cd, const float *sd, size_t d)
+{
+    size_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 sw = _mm256_permute_ps(v, 0xb1); /* (x1, x0, x3, x2, ...) */
+        _mm256_storeu_ps(x + i, _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
+                                                _mm256_mul_ps(sw, _mm256_loadu_ps(sd + i))));
+    }
+    for (; i < d; i += 2) { /* the last pairs */
+        float p = x[i], q = x[i + 1];
+        x[i] = p * cd[i] + q * sd[i];
+        x[i + 1] = q * cd[i + 1] + p * sd[i + 1];
+    }
+}
+
+static void rope_seqs(const void *args, size_t s0, size_t s1)
+{
+    const sb_rope_args *a = args;
+    size_t half = a->head_dim / 2;
+    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < a->n; t++) {
+            size_t row = sb_seq_row(&a->layout, seq, t);
+            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
+            for (size_t h = 0; h < a->heads; h++) {
+                rope_head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
+                rope_head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
+            }
+        }
+}
+
+void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool)
+{
+    if (a->head_dim > SB_ROPE_MAX_D) {
+        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
+        return;
+    }
+    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
 }

@@ -16,6 +16,8 @@ extern const sb_ukr_desc sb_ukr_avx2_int8;        /* avx2_gemm.c */
 /* elementwise kernels (avx2_elementwise.c, avx512_elementwise.c) */
 void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_avx2(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool);
 void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool);
