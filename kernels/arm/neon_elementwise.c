@@ -142,19 +142,9 @@ static void rms_head(float *x, const float *w, size_t d, float eps)
         x[i] = w[i] * (x[i] * r);
 }
 
-static void qk_rows(const void *args, size_t r0, size_t r1)
-{
-    const sb_qk_norm_args *a = args;
-    for (size_t r = r0; r < r1; r++)
-        for (size_t h = 0; h < a->heads; h++) {
-            rms_head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
-            rms_head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
-        }
-}
-
 void sb_qk_rmsnorm_neon(const sb_qk_norm_args *a, sb_pool *pool)
 {
-    sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+    sb_qk_rmsnorm_with(a, pool, rms_head);
 }
 
 /* y = x * cd + swap(x) * sd over one head (see sb_rope_expand); d is even. */
@@ -173,27 +163,7 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
     }
 }
 
-static void rope_seqs(const void *args, size_t s0, size_t s1)
-{
-    const sb_rope_args *a = args;
-    size_t half = a->head_dim / 2;
-    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
-    for (size_t seq = s0; seq < s1; seq++)
-        for (size_t t = 0; t < a->n; t++) {
-            size_t row = sb_seq_row(&a->layout, seq, t);
-            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
-            for (size_t h = 0; h < a->heads; h++) {
-                rope_head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
-                rope_head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
-            }
-        }
-}
-
 void sb_rope_neon(const sb_rope_args *a, sb_pool *pool)
 {
-    if (a->head_dim > SB_ROPE_MAX_D) {
-        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
-        return;
-    }
-    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
+    sb_rope_with(a, pool, rope_head);
 }

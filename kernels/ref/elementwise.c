@@ -110,6 +110,38 @@ void sb_rope_ref(const sb_rope_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
 }
 
+typedef struct rope_with {
+    const sb_rope_args *a;
+    sb_rope_head_fn head;
+} rope_with;
+
+static void rope_seqs_with(const void *args, size_t s0, size_t s1)
+{
+    const rope_with *c = args;
+    const sb_rope_args *a = c->a;
+    size_t half = a->head_dim / 2;
+    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < a->n; t++) {
+            size_t row = sb_seq_row(&a->layout, seq, t);
+            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
+            for (size_t h = 0; h < a->heads; h++) {
+                c->head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
+                c->head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
+            }
+        }
+}
+
+void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head)
+{
+    if (a->head_dim > SB_ROPE_MAX_D) {
+        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
+        return;
+    }
+    rope_with c = {a, head};
+    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs_with, &c);
+}
+
 /* ---- embedders ---- */
 
 static void tfreq_rows(const void *args, size_t r0, size_t r1)

@@ -1,7 +1,8 @@
 /*
  * norm.c - reference normalisations: LayerNorm + t2i modulate, and the q/k
- * RMSNorm of STDiT3 attention. Statistics accumulate in double; LayerNorm uses
- * two passes (mean, then squared deviations) for accuracy.
+ * RMSNorm of STDiT3 attention (and its row/head loop for the vector kernels).
+ * Statistics accumulate in double; LayerNorm uses two passes (mean, then
+ * squared deviations) for accuracy.
  */
 #include <math.h>
 #include "ref.h"
@@ -60,4 +61,26 @@ static void qk_rows(const void *args, size_t r0, size_t r1)
 void sb_qk_rmsnorm_ref(const sb_qk_norm_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, qk_rows, a);
+}
+
+typedef struct qk_with {
+    const sb_qk_norm_args *a;
+    sb_rms_head_fn head;
+} qk_with;
+
+static void qk_rows_with(const void *args, size_t r0, size_t r1)
+{
+    const qk_with *c = args;
+    const sb_qk_norm_args *a = c->a;
+    for (size_t r = r0; r < r1; r++)
+        for (size_t h = 0; h < a->heads; h++) {
+            c->head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            c->head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+        }
+}
+
+void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head)
+{
+    qk_with c = {a, head};
+    sb_ref_split_rows(pool, a->rows, 16, qk_rows_with, &c);
 }

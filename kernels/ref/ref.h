@@ -47,6 +47,18 @@ static inline size_t sb_seq_row(const sb_seq_layout *l, size_t j, size_t t)
 enum { SB_ROPE_MAX_D = 512 }; /* head dims the vector RoPE kernels expand on the stack */
 
 /*
+ * The q/k RMSNorm and RoPE loops (rows, sequences, heads, split over the
+ * pool) are the same for every ISA; an ISA gives only the per-head vector
+ * code. head(x, w, d, eps): x = w * x / sqrt(mean(x^2) + eps) over d values.
+ * rope head(x, cd, sd, d): x = x * cd + swap(x) * sd (see sb_rope_expand).
+ * RoPE on heads over SB_ROPE_MAX_D runs the reference.
+ */
+typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
+typedef void (*sb_rope_head_fn)(float *x, const float *cd, const float *sd, size_t d);
+void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head);
+void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head);
+
+/*
  * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and
  * sd = (-s0, s0, -s1, s1, ...), a head rotates as y = x * cd + swap(x) * sd,
  * swap exchanging the two values of each pair. Fills cd and sd [2 half].
