@@ -20,7 +20,7 @@
 #include "arm/neon_vecmath.h"
 #include "flash/flash.h"
 
-enum { QB = SB_FLASH_QB, KB = SB_FLASH_KB };
+enum { QB = SB_FLASH_QB, KB = 16 };
 _Static_assert(QB == 8 && KB == 16, "8 queries x 16 keys per block");
 
 /* s[i][0..8) = sum_d qt[d][i] kt[d][0..8) for the 8 queries i. */
@@ -118,5 +118,5 @@ static void block_neon(const sb_flash_block *b)
 
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool)
 {
-    sb_attention_flash("attention.f32.neon-flash", block_neon, a, pool);
+    sb_attention_flash("attention.f32.neon-flash", block_neon, KB, a, pool);
 }

@@ -9,14 +9,14 @@
 #include "ref/ref.h"
 #include "scratch.h"
 
-enum { QB = SB_FLASH_QB, KB = SB_FLASH_KB, QCHUNK = SB_FLASH_QCHUNK };
+enum { QB = SB_FLASH_QB, QCHUNK = SB_FLASH_QCHUNK };
 
 typedef struct flash_ctx {
     const sb_attn_args *a;
     sb_flash_fn block;
     size_t qchunks;        /* chunks of QCHUNK queries per (sequence, head) */
     int short_seqs;        /* 1: a task is a whole sequence with all heads (flash_short) */
-    size_t nkvp;           /* n_kv rounded up to KB */
+    size_t nkvp;           /* n_kv rounded up to the block function's pad */
 } flash_ctx;
 
 /* One head of one chunk of queries of a's sequence seq: pack K, V and the queries, run the
@@ -110,7 +110,8 @@ static void flash_task(void *ctx, size_t t, int worker)
     flash_head(c, a, seq, h, qc, kt);
 }
 
-void sb_attention_flash(const char *name, sb_flash_fn block, const sb_attn_args *a, sb_pool *pool)
+void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, const sb_attn_args *a,
+                        sb_pool *pool)
 {
     if (a->head_dim % 8 != 0 || a->head_dim > SB_FLASH_MAX_D) {
         /* outside the block functions' shapes (no model has them): the reference, loudly */
@@ -122,7 +123,7 @@ void sb_attention_flash(const char *name, sb_flash_fn block, const sb_attn_args 
         return;
     }
     flash_ctx c = {.a = a, .block = block, .qchunks = (a->nq + QCHUNK - 1) / QCHUNK,
-                   .nkvp = (a->nkv + KB - 1) / KB * KB};
+                   .nkvp = (a->nkv + pad - 1) / pad * pad};
     size_t nseq = a->ql.n_outer * a->ql.n_inner;
     /* short sequences (temporal attention), where there are enough of them to keep every
        worker busy: one task per sequence (flash_short) */

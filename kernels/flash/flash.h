@@ -1,7 +1,7 @@
 /*
  * flash.h - the portable flash-attention framework: online softmax over blocks
- * of SB_FLASH_KB keys, the score matrix never materialised (extra memory
- * O(n_kv * D) per thread, not O(n_q * n_kv)). Shared by x86 and Arm: the
+ * of keys (each block function chooses its block), the score matrix never
+ * materialised (extra memory O(n_kv * D) per thread, not O(n_q * n_kv)). Shared by x86 and Arm: the
  * split into tasks, the packing of K, V and Q and the final normalisation are
  * here; per-ISA code is only the block function (S = Q K^T, online softmax,
  * O = O * correction + P V for SB_FLASH_QB queries against all keys).
@@ -9,7 +9,7 @@
  * A task is (sequence, head, chunk of SB_FLASH_QCHUNK queries), or a whole
  * short sequence with all its heads (temporal attention: its rows are first
  * staged contiguously, see flash.c). For each head it packs K
- * transposed ([D][n_kv padded to KB], zeros beyond n_kv) and V ([n_kv
+ * transposed ([D][n_kv padded to `pad`], zeros beyond n_kv) and V ([n_kv
  * padded][D]) of its sequence and head into a per-thread buffer (allocated on
  * the warmup call only), then for each block of QB queries packs them scaled
  * and transposed ([D][QB], zero columns beyond the valid queries) and calls
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include "kernel.h"
 
-enum { SB_FLASH_QB = 8, SB_FLASH_KB = 16, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256,
+enum { SB_FLASH_QB = 8, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256,
        SB_FLASH_SHORT = 64 /* tokens: a sequence this short is one task, all heads */ };
 
 typedef struct sb_flash_block {
@@ -28,7 +28,7 @@ typedef struct sb_flash_block {
     size_t nq;            /* valid queries, 1..QB */
     const float *kt;      /* [d][nkvp] keys transposed, zero beyond nkv */
     const float *v;       /* [nkvp][d] values, zero rows beyond nkv */
-    size_t nkv, nkvp;     /* keys; keys rounded up to KB */
+    size_t nkv, nkvp;     /* keys; keys rounded up to the block function's pad */
     size_t d;             /* head dim, a multiple of 8, at most SB_FLASH_MAX_D */
     float *o;             /* [QB][d] scratch for the unnormalised outputs */
     float *l;             /* [QB]: the block function leaves each query's softmax sum here */
@@ -37,8 +37,10 @@ typedef struct sb_flash_block {
 /* Leaves o[i] = sum_j exp(s_ij - m_i) v_j and l[i] = sum_j exp(s_ij - m_i) for i < nq. */
 typedef void (*sb_flash_fn)(const sb_flash_block *b);
 
-/* Attention with one ISA's block function (head dims that are not a multiple of 8 run the
-   reference, with a warning naming the kernel). */
-void sb_attention_flash(const char *name, sb_flash_fn block, const sb_attn_args *a, sb_pool *pool);
+/* Attention with one ISA's block function, for which K and V are zero-padded to a multiple of
+   pad keys (its vector width; its blocks may be longer and end short). Head dims that are not a
+   multiple of 8 run the reference, with a warning naming the kernel. */
+void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, const sb_attn_args *a,
+                        sb_pool *pool);
 
 #endif

@@ -2,7 +2,7 @@
  * test_attention.c KERNEL - one registered attention kernel against explicit
  * softmax loops in double, on the three layouts the model uses (spatial:
  * sequences of S tokens; temporal: T tokens with stride S; cross: N queries
- * against L keys) with tails: key counts not multiples of 16, query counts not
+ * against L keys) with tails: key counts not multiples of 16 or 32, query counts not
  * multiples of 8, head dims 8, 16 and 72. Exits 77 where the host cannot run
  * the kernel. Tolerance (FP32): |o - ref| <= 2e-5 (outputs are O(1)).
  */
@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     bad |= check(k, pool, 1, 2, 15, 5, 0, 3, 72);  /* T = 15 tokens, stride S; 10 sequences:
                                                       the flash framework's short-sequence path */
     bad |= check(k, pool, 2, 2, 1, 300, 13, 2, 72); /* 300 queries vs 13 keys */
+    bad |= check(k, pool, 2, 1, 1, 20, 50, 2, 72);  /* 50 keys: blocks of 32 + 18 or 3 x 16 + 2 */
     bad |= check(k, pool, 0, 1, 1, 260, 0, 1, 16); /* > QCHUNK queries, tiny's head dim */
     bad |= check(k, pool, 1, 1, 1, 3, 0, 4, 8);    /* a single token per sequence; 3 sequences:
                                                       one task per head */

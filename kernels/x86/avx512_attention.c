@@ -1,16 +1,18 @@
 /*
  * avx512_attention.c - the AVX-512 block function of flash attention (the
  * framework, flash/flash.c, splits the work and packs Q, K and V). For each
- * block of KB = 16 keys:
- *   S = Q K^T: QB = 8 zmm accumulators (one per query, 16 keys in the lanes),
- *       one FMA per (query, d) with the query element broadcast: 8 FMAs per
- *       key-vector load;
+ * block of KB = 32 keys:
+ *   S = Q K^T: 16 zmm accumulators (8 queries x 2 vectors of 16 keys), per d
+ *       2 key loads and 8 query broadcasts feed 16 FMAs (only the first
+ *       vector when the block has 16 keys or fewer, as in temporal attention;
+ *       K is padded to 16 keys, so a block may end after its first vector);
  *   online softmax per query: new max, correction exp(m_old - m_new),
- *       P = exp(S - m_new) (vector exp), running sum l;
+ *       P = exp(S - m_new) (vector exp), running sum l: one horizontal max and
+ *       one horizontal sum per query per 32 keys;
  *   O = O * correction + P V, 16 lanes of D at a time for all 8 queries: 8 zmm
  *       accumulators, per key one V load and 8 FMAs with P broadcast (D = 72
  *       ends with a half-masked vector).
- * Per block: 8 D FMAs for S and 8 * 16 * ceil(D/16) for P V.
+ * Per block: 16 D FMAs for S and 8 * 32 * ceil(D/16) for P V.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -23,8 +25,23 @@
 #define _mm512_castsi_ps _mm512_castsi512_ps
 SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
 
-enum { QB = SB_FLASH_QB, KB = SB_FLASH_KB };
-_Static_assert(QB == 8 && KB == 16, "8 zmm accumulators of 16 keys");
+enum { QB = SB_FLASH_QB, KB = 32 };
+_Static_assert(QB == 8, "8 queries per block");
+
+/* s[i] (lo) and s[8 + i] (hi) = scores of query i against keys kt[.][0..16) and [16..32). */
+#define SCORES(HI)                                                                          \
+    for (size_t d = 0; d < D; d++) {                                                         \
+        const float *qd = qt + d * QB;                                                       \
+        __m512 k0 = _mm512_load_ps(kt + d * nkvp + kb), k1;                                  \
+        if (HI)                                                                              \
+            k1 = _mm512_load_ps(kt + d * nkvp + kb + 16);                                    \
+        for (int i = 0; i < QB; i++) {                                                       \
+            __m512 q = _mm512_set1_ps(qd[i]);                                                \
+            s[i] = _mm512_fmadd_ps(q, k0, s[i]);                                             \
+            if (HI)                                                                          \
+                s[QB + i] = _mm512_fmadd_ps(q, k1, s[QB + i]);                               \
+        }                                                                                    \
+    }
 
 static void block_avx512(const sb_flash_block *b)
 {
@@ -38,30 +55,30 @@ static void block_avx512(const sb_flash_block *b)
     }
     memset(o, 0, QB * D * sizeof(float));
     for (size_t kb = 0; kb < nkvp; kb += KB) {
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        for (size_t d = 0; d < D; d++) {
-            __m512 kv = _mm512_load_ps(kt + d * nkvp + kb);
-            const float *qd = qt + d * QB;
-            s0 = _mm512_fmadd_ps(_mm512_set1_ps(qd[0]), kv, s0);
-            s1 = _mm512_fmadd_ps(_mm512_set1_ps(qd[1]), kv, s1);
-            s2 = _mm512_fmadd_ps(_mm512_set1_ps(qd[2]), kv, s2);
-            s3 = _mm512_fmadd_ps(_mm512_set1_ps(qd[3]), kv, s3);
-            s4 = _mm512_fmadd_ps(_mm512_set1_ps(qd[4]), kv, s4);
-            s5 = _mm512_fmadd_ps(_mm512_set1_ps(qd[5]), kv, s5);
-            s6 = _mm512_fmadd_ps(_mm512_set1_ps(qd[6]), kv, s6);
-            s7 = _mm512_fmadd_ps(_mm512_set1_ps(qd[7]), kv, s7);
-        }
-        __m512 s[QB] = {s0, s1, s2, s3, s4, s5, s6, s7};
         size_t nk = b->nkv - kb < KB ? b->nkv - kb : KB;
-        __mmask16 valid = (__mmask16)((1u << nk) - 1);
+        __m512 s[2 * QB];
+        for (int i = 0; i < 2 * QB; i++)
+            s[i] = _mm512_setzero_ps();
+        if (nk > 16) {
+            SCORES(1)
+        } else {
+            SCORES(0)
+        }
+        __mmask16 v0 = (__mmask16)(nk >= 16 ? 0xffff : (1u << nk) - 1);
+        __mmask16 v1 = (__mmask16)(nk >= 32 ? 0xffff : nk > 16 ? (1u << (nk - 16)) - 1 : 0);
+        const __m512 ninf = _mm512_set1_ps(-INFINITY);
         for (size_t i = 0; i < QB; i++) {
-            __m512 si = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, s[i]);
-            float mnew = fmaxf(m[i], _mm512_reduce_max_ps(si));
-            __m512 pi = _mm512_maskz_mov_ps(valid, vexp16(_mm512_sub_ps(si, _mm512_set1_ps(mnew))));
-            _mm512_store_ps(p[i], pi);
+            __m512 lo = _mm512_mask_mov_ps(ninf, v0, s[i]), hi = _mm512_mask_mov_ps(ninf, v1, s[QB + i]);
+            float mnew = fmaxf(m[i], _mm512_reduce_max_ps(_mm512_max_ps(lo, hi)));
+            __m512 mv = _mm512_set1_ps(mnew);
+            __m512 plo = _mm512_maskz_mov_ps(v0, vexp16(_mm512_sub_ps(lo, mv)));
+            __m512 phi = v1 ? _mm512_maskz_mov_ps(v1, vexp16(_mm512_sub_ps(hi, mv)))
+                            : _mm512_setzero_ps();
+            _mm512_store_ps(p[i], plo);
+            _mm512_store_ps(p[i] + 16, phi);
             corr[i] = m[i] - mnew; /* exponentiated below, all rows at once */
             m[i] = mnew;
-            s[i] = pi;
+            s[i] = _mm512_add_ps(plo, phi);
         }
         __m256 cv = _mm512_castps512_ps256(vexp16(_mm512_castps256_ps512(_mm256_load_ps(corr))));
         _mm256_store_ps(corr, cv);
@@ -89,5 +106,6 @@ static void block_avx512(const sb_flash_block *b)
 
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool)
 {
-    sb_attention_flash("attention.f32.avx512-flash", block_avx512, a, pool);
+    /* keys padded to 16 (one vector), not 32: a 15-token temporal sequence packs 16 */
+    sb_attention_flash("attention.f32.avx512-flash", block_avx512, 16, a, pool);
 }
