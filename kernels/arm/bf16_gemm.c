@@ -49,11 +49,7 @@ static void ukr_8x8_bfmmla(size_t kc, const void *ap, const void *bp, float *c, 
         PAIR(0) PAIR(1) PAIR(2) PAIR(3)
 #undef PAIR
     }
-#define PAIR(p)                                                      \
-    sb_store_mmla(c + 2 * p * ldc, ldc, c##p##0, c##p##1, first);    \
-    sb_store_mmla(c + 2 * p * ldc + 4, ldc, c##p##2, c##p##3, first);
-    PAIR(0) PAIR(1) PAIR(2) PAIR(3)
-#undef PAIR
+    SB_STORE_MMLA_8X8(SB_AS_F32);
 }
 
 const sb_ukr_desc sb_ukr_bf16_bfmmla = {.name = "bf16 8x8 bfmmla", .mr = MR, .nr = NR,
@@ -89,12 +85,7 @@ static void ukr_8x12_bfdot(size_t kc, const void *ap, const void *bp, float *c, 
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
     }
-#define ROW(r)                                                              \
-    sb_store_c4(c + r * ldc, c##r##0, first);                               \
-    sb_store_c4(c + r * ldc + 4, c##r##1, first);                           \
-    sb_store_c4(c + r * ldc + 8, c##r##2, first);
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
-#undef ROW
+    SB_STORE_8X12(SB_AS_F32);
 }
 
 const sb_ukr_desc sb_ukr_bf16_bfdot = {.name = "bf16 8x12 bfdot", .mr = MR, .nr = NRD,

@@ -40,12 +40,7 @@ static void ukr_8x12_sdot(size_t kc, const void *ap, const void *bp, float *c, s
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
     }
-#define ROW(r)                                                              \
-    sb_store_c4(c + r * ldc, vcvtq_f32_s32(c##r##0), first);                \
-    sb_store_c4(c + r * ldc + 4, vcvtq_f32_s32(c##r##1), first);            \
-    sb_store_c4(c + r * ldc + 8, vcvtq_f32_s32(c##r##2), first);
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
-#undef ROW
+    SB_STORE_8X12(SB_S32_AS_F32);
 }
 
 const sb_ukr_desc sb_ukr_dotprod_int8 = {.name = "dotprod 8x12 sdot", .mr = MR, .nr = NR,

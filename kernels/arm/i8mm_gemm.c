@@ -45,13 +45,7 @@ static void ukr_8x8_smmla(size_t kc, const void *ap, const void *bp, float *c, s
         PAIR(0) PAIR(1) PAIR(2) PAIR(3)
 #undef PAIR
     }
-#define PAIR(p)                                                                       \
-    sb_store_mmla(c + 2 * p * ldc, ldc, vcvtq_f32_s32(c##p##0), vcvtq_f32_s32(c##p##1), \
-                  first);                                                             \
-    sb_store_mmla(c + 2 * p * ldc + 4, ldc, vcvtq_f32_s32(c##p##2),                   \
-                  vcvtq_f32_s32(c##p##3), first);
-    PAIR(0) PAIR(1) PAIR(2) PAIR(3)
-#undef PAIR
+    SB_STORE_MMLA_8X8(SB_S32_AS_F32);
 }
 
 const sb_ukr_desc sb_ukr_i8mm_int8 = {.name = "i8mm 8x8 smmla", .mr = MR, .nr = NR,
