@@ -50,10 +50,10 @@ static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, si
     size_t i0 = qc * QCHUNK, i1 = i0 + QCHUNK < a->nq ? i0 + QCHUNK : a->nq;
     for (size_t ib = i0; ib < i1; ib += QB) {
         b.nq = i1 - ib < QB ? i1 - ib : QB;
-        for (size_t i = 0; i < QB; i++) {
-            const float *qr = q0 + (ib + i) * qstep;
+        for (size_t i = 0; i < QB; i++) { /* columns past the last query are zero */
+            const float *qr = i < b.nq ? q0 + (ib + i) * qstep : NULL;
             for (size_t d = 0; d < D; d++)
-                qt[d * QB + i] = i < b.nq ? qr[d] * a->scale : 0.0f;
+                qt[d * QB + i] = qr ? qr[d] * a->scale : 0.0f;
         }
         c->block(&b);
         for (size_t i = 0; i < b.nq; i++) {
