@@ -32,6 +32,7 @@ typedef enum sb_op {
     SB_OP_LN_MODULATE,    /* y = LN(x) * (1 + scale) + shift, LN without affine */
     SB_OP_QK_RMSNORM,     /* q, k <- w * x / sqrt(mean(x^2) + eps) over head dim */
     SB_OP_ROPE,           /* rotary embedding of q, k along the sequence */
+    SB_OP_QK_NORM_ROPE,   /* q/k RMSNorm then RoPE, one pass (fused variants) */
     SB_OP_GELU_TANH,      /* y = gelu_tanh(x) */
     SB_OP_SILU,           /* y = x * sigmoid(x) */
     SB_OP_GATED_RESIDUAL, /* x += gate * h (gate broadcast per group of rows) */
@@ -59,14 +60,32 @@ const char *sb_dtype_name(sb_dtype dt);
 
 /* ==== argument structs ==== */
 
+/*
+ * What a linear layer applies to x W^T + b before it stores y (the fused
+ * variants' GEMM epilogues). Every linear kernel honours it: the GEMM
+ * framework per tile while the tile is in L1 (kernels/epilogue.h), the
+ * reference and the providers after their GEMM.
+ */
+typedef enum sb_epilogue {
+    SB_EPI_NONE,          /* y = x W^T + b */
+    SB_EPI_GELU,          /* y = gelu_tanh(x W^T + b) */
+    SB_EPI_GATED_RES,     /* y = res + gate (.) (x W^T + b), gate row r / group_rows (NULL = 1) */
+    SB_EPI_COUNT
+} sb_epilogue;
+
 typedef struct sb_linear_args {
     const float *x;       /* [m][k], row stride ldx */
     size_t ldx;
     const void *w;        /* packed weight from the entry's pack() */
     const float *bias;    /* [n] or NULL */
-    float *y;             /* [m][n], row stride ldy; must not alias x */
+    float *y;             /* [m][n], row stride ldy; must not alias x (or res) */
     size_t ldy;
     size_t m, n, k;       /* rows, output channels, input channels */
+    sb_epilogue epi;      /* SB_EPI_NONE (0) unless a fused layer asks */
+    const float *res;     /* SB_EPI_GATED_RES: residual [m][n], row stride ldres */
+    size_t ldres;
+    const float *gate;    /* SB_EPI_GATED_RES: row r / group_rows, stride ldg; NULL = no gate */
+    size_t ldg, group_rows;
 } sb_linear_args;
 
 /*
@@ -137,6 +156,13 @@ typedef struct sb_rope_args {
     const float *sin_t;
 } sb_rope_args;
 
+/* q/k RMSNorm and RoPE in one pass over each head (the fused temporal layer). */
+typedef struct sb_qk_norm_rope_args {
+    sb_rope_args rope;    /* q, k, strides, sequences, heads, angle tables */
+    const float *wq, *wk; /* RMSNorm weights [head_dim] */
+    float eps;
+} sb_qk_norm_rope_args;
+
 typedef struct sb_unary_args {
     const float *x;       /* [rows][c], stride ldx */
     size_t ldx;
@@ -189,6 +215,7 @@ typedef void (*sb_attn_fn)(const sb_attn_args *a, sb_pool *pool);
 typedef void (*sb_ln_mod_fn)(const sb_ln_mod_args *a, sb_pool *pool);
 typedef void (*sb_qk_norm_fn)(const sb_qk_norm_args *a, sb_pool *pool);
 typedef void (*sb_rope_fn)(const sb_rope_args *a, sb_pool *pool);
+typedef void (*sb_qk_norm_rope_fn)(const sb_qk_norm_rope_args *a, sb_pool *pool);
 typedef void (*sb_unary_fn)(const sb_unary_args *a, sb_pool *pool);
 typedef void (*sb_gres_fn)(const sb_gres_args *a, sb_pool *pool);
 typedef void (*sb_add_rows_fn)(const sb_add_rows_args *a, sb_pool *pool);
@@ -213,6 +240,7 @@ typedef struct sb_kernel {
         sb_ln_mod_fn ln_modulate;
         sb_qk_norm_fn qk_rmsnorm;
         sb_rope_fn rope;
+        sb_qk_norm_rope_fn qk_norm_rope;
         sb_unary_fn unary;     /* GELU_TANH, SILU */
         sb_gres_fn gated_residual;
         sb_add_rows_fn add_rows;
@@ -230,7 +258,8 @@ const sb_kernel *sb_kernel_table(size_t *count);
  * First kernel for (op, dtype, fused) whose requirements are a subset of
  * host_isa; providers are skipped (they are chosen by name only). An op with
  * no such kernel falls back to its unfused kernel, then to FP32 (fused, then
- * unfused); the caller stores the returned kernel's name, so a report says
+ * unfused, then fused for ops that exist only fused, like qk_norm_rope); the
+ * caller stores the returned kernel's name, so a report says
  * what ran. Returns NULL only for an op without any entry.
  */
 const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa);

@@ -201,6 +201,21 @@ static const sb_kernel table[] = {
     KERNEL("rope.f32.neon", SB_OP_ROPE, SB_DT_F32, false, "neon", ARM(NEON), rope, sb_rope_neon),
 #endif
     KERNEL("rope.f32.ref", SB_OP_ROPE, SB_DT_F32, false, "ref", 0, rope, sb_rope_ref),
+    /* ---- q/k RMSNorm + RoPE in one pass: the fused variants' temporal layer ---- */
+#ifdef SB_HAVE_AVX512
+    KERNEL("qk_norm_rope.f32.avx512", SB_OP_QK_NORM_ROPE, SB_DT_F32, true, "avx512",
+           X86(AVX512F) | X86(FMA), qk_norm_rope, sb_qk_norm_rope_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("qk_norm_rope.f32.avx2", SB_OP_QK_NORM_ROPE, SB_DT_F32, true, "avx2",
+           X86(AVX2) | X86(FMA), qk_norm_rope, sb_qk_norm_rope_avx2),
+#endif
+#ifdef SB_HAVE_NEON
+    KERNEL("qk_norm_rope.f32.neon", SB_OP_QK_NORM_ROPE, SB_DT_F32, true, "neon", ARM(NEON),
+           qk_norm_rope, sb_qk_norm_rope_neon),
+#endif
+    KERNEL("qk_norm_rope.f32.ref", SB_OP_QK_NORM_ROPE, SB_DT_F32, true, "ref", 0, qk_norm_rope,
+           sb_qk_norm_rope_ref),
 #ifdef SB_HAVE_AVX512
     KERNEL("gelu_tanh.f32.avx512", SB_OP_GELU_TANH, SB_DT_F32, false, "avx512",
            X86(AVX512F) | X86(FMA), unary, sb_gelu_tanh_avx512),
@@ -232,6 +247,7 @@ static const char *const op_names[] = {
     [SB_OP_LN_MODULATE] = "ln_modulate",
     [SB_OP_QK_RMSNORM] = "qk_rmsnorm",
     [SB_OP_ROPE] = "rope",
+    [SB_OP_QK_NORM_ROPE] = "qk_norm_rope",
     [SB_OP_GELU_TANH] = "gelu_tanh",
     [SB_OP_SILU] = "silu",
     [SB_OP_GATED_RESIDUAL] = "gated_residual",
@@ -257,11 +273,13 @@ const sb_kernel *sb_kernel_table(size_t *count)
 const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mask host_isa)
 {
     /* the request, then without fusion, then the same in FP32 (ops with no kernel of
-       the requested dtype or fusion); callers store the returned name */
+       the requested dtype or fusion), then fused FP32 (ops that exist only fused);
+       callers store the returned name */
     const struct {
         sb_dtype dtype;
         bool fused;
-    } tries[] = {{dtype, fused}, {dtype, false}, {SB_DT_F32, fused}, {SB_DT_F32, false}};
+    } tries[] = {{dtype, fused}, {dtype, false}, {SB_DT_F32, fused}, {SB_DT_F32, false},
+                 {SB_DT_F32, true}};
     for (size_t t = 0; t < SB_ARRAY_LEN(tries); t++)
         for (size_t i = 0; i < SB_ARRAY_LEN(table); i++) {
             const sb_kernel *k = &table[i];

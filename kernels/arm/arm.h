@@ -24,6 +24,10 @@ void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_qk_rmsnorm_neon(const sb_qk_norm_args *a, sb_pool *pool);
 void sb_rope_neon(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_neon(const sb_qk_norm_rope_args *a, sb_pool *pool);
+
+/* fused linear epilogues (neon_elementwise.c), the row code of every aarch64 descriptor */
+extern const sb_epi_ops sb_epi_neon;
 
 /* flash-style attention (neon_attention.c) */
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool);

@@ -53,7 +53,8 @@ static void ukr_8x8_bfmmla(size_t kc, const void *ap, const void *bp, float *c, 
 }
 
 const sb_ukr_desc sb_ukr_bf16_bfmmla = {.name = "bf16 8x8 bfmmla", .mr = MR, .nr = NR,
-                                        .pack = SB_PACK_BF16_QUADS, .fn = ukr_8x8_bfmmla};
+                                        .pack = SB_PACK_BF16_QUADS, .fn = ukr_8x8_bfmmla,
+                                        .epi = &sb_epi_neon};
 
 /*
  * BFDOT, an 8 x 12 block of C: BFDOT by element adds to each FP32 lane the
@@ -89,4 +90,5 @@ static void ukr_8x12_bfdot(size_t kc, const void *ap, const void *bp, float *c, 
 }
 
 const sb_ukr_desc sb_ukr_bf16_bfdot = {.name = "bf16 8x12 bfdot", .mr = MR, .nr = NRD,
-                                       .pack = SB_PACK_BF16_PAIRS, .fn = ukr_8x12_bfdot};
+                                       .pack = SB_PACK_BF16_PAIRS, .fn = ukr_8x12_bfdot,
+                                       .epi = &sb_epi_neon};

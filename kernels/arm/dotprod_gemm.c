@@ -44,4 +44,5 @@ static void ukr_8x12_sdot(size_t kc, const void *ap, const void *bp, float *c, s
 }
 
 const sb_ukr_desc sb_ukr_dotprod_int8 = {.name = "dotprod 8x12 sdot", .mr = MR, .nr = NR,
-                                         .pack = SB_PACK_S8S8_QUADS, .fn = ukr_8x12_sdot};
+                                         .pack = SB_PACK_S8S8_QUADS, .fn = ukr_8x12_sdot,
+                                         .epi = &sb_epi_neon};

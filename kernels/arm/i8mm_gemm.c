@@ -49,4 +49,5 @@ static void ukr_8x8_smmla(size_t kc, const void *ap, const void *bp, float *c, s
 }
 
 const sb_ukr_desc sb_ukr_i8mm_int8 = {.name = "i8mm 8x8 smmla", .mr = MR, .nr = NR,
-                                      .pack = SB_PACK_S8S8_OCTETS, .fn = ukr_8x8_smmla};
+                                      .pack = SB_PACK_S8S8_OCTETS, .fn = ukr_8x8_smmla,
+                                      .epi = &sb_epi_neon};

@@ -1,6 +1,7 @@
 /*
  * neon_elementwise.c - NEON elementwise kernels for every aarch64 CPU: GELU
- * (tanh form), LayerNorm + modulate, q/k RMSNorm and RoPE, the same algorithms
+ * (tanh form), LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused),
+ * and the fused linear epilogues, the same algorithms
  * as the x86 files
  * (x86/avx512_elementwise.c), 4 lanes per step. A row's tail (c % 4 values)
  * goes through a 4-float buffer, so no lane reads or writes outside the row.
@@ -56,6 +57,45 @@ void sb_gelu_tanh_neon(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
 }
+
+/* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
+
+/* Values [i, i + 4) of a row of n, the tail padded with zeros. */
+static inline float32x4_t load_at(const float *p, size_t i, size_t n)
+{
+    return n - i >= 4 ? vld1q_f32(p + i) : load_tail(p + i, n - i, 0.0f);
+}
+
+static inline void store_at(float *p, float32x4_t v, size_t i, size_t n)
+{
+    if (n - i >= 4)
+        vst1q_f32(p + i, v);
+    else
+        store_tail(p + i, v, n - i);
+}
+
+static void epi_gelu(float *y, const float *bias, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4) {
+        float32x4_t v = load_at(y, i, n);
+        if (bias)
+            v = vaddq_f32(v, load_at(bias, i, n));
+        store_at(y, gelu4(v), i, n);
+    }
+}
+
+static void epi_gres(float *y, const float *bias, const float *gate, const float *res, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4) {
+        float32x4_t v = load_at(y, i, n), r = load_at(res, i, n);
+        if (bias)
+            v = vaddq_f32(v, load_at(bias, i, n));
+        v = gate ? vfmaq_f32(r, load_at(gate, i, n), v) : vaddq_f32(v, r);
+        store_at(y, v, i, n);
+    }
+}
+
+const sb_epi_ops sb_epi_neon = {.gelu = epi_gelu, .gres = epi_gres};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,
@@ -166,4 +206,9 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
 void sb_rope_neon(const sb_rope_args *a, sb_pool *pool)
 {
     sb_rope_with(a, pool, rope_head);
+}
+
+void sb_qk_norm_rope_neon(const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
 }

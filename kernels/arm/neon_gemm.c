@@ -38,7 +38,7 @@ static void ukr_8x12(size_t kc, const void *ap, const void *bp, float *c, size_t
 }
 
 const sb_ukr_desc sb_ukr_neon_f32 = {.name = "neon 8x12 f32", .mr = MR, .nr = NR,
-                                     .pack = SB_PACK_F32, .fn = ukr_8x12};
+                                     .pack = SB_PACK_F32, .fn = ukr_8x12, .epi = &sb_epi_neon};
 
 /*
  * BF16 pairs widened to FP32, an 8 x 8 block of C (Graviton2 has no BFDOT):
@@ -85,4 +85,5 @@ static void ukr_8x8_bf16cvt(size_t kc, const void *ap, const void *bp, float *c,
 }
 
 const sb_ukr_desc sb_ukr_neon_bf16cvt = {.name = "neon 8x8 bf16 (widened)", .mr = MR, .nr = NRB,
-                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_8x8_bf16cvt};
+                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_8x8_bf16cvt,
+                                         .epi = &sb_epi_neon};

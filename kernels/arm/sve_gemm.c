@@ -51,7 +51,7 @@ static void ukr_8xv2(size_t kc, const void *ap, const void *bp, float *c, size_t
 const sb_ukr_desc *sb_ukr_sve_f32(void)
 {
     static sb_ukr_desc desc = {.name = "sve 8x2vl f32", .mr = MR, .pack = SB_PACK_F32,
-                               .fn = ukr_8xv2};
+                               .fn = ukr_8xv2, .epi = &sb_epi_neon};
     static atomic_int ready;
     if (!atomic_load(&ready)) {
         desc.nr = (int)(2 * svcntw());

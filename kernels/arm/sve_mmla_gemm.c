@@ -124,7 +124,7 @@ static const sb_ukr_desc *with_nr(sb_ukr_desc *d, atomic_int *ready)
 const sb_ukr_desc *sb_ukr_sve_bfmmla(void)
 {
     static sb_ukr_desc d = {.name = "sve 8x(vl/16) bfmmla", .mr = MR, .pack = SB_PACK_BF16_QUADS,
-                            .fn = ukr_bfmmla};
+                            .fn = ukr_bfmmla, .epi = &sb_epi_neon};
     static atomic_int ready;
     return with_nr(&d, &ready);
 }
@@ -132,7 +132,7 @@ const sb_ukr_desc *sb_ukr_sve_bfmmla(void)
 const sb_ukr_desc *sb_ukr_sve_smmla(void)
 {
     static sb_ukr_desc d = {.name = "sve 8x(vl/16) smmla", .mr = MR, .pack = SB_PACK_S8S8_OCTETS,
-                            .fn = ukr_smmla};
+                            .fn = ukr_smmla, .epi = &sb_epi_neon};
     static atomic_int ready;
     return with_nr(&d, &ready);
 }

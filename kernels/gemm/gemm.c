@@ -127,6 +127,25 @@ typedef struct gemm_ctx {
     const float *sx;       /* INT8: their per-row scales [m] */
 } gemm_ctx;
 
+/* After a tile's last KC block (in L1): INT8 dequantization, bias, the fused epilogue. */
+static void tile_finish(const gemm_ctx *c, float *cp, size_t i, size_t j, size_t mv, size_t nv)
+{
+    const sb_linear_args *a = c->a;
+    const packed_b *p = c->p;
+    if (sb_pack_is_int8(p->desc->pack)) { /* y = sx sw (C - comp) + b */
+        for (size_t r = 0; r < mv; r++)
+            for (size_t q = 0; q < nv; q++) {
+                float *yv = &cp[r * a->ldy + q];
+                *yv = c->sx[i + r] * p->sw[j + q] * (*yv - p->comp[j + q]) +
+                      (a->bias ? a->bias[j + q] : 0.0f);
+            }
+        if (a->epi != SB_EPI_NONE)
+            sb_linear_epilogue(a, p->desc->epi, i, i + mv, j, j + nv, 0);
+        return;
+    }
+    sb_linear_epilogue(a, p->desc->epi, i, i + mv, j, j + nv, 1);
+}
+
 static void gemm_task(void *ctx, size_t t, int worker)
 {
     (void)worker;
@@ -165,17 +184,8 @@ static void gemm_task(void *ctx, size_t t, int worker)
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }
-                if (last && int8) /* dequantize: y = sx sw (C - comp) + b */
-                    for (size_t r = 0; r < mv; r++)
-                        for (size_t q = 0; q < nv; q++) {
-                            float *yv = &cp[r * a->ldy + q];
-                            *yv = c->sx[i + r] * c->p->sw[j + q] * (*yv - c->p->comp[j + q]) +
-                                  (a->bias ? a->bias[j + q] : 0.0f);
-                        }
-                else if (last && a->bias)
-                    for (size_t r = 0; r < mv; r++)
-                        for (size_t q = 0; q < nv; q++)
-                            cp[r * a->ldy + q] += a->bias[j + q];
+                if (last)
+                    tile_finish(c, cp, i, j, mv, nv);
             }
         }
     }

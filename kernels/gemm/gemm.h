@@ -15,8 +15,10 @@
  *  - at run time each task (a block of MC rows x NC columns of C) packs its
  *    rows of A, KC columns at a time, into MR-row panels [kc/g][MR][g] in a
  *    per-thread buffer, then sweeps the micro-kernel over the block. Edge
- *    tiles go through an MR x NR scratch tile. Bias is added to each tile
- *    after its last KC block, while the tile is in L1.
+ *    tiles go through an MR x NR scratch tile. After a tile's last KC block,
+ *    while it is in L1, the framework dequantizes it (INT8), adds the bias
+ *    and applies the layer's fused epilogue (GELU, gate + residual) with the
+ *    descriptor's row code.
  *  - KC, MC and NC come from the cache sizes (sb_gemm_set_caches, from hwloc)
  *    and MR/NR, not from constants tuned for one machine.
  */
@@ -25,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "epilogue.h"
 #include "kernel.h"
 
 /* How a micro-kernel wants its operands packed. */
@@ -67,6 +70,7 @@ typedef struct sb_ukr_desc {
     int mr, nr;            /* block of C the micro-kernel computes */
     sb_pack_kind pack;
     sb_ukr fn;
+    const sb_epi_ops *epi; /* the ISA's fused-epilogue row code; NULL = portable */
 } sb_ukr_desc;
 
 /* Cache sizes in bytes used for blocking (0 keeps the current value). */
@@ -76,7 +80,7 @@ void sb_gemm_set_caches(size_t l1d, size_t l2, size_t l3);
 sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed);
 void sb_gemm_free(void *packed);
 
-/* The linear layer over a packed weight (any micro-kernel): y = x W^T + b. */
+/* The linear layer over a packed weight (any micro-kernel): y = epi(x W^T + b). */
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
 
 /* Blocking chosen for a micro-kernel at the current cache sizes (for tests and docs). */

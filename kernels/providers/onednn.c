@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "epilogue.h"
 #include "providers/providers.h"
 
 typedef struct dnnl_w {
@@ -155,4 +156,5 @@ void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool)
     CHECK(dnnl_stream_wait(p->stream));
     if (widened)
         pthread_setaffinity_np(pthread_self(), sizeof(pinned), &pinned);
+    sb_linear_epilogue_all(a, pool); /* a fused layer's epilogue: a second pass, portable code */
 }

@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include "epilogue.h"
 #include "providers/providers.h"
 
 typedef struct blas_w {
@@ -49,4 +50,5 @@ void sb_openblas_linear(const sb_linear_args *a, sb_pool *pool)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)a->m, (blasint)a->n,
                 (blasint)a->k, 1.0f, a->x, (blasint)a->ldx, p->w, (blasint)p->k,
                 a->bias ? 1.0f : 0.0f, a->y, (blasint)a->ldy);
+    sb_linear_epilogue_all(a, pool); /* a fused layer's epilogue: a second pass, portable code */
 }

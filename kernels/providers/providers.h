@@ -2,7 +2,8 @@
  * providers.h - comparison providers: other libraries' kernels registered as
  * ordinary kernels (never chosen automatically; run --kernel NAME), so one run
  * puts sorabench's kernel beside them on the same shape. Each is a meson
- * feature, built only where its library is found.
+ * feature, built only where its library is found. A fused layer's epilogue
+ * (GELU, gate + residual) runs after their GEMM as a second, portable pass.
  */
 #ifndef SB_PROVIDERS_H
 #define SB_PROVIDERS_H

@@ -1,9 +1,11 @@
 /*
  * elementwise.c - reference elementwise kernels: GELU (tanh approximation),
- * SiLU, gated residual, broadcast row add, RoPE, the sinusoidal timestep
+ * SiLU, gated residual, broadcast row add, RoPE (and the q/k RMSNorm + RoPE
+ * pass of the fused variants, with its loop for the vector kernels), the sinusoidal timestep
  * embedding and the patchify gather of the patch embedder.
  */
 #include <math.h>
+#include "epilogue.h"
 #include "ref.h"
 
 /* ---- unary ---- */
@@ -11,14 +13,11 @@
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
-    const float k0 = 0.7978845608028654f; /* sqrt(2/pi) */
     for (size_t r = r0; r < r1; r++) {
         const float *x = a->x + r * a->ldx;
         float *y = a->y + r * a->ldy;
-        for (size_t i = 0; i < a->c; i++) {
-            float v = x[i];
-            y[i] = 0.5f * v * (1.0f + tanhf(k0 * (v + 0.044715f * v * v * v)));
-        }
+        for (size_t i = 0; i < a->c; i++)
+            y[i] = sb_gelu_tanh1(x[i]);
     }
 }
 
@@ -140,6 +139,71 @@ void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head)
     }
     rope_with c = {a, head};
     sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs_with, &c);
+}
+
+/* ---- q/k RMSNorm + RoPE in one pass (fused variants) ---- */
+
+static void norm_rope_seqs(const void *args, size_t s0, size_t s1)
+{
+    const sb_qk_norm_rope_args *a = args;
+    const sb_rope_args *ro = &a->rope;
+    size_t half = ro->head_dim / 2, d = ro->head_dim;
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < ro->n; t++) {
+            size_t row = sb_seq_row(&ro->layout, seq, t);
+            const float *c = ro->cos_t + t * half, *s = ro->sin_t + t * half;
+            for (size_t h = 0; h < ro->heads; h++) {
+                float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
+                sb_rms_head_ref(q, a->wq, d, a->eps);
+                rope_vec(q, c, s, half);
+                sb_rms_head_ref(k, a->wk, d, a->eps);
+                rope_vec(k, c, s, half);
+            }
+        }
+}
+
+void sb_qk_norm_rope_ref(const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rope.layout.n_outer * a->rope.layout.n_inner, 4, norm_rope_seqs, a);
+}
+
+typedef struct norm_rope_with {
+    const sb_qk_norm_rope_args *a;
+    sb_rms_head_fn rms;
+    sb_rope_head_fn rope;
+} norm_rope_with;
+
+static void norm_rope_seqs_with(const void *args, size_t s0, size_t s1)
+{
+    const norm_rope_with *c = args;
+    const sb_qk_norm_rope_args *a = c->a;
+    const sb_rope_args *ro = &a->rope;
+    size_t half = ro->head_dim / 2, d = ro->head_dim;
+    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
+    for (size_t seq = s0; seq < s1; seq++)
+        for (size_t t = 0; t < ro->n; t++) {
+            size_t row = sb_seq_row(&ro->layout, seq, t);
+            sb_rope_expand(ro->cos_t + t * half, ro->sin_t + t * half, half, cd, sd);
+            for (size_t h = 0; h < ro->heads; h++) {
+                float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
+                c->rms(q, a->wq, d, a->eps);
+                c->rope(q, cd, sd, d);
+                c->rms(k, a->wk, d, a->eps);
+                c->rope(k, cd, sd, d);
+            }
+        }
+}
+
+void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,
+                          sb_rope_head_fn rope)
+{
+    if (a->rope.head_dim > SB_ROPE_MAX_D) {
+        sb_qk_norm_rope_ref(a, pool);
+        return;
+    }
+    norm_rope_with c = {a, rms, rope};
+    sb_ref_split_rows(pool, a->rope.layout.n_outer * a->rope.layout.n_inner, 4,
+                      norm_rope_seqs_with, &c);
 }
 
 /* ---- embedders ---- */

@@ -1,5 +1,6 @@
 /*
- * linear.c - reference FP32 linear layer: y[m][n] = bias[n] + sum_k x[m][k] w[n][k].
+ * linear.c - reference FP32 linear layer: y[m][n] = bias[n] + sum_k x[m][k] w[n][k],
+ * then the layer's fused epilogue (portable code, epilogue.h).
  *
  * Packing lays w out as panels of 8 output columns, [n/8][k][8], so the inner
  * loop reads contiguous memory and a compiler vectorises it for any baseline
@@ -10,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "epilogue.h"
 #include "gemm/gemm.h"
 #include "ref.h"
 
@@ -115,6 +117,7 @@ static void tile_task(void *ctx, size_t t, int worker)
                       c->bf16);
         }
     }
+    sb_linear_epilogue(a, NULL, r0, r1, c0, c1, 0); /* fused layers: GELU, gate + residual */
 }
 
 static void run(const sb_linear_args *a, sb_pool *pool, int bf16)

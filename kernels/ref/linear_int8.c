@@ -6,6 +6,7 @@
  * Rows are split over the pool; each task quantizes its own rows.
  */
 #include <stdlib.h>
+#include "epilogue.h"
 #include "gemm/gemm.h"
 #include "ref.h"
 #include "scratch.h"
@@ -55,6 +56,7 @@ static void rows_int8(const void *args, size_t r0, size_t r1)
                 dot += (long)xq[kk] * wq[kk];
             a->y[r * a->ldy + j] = sx * p->sw[j] * (float)dot + (a->bias ? a->bias[j] : 0.0f);
         }
+        sb_linear_epilogue(a, NULL, r, r + 1, 0, a->n, 0); /* fused layers */
     }
 }
 

@@ -38,7 +38,7 @@ void sb_ln_modulate_ref(const sb_ln_mod_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
 }
 
-static void rms_vec(float *x, const float *w, size_t d, float eps)
+void sb_rms_head_ref(float *x, const float *w, size_t d, float eps)
 {
     double ss = 0.0;
     for (size_t i = 0; i < d; i++)
@@ -53,8 +53,8 @@ static void qk_rows(const void *args, size_t r0, size_t r1)
     const sb_qk_norm_args *a = args;
     for (size_t r = r0; r < r1; r++)
         for (size_t h = 0; h < a->heads; h++) {
-            rms_vec(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
-            rms_vec(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+            sb_rms_head_ref(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
+            sb_rms_head_ref(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
         }
 }
 

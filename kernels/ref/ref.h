@@ -23,6 +23,7 @@ void sb_attention_ref(const sb_attn_args *a, sb_pool *pool);
 void sb_ln_modulate_ref(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_qk_rmsnorm_ref(const sb_qk_norm_args *a, sb_pool *pool);
 void sb_rope_ref(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_ref(const sb_qk_norm_rope_args *a, sb_pool *pool);
 void sb_gelu_tanh_ref(const sb_unary_args *a, sb_pool *pool);
 void sb_silu_ref(const sb_unary_args *a, sb_pool *pool);
 void sb_gated_residual_ref(const sb_gres_args *a, sb_pool *pool);
@@ -57,6 +58,12 @@ typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
 typedef void (*sb_rope_head_fn)(float *x, const float *cd, const float *sd, size_t d);
 void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head);
 void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head);
+/* The fused layer: each head of q and k normalised, then rotated, while in L1. */
+void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,
+                          sb_rope_head_fn rope);
+
+/* The reference RMSNorm of one head (double sums; the reference kernels' own). */
+void sb_rms_head_ref(float *x, const float *w, size_t d, float eps);
 
 /*
  * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and

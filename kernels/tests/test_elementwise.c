@@ -3,8 +3,8 @@
  * against the reference kernel of its op, on rows whose length is 1, shorter
  * than a vector, a vector plus a tail, and the catalog's widths (C = 1152,
  * 4C = 4608), with inputs from -10 to 10 (GELU's whole curve) and offset rows
- * (LayerNorm). q/k RMSNorm and RoPE run on heads of 8, 16, 72 (the models'),
- * 6 and 10 (tails) values. Exits 77 when this host cannot execute the kernel.
+ * (LayerNorm). q/k RMSNorm and RoPE, apart and fused, run on heads of 8, 16,
+ * 72 (the models'), 6 and 10 (tails) values. Exits 77 when this host cannot execute the kernel.
  * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
  * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|).
  */
@@ -89,11 +89,31 @@ static double worst_rel(const float *y, const float *ref, size_t n)
 
 static const size_t head_dims[] = {8, 16, 72, 6, 10};
 
-/* q/k RMSNorm (in place) on rows of heads x D inside a wider qkv row, or RoPE along temporal
-   sequences (B = 2, T = 5 tokens, S = 3 sequences per sample), against the reference. */
+/*
+ * q/k RMSNorm (in place) on rows of heads x D inside a wider qkv row, RoPE
+ * along temporal sequences (B = 2, T = 5 tokens, S = 3 sequences per sample),
+ * or both in one pass, against the reference. The fused kernel (the fused
+ * reference too) is checked against the two unfused reference kernels run
+ * one after the other.
+ */
+static void run_heads(const sb_kernel *k, const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_qk_norm_args n = {.q = a->rope.q, .k = a->rope.k, .ldq = a->rope.ldq, .ldk = a->rope.ldk,
+                         .wq = a->wq, .wk = a->wk, .rows = 2 * 5 * 3, .heads = a->rope.heads,
+                         .head_dim = a->rope.head_dim, .eps = a->eps};
+    if (k->op == SB_OP_QK_RMSNORM)
+        k->fn.qk_rmsnorm(&n, pool);
+    else if (k->op == SB_OP_ROPE)
+        k->fn.rope(&a->rope, pool);
+    else
+        k->fn.qk_norm_rope(a, pool);
+}
+
 static int check_heads(const sb_kernel *k, sb_pool *pool)
 {
     const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+    const sb_kernel *ref_norm = sb_kernel_find(SB_OP_QK_RMSNORM, SB_DT_F32, false, 0);
+    const sb_kernel *ref_rope = sb_kernel_find(SB_OP_ROPE, SB_DT_F32, false, 0);
     int bad = 0;
     for (size_t h = 0; h < SB_ARRAY_LEN(head_dims); h++) {
         size_t D = head_dims[h], heads = 3, C = heads * D, B = 2, T = 5, S = 3, rows = B * T * S;
@@ -104,21 +124,22 @@ static int check_heads(const sb_kernel *k, sb_pool *pool)
         sb_fill_uniform(w, 2 * D, 10, h, 1.0f);
         sb_fill_uniform(cs, T * D, 11, h, 1.0f);
         for (int pass = 0; pass < 2; pass++) {
-            const sb_kernel *kk = pass ? ref : k;
             float *buf = pass ? theirs : mine;
+            sb_qk_norm_rope_args a = {
+                .rope = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C,
+                         .layout = {.n_outer = B, .outer_stride = T * S, .n_inner = S,
+                                    .inner_stride = 1, .tok_stride = S},
+                         .n = T, .heads = heads, .head_dim = D, .cos_t = cs,
+                         .sin_t = cs + T * D / 2},
+                .wq = w, .wk = w + D, .eps = 1e-6f};
             memcpy(buf, qkv, n * 4);
-            if (k->op == SB_OP_QK_RMSNORM) {
-                sb_qk_norm_args a = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C, .wq = w,
-                                     .wk = w + D, .rows = rows, .heads = heads, .head_dim = D,
-                                     .eps = 1e-6f};
-                kk->fn.qk_rmsnorm(&a, pass ? NULL : pool);
+            if (pass == 0) {
+                run_heads(k, &a, pool);
+            } else if (k->op == SB_OP_QK_NORM_ROPE) {
+                run_heads(ref_norm, &a, NULL);
+                run_heads(ref_rope, &a, NULL);
             } else {
-                sb_rope_args a = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C,
-                                  .layout = {.n_outer = B, .outer_stride = T * S, .n_inner = S,
-                                             .inner_stride = 1, .tok_stride = S},
-                                  .n = T, .heads = heads, .head_dim = D, .cos_t = cs,
-                                  .sin_t = cs + T * D / 2};
-                kk->fn.rope(&a, pass ? NULL : pool);
+                run_heads(ref, &a, NULL);
             }
         }
         double worst = worst_rel(mine, theirs, n);
@@ -142,7 +163,8 @@ int main(int argc, char **argv)
     case SB_OP_SILU: bad = check_unary(k, pool); break;
     case SB_OP_LN_MODULATE: bad = check_ln(k, pool); break;
     case SB_OP_QK_RMSNORM:
-    case SB_OP_ROPE: bad = check_heads(k, pool); break;
+    case SB_OP_ROPE:
+    case SB_OP_QK_NORM_ROPE: bad = check_heads(k, pool); break;
     default:
         fprintf(stderr, "test_elementwise has no check for op %s yet\n", sb_op_name(k->op));
         bad = 99;

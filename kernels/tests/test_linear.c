@@ -8,6 +8,10 @@
  * Tolerance: |y - ref| <= 1e-5 * (sum_k |x w| + |b|), ref in double; for a BF16
  * kernel the reference uses the bf16-rounded x and w (products of bfloat16
  * values are exact in FP32, so only the FP32 accumulation differs).
+ * Fused epilogues (sb_epilogue): GELU-tanh and gate + residual, with the gate
+ * broadcast over groups of rows, checked on every shape against the same
+ * reference value carried through the epilogue in double; the tolerance adds
+ * 2e-7 * (1 + |ref|) for the vector GELU's exp.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,15 +22,40 @@
 #include "graph.h"
 #include "kernel.h"
 
-static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_t k, int bias)
+enum { GROUP = 4 }; /* rows per gate row */
+
+static const char *const epi_names[] = {"none", "gelu", "gate+res"};
+
+/* The epilogue on the exact value s of row i, column j (double); *scale: its slope bound. */
+static double epi_ref(sb_epilogue epi, double s, const float *res, const float *gate, size_t i,
+                      size_t j, size_t n, double *scale)
+{
+    *scale = 1.0;
+    if (epi == SB_EPI_GELU) {
+        *scale = 1.2; /* |gelu'| < 1.13 */
+        return 0.5 * s * (1.0 + tanh(0.7978845608028654 * (s + 0.044715 * s * s * s)));
+    }
+    if (epi == SB_EPI_GATED_RES) {
+        double g = gate[(i / GROUP) * n + j];
+        *scale = fabs(g);
+        return res[i * n + j] + g * s;
+    }
+    return s;
+}
+
+static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_t k, int bias,
+                 sb_epilogue epi)
 {
     float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *b = malloc(n * 4), *y = malloc(m * n * 4);
+    float *res = malloc(m * n * 4), *gate = malloc(((m + GROUP - 1) / GROUP) * n * 4);
     void *p = NULL;
     int bad = 0;
     double worst = 0;
     sb_fill_uniform(x, m * k, 3, 1, 1.0f);
     sb_fill_uniform(w, n * k, 3, 2, 1.0f);
     sb_fill_uniform(b, n, 3, 3, 1.0f);
+    sb_fill_uniform(res, m * n, 3, 4, 2.0f);
+    sb_fill_uniform(gate, ((m + GROUP - 1) / GROUP) * n, 3, 5, 1.5f);
     for (size_t i = 0; i < m * n; i++)
         y[i] = NAN; /* every output must be written */
     /* a BF16 kernel is checked against the exact result of its bf16-rounded inputs,
@@ -55,7 +84,8 @@ static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_
         return 1;
     }
     sb_linear_args a = {.x = x, .ldx = k, .w = p, .bias = bias ? b : NULL, .y = y, .ldy = n,
-                        .m = m, .n = n, .k = k};
+                        .m = m, .n = n, .k = k, .epi = epi, .res = res, .ldres = n,
+                        .gate = gate, .ldg = n, .group_rows = GROUP};
     kern->fn.linear(&a, pool);
     for (size_t i = 0; i < m && !bad; i++)
         for (size_t j = 0; j < n; j++) {
@@ -64,19 +94,23 @@ static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_
                 s += (double)xr[i * k + q] * wr[j * k + q];
                 mag += fabs((double)xr[i * k + q] * wr[j * k + q]);
             }
-            double err = fabs(y[i * n + j] - s);
+            double slope, ref = epi_ref(epi, s, res, gate, i, j, n, &slope);
+            double err = fabs(y[i * n + j] - ref), tol = 1e-5 * slope * mag;
+            if (epi != SB_EPI_NONE)
+                tol += 2e-7 * (1.0 + fabs(ref));
             worst = err / (mag + 1e-30) > worst ? err / (mag + 1e-30) : worst;
-            if (!(err <= 1e-5 * mag + 1e-30)) {
-                fprintf(stderr, "%s %zux%zux%zu bias=%d: y[%zu][%zu] = %.9g, reference %.9g\n",
-                        kern->name, m, k, n, bias, i, j, y[i * n + j], s);
+            if (!(err <= tol + 1e-30)) {
+                fprintf(stderr, "%s %zux%zux%zu bias=%d epi=%s: y[%zu][%zu] = %.9g, reference %.9g\n",
+                        kern->name, m, k, n, bias, epi_names[epi], i, j, y[i * n + j], ref);
                 bad = 1;
                 break;
             }
         }
-    printf("%-20s m=%-5zu k=%-5zu n=%-5zu bias=%d threads=%d  max error / sum|xw| = %.2e  %s\n",
-           kern->name, m, k, n, bias, sb_pool_threads(pool), worst, bad ? "FAIL" : "ok");
+    printf("%-20s m=%-5zu k=%-5zu n=%-5zu bias=%d epi=%-8s threads=%d  max error / sum|xw| = "
+           "%.2e  %s\n", kern->name, m, k, n, bias, epi_names[epi], sb_pool_threads(pool), worst,
+           bad ? "FAIL" : "ok");
     kern->packed_free(p);
-    free(x), free(w), free(b), free(y), free(xr), free(wr);
+    free(x), free(w), free(b), free(y), free(xr), free(wr), free(res), free(gate);
     return bad;
 }
 
@@ -91,8 +125,13 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++) {
-        fails += check(kern, NULL, shapes[i][0], shapes[i][2], shapes[i][1], 1);
-        fails += check(kern, pool2, shapes[i][0], shapes[i][2], shapes[i][1], (int)(i % 2));
+        fails += check(kern, NULL, shapes[i][0], shapes[i][2], shapes[i][1], 1, SB_EPI_NONE);
+        fails += check(kern, pool2, shapes[i][0], shapes[i][2], shapes[i][1], (int)(i % 2),
+                       SB_EPI_NONE);
+        /* the fused epilogues, each on every shape (tails of every tile edge) */
+        fails += check(kern, pool2, shapes[i][0], shapes[i][2], shapes[i][1], 1, SB_EPI_GELU);
+        fails += check(kern, NULL, shapes[i][0], shapes[i][2], shapes[i][1], (int)(i % 2),
+                       SB_EPI_GATED_RES);
     }
     sb_pool_destroy(pool2);
     return fails ? 1 : 0;

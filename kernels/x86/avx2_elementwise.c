@@ -1,11 +1,12 @@
 /*
  * avx2_elementwise.c - AVX2 + FMA elementwise kernels: GELU (tanh form),
- * LayerNorm + modulate, q/k RMSNorm and RoPE, 8 lanes per step, the row (or
- * head) tail in scalar code.
+ * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the fused
+ * linear epilogues, 8 lanes per step, the row (or head) tail in scalar code.
  * Same algorithm as avx512_elementwise.c.
  */
 #include <immintrin.h>
 #include <math.h>
+#include "epilogue.h"
 #include "ref/ref.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
@@ -22,11 +23,6 @@ static inline __m256 gelu8(__m256 x)
     return _mm256_div_ps(x, _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
 }
 
-static float gelu1(float v)
-{
-    return 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
-}
-
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
@@ -37,7 +33,7 @@ static void gelu_rows(const void *args, size_t r0, size_t r1)
         for (; i + 8 <= a->c; i += 8)
             _mm256_storeu_ps(y + i, gelu8(_mm256_loadu_ps(x + i)));
         for (; i < a->c; i++)
-            y[i] = gelu1(x[i]);
+            y[i] = sb_gelu_tanh1(x[i]);
     }
 }
 
@@ -45,6 +41,39 @@ void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
 }
+
+/* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
+
+static void epi_gelu(float *y, const float *bias, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(y + i);
+        if (bias)
+            v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+        _mm256_storeu_ps(y + i, gelu8(v));
+    }
+    for (; i < n; i++)
+        y[i] = sb_gelu_tanh1(y[i] + (bias ? bias[i] : 0.0f));
+}
+
+static void epi_gres(float *y, const float *bias, const float *gate, const float *res, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(y + i), r = _mm256_loadu_ps(res + i);
+        if (bias)
+            v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+        v = gate ? _mm256_fmadd_ps(_mm256_loadu_ps(gate + i), v, r) : _mm256_add_ps(v, r);
+        _mm256_storeu_ps(y + i, v);
+    }
+    for (; i < n; i++) {
+        float h = y[i] + (bias ? bias[i] : 0.0f);
+        y[i] = res[i] + (gate ? gate[i] * h : h);
+    }
+}
+
+const sb_epi_ops sb_epi_avx2 = {.gelu = epi_gelu, .gres = epi_gres};
 
 static float hsum8(__m256 v)
 {
@@ -149,4 +178,9 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
 void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool)
 {
     sb_rope_with(a, pool, rope_head);
+}
+
+void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
 }

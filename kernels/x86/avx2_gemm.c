@@ -36,7 +36,7 @@ static void ukr_6x16(size_t kc, const void *ap, const void *bp, float *c, size_t
 }
 
 const sb_ukr_desc sb_ukr_avx2_f32 = {.name = "avx2 6x16 f32", .mr = MR, .nr = NR,
-                                     .pack = SB_PACK_F32, .fn = ukr_6x16};
+                                     .pack = SB_PACK_F32, .fn = ukr_6x16, .epi = &sb_epi_avx2};
 
 /*
  * BF16 pairs widened to FP32, a 4 x 16 block of C (see avx512_gemm.c for the
@@ -80,7 +80,8 @@ static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c
 }
 
 const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr = MRB, .nr = NR,
-                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_4x16_bf16cvt};
+                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_4x16_bf16cvt,
+                                         .epi = &sb_epi_avx2};
 
 /*
  * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
@@ -112,4 +113,5 @@ static void ukr_6x16_s16(size_t kc, const void *ap, const void *bp, float *c, si
 }
 
 const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
-                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_6x16_s16};
+                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_6x16_s16,
+                                      .epi = &sb_epi_avx2};

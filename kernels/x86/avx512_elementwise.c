@@ -1,6 +1,7 @@
 /*
  * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form),
- * LayerNorm + modulate, q/k RMSNorm and RoPE. Rows split over the pool as in
+ * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the
+ * fused linear epilogues (GELU, gate + residual). Rows split over the pool as in
  * the reference; within a
  * row, 16 lanes per step and a masked tail. Memory-bound by design: each
  * reads its input once and writes its output once (LayerNorm reads its row
@@ -25,6 +26,12 @@ static inline __m512 gelu16(__m512 x)
     return _mm512_div_ps(x, _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
 }
 
+/* Lanes [i, i + 16) of a row of n values: all, or the tail. */
+static inline __mmask16 lanes(size_t i, size_t n)
+{
+    return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+}
+
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
@@ -45,6 +52,34 @@ void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
 }
+
+/* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
+
+static void epi_gelu(float *y, const float *bias, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes(i, n);
+        __m512 v = _mm512_maskz_loadu_ps(m, y + i);
+        if (bias)
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + i));
+        _mm512_mask_storeu_ps(y + i, m, gelu16(v));
+    }
+}
+
+static void epi_gres(float *y, const float *bias, const float *gate, const float *res, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes(i, n);
+        __m512 v = _mm512_maskz_loadu_ps(m, y + i);
+        if (bias)
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + i));
+        __m512 r = _mm512_maskz_loadu_ps(m, res + i);
+        v = gate ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gate + i), v, r) : _mm512_add_ps(v, r);
+        _mm512_mask_storeu_ps(y + i, m, v);
+    }
+}
+
+const sb_epi_ops sb_epi_avx512 = {.gelu = epi_gelu, .gres = epi_gres};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
@@ -87,12 +122,6 @@ void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
 }
 
-/* Lanes [i, i + 16) of a row of n values: all, or the tail. */
-static inline __mmask16 lanes(size_t i, size_t n)
-{
-    return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-}
-
 /* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
 static void rms_head(float *x, const float *w, size_t d, float eps)
 {
@@ -130,4 +159,9 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
 void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool)
 {
     sb_rope_with(a, pool, rope_head);
+}
+
+void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
 }

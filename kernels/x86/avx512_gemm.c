@@ -37,7 +37,7 @@ static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_
 }
 
 const sb_ukr_desc sb_ukr_avx512_f32 = {.name = "avx512 12x32 f32", .mr = MR, .nr = NR,
-                                       .pack = SB_PACK_F32, .fn = ukr_12x32};
+                                       .pack = SB_PACK_F32, .fn = ukr_12x32, .epi = &sb_epi_avx512};
 
 /*
  * BF16 pairs widened to FP32, a 12 x 32 block of C. A bf16 is the top half of
@@ -83,4 +83,4 @@ static void ukr_12x32_bf16cvt(size_t kc, const void *ap, const void *bp, float *
 
 const sb_ukr_desc sb_ukr_avx512_bf16cvt = {.name = "avx512 12x32 bf16 (widened)", .mr = MR,
                                            .nr = NR, .pack = SB_PACK_BF16_PAIRS,
-                                           .fn = ukr_12x32_bf16cvt};
+                                           .fn = ukr_12x32_bf16cvt, .epi = &sb_epi_avx512};

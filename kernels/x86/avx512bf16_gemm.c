@@ -42,4 +42,5 @@ static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, 
 }
 
 const sb_ukr_desc sb_ukr_avx512bf16_bf16 = {.name = "avx512-bf16 12x32 bf16", .mr = MR, .nr = NR,
-                                            .pack = SB_PACK_BF16_PAIRS, .fn = ukr_12x32_bf16};
+                                            .pack = SB_PACK_BF16_PAIRS, .fn = ukr_12x32_bf16,
+                                            .epi = &sb_epi_avx512};

@@ -43,4 +43,5 @@ static void ukr_12x32_u8s8(size_t kc, const void *ap, const void *bp, float *c, 
 }
 
 const sb_ukr_desc sb_ukr_avx512vnni_int8 = {.name = "avx512-vnni 8x32 u8s8", .mr = MR, .nr = NR,
-                                            .pack = SB_PACK_U8S8_QUADS, .fn = ukr_12x32_u8s8};
+                                            .pack = SB_PACK_U8S8_QUADS, .fn = ukr_12x32_u8s8,
+                                            .epi = &sb_epi_avx512};

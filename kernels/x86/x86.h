@@ -22,6 +22,12 @@ void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool);
 void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool);
+
+/* fused linear epilogues, the row code of the micro-kernels' descriptors */
+extern const sb_epi_ops sb_epi_avx2;     /* avx2_elementwise.c */
+extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 
 /* flash-style attention (avx512_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
