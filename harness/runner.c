@@ -62,7 +62,8 @@ static void measure_accuracy(const sb_graph_config *gc, sb_graph *g, sb_pool *po
     size_t nr, ng;
 
     rec->reference = "f32 reference kernels";
-    rc.variant = sb_variant_find("fp32");
+    /* the same layers (a fused variant's fused layers too), computed by the reference kernels */
+    rc.variant = sb_variant_find(gc->variant->fused ? "fp32-fused" : "fp32");
     rc.isa = 0;
     rc.force = NULL; /* a kernel chosen by name is compared with the reference, not itself */
     if (sb_graph_create(&r, &rc, err, sizeof(err)) != SB_OK) {

@@ -46,36 +46,65 @@ typedef struct layer_def {
     dims_kind dims;
     rows_of rows;
     cols_of k, n;          /* linear: input k, output n; rows: n = columns */
-    int streams;           /* D_ROWS: tensors of rows x n read or written */
+    int streams;           /* D_ROWS: tensors of rows x n read or written;
+                              D_LINEAR: rows x n tensors read besides x (a residual) */
     int extra_linears;     /* composite layers: extra linears of n x n (t MLPs) */
+    sb_fusion fusion;      /* variants that run it (SB_L_QK_NORM: see layer_fusion) */
 } layer_def;
 
+/* row shorthands for the fusion column */
+#define ALL SB_FUSION_ALL
+#define UNF SB_FUSION_UNFUSED
+#define FUS SB_FUSION_FUSED
+
 static const layer_def defs[] = {
-    [SB_L_PATCH_EMBED] = {"embed.patch", false, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_PATCH, K_C, 0, 0},
-    [SB_L_TIMESTEP] = {"embed.timestep", false, SB_OP_LINEAR, D_LINEAR, R_BATCH, K_FREQ, K_C, 0, 2},
-    [SB_L_T_BLOCK] = {"embed.t_block", false, SB_OP_LINEAR, D_LINEAR, R_BATCH, K_C, K_6C, 0, 0},
-    [SB_L_CAPTION] = {"embed.caption", false, SB_OP_LINEAR, D_LINEAR, R_TEXT, K_CAPTION, K_C, 0, 1},
-    [SB_L_ADALN] = {"adaln", true, SB_OP_ADD_ROWS, D_ROWS, R_BATCH, K_6C, K_6C, 3, 0},
-    [SB_L_NORM1] = {"norm1", true, SB_OP_LN_MODULATE, D_ROWS, R_TOKENS, K_C, K_C, 2, 0},
-    [SB_L_QKV] = {"attn.qkv", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_3C, 0, 0},
-    [SB_L_QK_NORM] = {"attn.qk_norm", true, SB_OP_QK_RMSNORM, D_ROWS, R_TOKENS, K_C, K_C, 4, 0},
-    [SB_L_ROPE] = {"attn.rope", true, SB_OP_ROPE, D_ROWS, R_TOKENS, K_C, K_C, 4, 0},
-    [SB_L_ATTN] = {"attn.core", true, SB_OP_ATTENTION, D_SELF_ATTN, R_TOKENS, K_C, K_C, 0, 0},
-    [SB_L_PROJ] = {"attn.proj", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0},
-    [SB_L_ATTN_RES] = {"attn.residual", true, SB_OP_GATED_RESIDUAL, D_ROWS, R_TOKENS, K_C, K_C, 3, 0},
-    [SB_L_CROSS_Q] = {"cross.q", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0},
-    [SB_L_CROSS_KV] = {"cross.kv", true, SB_OP_LINEAR, D_LINEAR, R_TEXT, K_C, K_2C, 0, 0},
-    [SB_L_CROSS_ATTN] = {"cross.core", true, SB_OP_ATTENTION, D_CROSS_ATTN, R_TOKENS, K_C, K_C, 0, 0},
-    [SB_L_CROSS_PROJ] = {"cross.proj", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0},
-    [SB_L_CROSS_RES] = {"cross.residual", true, SB_OP_GATED_RESIDUAL, D_ROWS, R_TOKENS, K_C, K_C, 3, 0},
-    [SB_L_NORM2] = {"norm2", true, SB_OP_LN_MODULATE, D_ROWS, R_TOKENS, K_C, K_C, 2, 0},
-    [SB_L_FC1] = {"mlp.fc1", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_MLP, 0, 0},
-    [SB_L_GELU] = {"mlp.gelu", true, SB_OP_GELU_TANH, D_ROWS, R_TOKENS, K_MLP, K_MLP, 2, 0},
-    [SB_L_FC2] = {"mlp.fc2", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_MLP, K_C, 0, 0},
-    [SB_L_MLP_RES] = {"mlp.residual", true, SB_OP_GATED_RESIDUAL, D_ROWS, R_TOKENS, K_C, K_C, 3, 0},
-    [SB_L_FINAL] = {"final", false, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_OUT, 0, 0},
+    [SB_L_PATCH_EMBED] = {"embed.patch", false, SB_OP_LINEAR,
+     D_LINEAR, R_TOKENS, K_PATCH, K_C, 0, 0, ALL},
+    [SB_L_TIMESTEP] = {"embed.timestep", false, SB_OP_LINEAR,
+     D_LINEAR, R_BATCH, K_FREQ, K_C, 0, 2, ALL},
+    [SB_L_T_BLOCK] = {"embed.t_block", false, SB_OP_LINEAR,
+     D_LINEAR, R_BATCH, K_C, K_6C, 0, 0, ALL},
+    [SB_L_CAPTION] = {"embed.caption", false, SB_OP_LINEAR,
+     D_LINEAR, R_TEXT, K_CAPTION, K_C, 0, 1, ALL},
+    [SB_L_ADALN] = {"adaln", true, SB_OP_ADD_ROWS, D_ROWS, R_BATCH, K_6C, K_6C, 3, 0, ALL},
+    [SB_L_NORM1] = {"norm1", true, SB_OP_LN_MODULATE, D_ROWS, R_TOKENS, K_C, K_C, 2, 0, ALL},
+    [SB_L_QKV] = {"attn.qkv", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_3C, 0, 0, ALL},
+    [SB_L_QK_NORM] = {"attn.qk_norm", true, SB_OP_QK_RMSNORM,
+     D_ROWS, R_TOKENS, K_C, K_C, 4, 0, UNF},
+    [SB_L_ROPE] = {"attn.rope", true, SB_OP_ROPE, D_ROWS, R_TOKENS, K_C, K_C, 4, 0, UNF},
+    [SB_L_QK_NORM_ROPE] = {"attn.qk_norm_rope", true, SB_OP_QK_NORM_ROPE,
+     D_ROWS, R_TOKENS, K_C, K_C, 4, 0, FUS},
+    [SB_L_ATTN] = {"attn.core", true, SB_OP_ATTENTION, D_SELF_ATTN, R_TOKENS, K_C, K_C, 0, 0, ALL},
+    [SB_L_PROJ] = {"attn.proj", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0, UNF},
+    [SB_L_ATTN_RES] = {"attn.residual", true, SB_OP_GATED_RESIDUAL,
+     D_ROWS, R_TOKENS, K_C, K_C, 3, 0, UNF},
+    [SB_L_PROJ_RES] = {"attn.proj_residual", true, SB_OP_LINEAR,
+     D_LINEAR, R_TOKENS, K_C, K_C, 1, 0, FUS},
+    [SB_L_CROSS_Q] = {"cross.q", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0, ALL},
+    [SB_L_CROSS_KV] = {"cross.kv", true, SB_OP_LINEAR, D_LINEAR, R_TEXT, K_C, K_2C, 0, 0, ALL},
+    [SB_L_CROSS_ATTN] = {"cross.core", true, SB_OP_ATTENTION,
+     D_CROSS_ATTN, R_TOKENS, K_C, K_C, 0, 0, ALL},
+    [SB_L_CROSS_PROJ] = {"cross.proj", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_C, 0, 0, UNF},
+    [SB_L_CROSS_RES] = {"cross.residual", true, SB_OP_GATED_RESIDUAL,
+     D_ROWS, R_TOKENS, K_C, K_C, 3, 0, UNF},
+    [SB_L_CROSS_PROJ_RES] = {"cross.proj_residual", true, SB_OP_LINEAR,
+     D_LINEAR, R_TOKENS, K_C, K_C, 1, 0, FUS},
+    [SB_L_NORM2] = {"norm2", true, SB_OP_LN_MODULATE, D_ROWS, R_TOKENS, K_C, K_C, 2, 0, ALL},
+    [SB_L_FC1] = {"mlp.fc1", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_MLP, 0, 0, UNF},
+    [SB_L_GELU] = {"mlp.gelu", true, SB_OP_GELU_TANH, D_ROWS, R_TOKENS, K_MLP, K_MLP, 2, 0, UNF},
+    [SB_L_FC1_GELU] = {"mlp.fc1_gelu", true, SB_OP_LINEAR,
+     D_LINEAR, R_TOKENS, K_C, K_MLP, 0, 0, FUS},
+    [SB_L_FC2] = {"mlp.fc2", true, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_MLP, K_C, 0, 0, UNF},
+    [SB_L_MLP_RES] = {"mlp.residual", true, SB_OP_GATED_RESIDUAL,
+     D_ROWS, R_TOKENS, K_C, K_C, 3, 0, UNF},
+    [SB_L_FC2_RES] = {"mlp.fc2_residual", true, SB_OP_LINEAR,
+     D_LINEAR, R_TOKENS, K_MLP, K_C, 1, 0, FUS},
+    [SB_L_FINAL] = {"final", false, SB_OP_LINEAR, D_LINEAR, R_TOKENS, K_C, K_OUT, 0, 0, ALL},
 };
 _Static_assert(SB_ARRAY_LEN(defs) == SB_LAYER_COUNT, "one definition per layer id");
+#undef ALL
+#undef UNF
+#undef FUS
 
 static const char *const scope_names[] = {"", "spatial", "temporal"};
 
@@ -89,7 +118,27 @@ bool sb_layer_in_scope(sb_layer_id id, sb_scope scope)
         return scope == SB_SCOPE_TOP;
     if (scope == SB_SCOPE_TOP)
         return false;
-    return id != SB_L_ROPE || scope == SB_SCOPE_TEMPORAL; /* RoPE: temporal blocks only */
+    /* RoPE: temporal blocks only */
+    return (id != SB_L_ROPE && id != SB_L_QK_NORM_ROPE) || scope == SB_SCOPE_TEMPORAL;
+}
+
+/* A spatial block has no RoPE to fuse with: its q/k RMSNorm runs in every variant. */
+static sb_fusion layer_fusion(sb_layer_id id, sb_scope scope)
+{
+    return id == SB_L_QK_NORM && scope != SB_SCOPE_TEMPORAL ? SB_FUSION_ALL : defs[id].fusion;
+}
+
+bool sb_layer_in_variant(const sb_layer *l, bool fused)
+{
+    return l->fusion == SB_FUSION_ALL || (l->fusion == SB_FUSION_FUSED) == fused;
+}
+
+const char *sb_fusion_name(sb_fusion f)
+{
+    static const char *const names[] = {[SB_FUSION_ALL] = "all", [SB_FUSION_UNFUSED] = "unfused",
+                                        [SB_FUSION_FUSED] = "fused"};
+    _Static_assert(SB_ARRAY_LEN(names) == SB_FUSION_COUNT, "one name per fusion");
+    return f < SB_FUSION_COUNT ? names[f] : "?";
 }
 
 static long rows_value(const sb_shape *s, rows_of r)
@@ -122,6 +171,7 @@ void sb_layer_make(const sb_shape *s, sb_layer_id id, sb_scope scope, sb_layer *
     out->id = id;
     out->scope = scope;
     out->op = d->op;
+    out->fusion = layer_fusion(id, scope);
     if (scope == SB_SCOPE_TOP)
         snprintf(out->name, sizeof(out->name), "%s", d->name);
     else
@@ -133,6 +183,7 @@ void sb_layer_make(const sb_shape *s, sb_layer_id id, sb_scope scope, sb_layer *
     case D_LINEAR: {
         /* composite layers (timestep: t and fps embedders; caption: the MLP) */
         double lin = 2.0 * m * k * n, lin_bytes = f4 * (m * k + k * n + n + m * n);
+        lin_bytes += f4 * d->streams * m * n; /* a fused residual read in the epilogue */
         if (id == SB_L_TIMESTEP) {
             /* two embedders, each freq->C then C->C (6.2) */
             lin = 2.0 * (2.0 * m * k * n + 2.0 * m * n * n);
@@ -184,8 +235,8 @@ size_t sb_catalog_build(const sb_shape *s, sb_layer *out, size_t cap)
         int first, last;
     } order[] = {
         {SB_SCOPE_TOP, SB_L_PATCH_EMBED, SB_L_CAPTION},
-        {SB_SCOPE_SPATIAL, SB_L_ADALN, SB_L_MLP_RES},
-        {SB_SCOPE_TEMPORAL, SB_L_ADALN, SB_L_MLP_RES},
+        {SB_SCOPE_SPATIAL, SB_L_ADALN, SB_L_FC2_RES},
+        {SB_SCOPE_TEMPORAL, SB_L_ADALN, SB_L_FC2_RES},
         {SB_SCOPE_TOP, SB_L_FINAL, SB_L_FINAL},
     };
     size_t n = 0;
@@ -218,6 +269,7 @@ double sb_step_flops(const sb_shape *s)
     size_t n = sb_catalog_build(s, all, SB_ARRAY_LEN(all));
     double total = 0.0;
     for (size_t i = 0; i < n; i++)
-        total += all[i].flops * (all[i].scope == SB_SCOPE_TOP ? 1.0 : s->model->depth);
+        if (sb_layer_in_variant(&all[i], false))
+            total += all[i].flops * (all[i].scope == SB_SCOPE_TOP ? 1.0 : s->model->depth);
     return total;
 }

@@ -1,7 +1,9 @@
 /*
  * exec.c - what each layer computes: one exec function per layer id (calls
  * kernels only) and one prepare function (creates the weights the layer needs
- * for its block, outside any timed region). Forward semantics follow
+ * for its block, outside any timed region). A fused layer uses the same
+ * weights as the pair it replaces, so fused and unfused graphs compute the
+ * same function of the same inputs. Forward semantics follow
  * shared/opensora-shapes.md 1.3 (block) and 2 (embedders, final layer).
  */
 #include <math.h>
@@ -12,14 +14,50 @@
 /* adaLN chunk offsets inside a [B, 6C] row (1.3 step 0) */
 enum { SHIFT_MSA, SCALE_MSA, GATE_MSA, SHIFT_MLP, SCALE_MLP, GATE_MLP };
 
+#define SHAPE(g) (&(g)->shape)
+#define BW(g, n) (&(g)->blocks[(n)->wblk])
+#define C_(g) ((size_t)(g)->shape.C)
+#define BN_(g) ((size_t)(g)->shape.B * (size_t)(g)->shape.N)
+#define BL_(g) ((size_t)(g)->shape.B * (size_t)(g)->shape.model->text_len)
+
 /* ==== kernel call helpers ==== */
+
+static sb_linear_args lin_args(const lin *l, const float *x, size_t ldx, float *y, size_t ldy,
+                               size_t m)
+{
+    return (sb_linear_args){.x = x, .ldx = ldx, .w = l->packed, .bias = l->bias, .y = y,
+                            .ldy = ldy, .m = m, .n = l->n, .k = l->k};
+}
 
 static void run_linear(sb_graph *g, const lin *l, const float *x, size_t ldx, float *y, size_t ldy,
                        size_t m, sb_pool *pool)
 {
-    sb_linear_args a = {.x = x, .ldx = ldx, .w = l->packed, .bias = l->bias, .y = y, .ldy = ldy,
-                        .m = m, .n = l->n, .k = l->k};
+    sb_linear_args a = lin_args(l, x, ldx, y, ldy, m);
     g->kern[SB_OP_LINEAR]->fn.linear(&a, pool);
+}
+
+/*
+ * A projection and its gated residual in one GEMM (fused variants): the
+ * epilogue writes B_P = B_X + gate (.) (in W^T + b), then B_P and B_X trade
+ * places (pointers, no copy), so B_X holds the residual stream as after the
+ * unfused pair. gate: the adaLN chunk, rows of 6C per sample; NULL = none.
+ */
+static void run_linear_residual(sb_graph *g, const lin *l, const float *in, size_t ldin,
+                                const float *gate, sb_pool *pool)
+{
+    size_t C = C_(g);
+    float *t;
+    sb_linear_args a = lin_args(l, in, ldin, g->buf[B_P], C, BN_(g));
+    a.epi = SB_EPI_GATED_RES;
+    a.res = g->buf[B_X];
+    a.ldres = C;
+    a.gate = gate;
+    a.ldg = 6 * C;
+    a.group_rows = (size_t)g->shape.N;
+    g->kern[SB_OP_LINEAR]->fn.linear(&a, pool);
+    t = g->buf[B_X];
+    g->buf[B_X] = g->buf[B_P];
+    g->buf[B_P] = t;
 }
 
 static void run_unary(sb_graph *g, sb_op op, const float *x, float *y, size_t rows, size_t c,
@@ -78,12 +116,6 @@ static sb_seq_layout self_layout(const sb_shape *s, sb_scope scope, size_t *n_to
     return (sb_seq_layout){.n_outer = (size_t)s->B, .outer_stride = TS, .n_inner = (size_t)s->S,
                            .inner_stride = 1, .tok_stride = (size_t)s->S};
 }
-
-#define SHAPE(g) (&(g)->shape)
-#define BW(g, n) (&(g)->blocks[(n)->wblk])
-#define C_(g) ((size_t)(g)->shape.C)
-#define BN_(g) ((size_t)(g)->shape.B * (size_t)(g)->shape.N)
-#define BL_(g) ((size_t)(g)->shape.B * (size_t)(g)->shape.model->text_len)
 
 /* ==== top-level layers ==== */
 
@@ -184,15 +216,29 @@ static void ex_qk_norm(sb_graph *g, const gnode *n, sb_pool *pool)
     g->kern[SB_OP_QK_RMSNORM]->fn.qk_rmsnorm(&a, pool);
 }
 
-static void ex_rope(sb_graph *g, const gnode *n, sb_pool *pool)
+/* RoPE of q and k along the temporal sequences (temporal blocks only). */
+static sb_rope_args rope_args(sb_graph *g)
 {
     size_t C = C_(g), nt;
     sb_seq_layout l = self_layout(SHAPE(g), SB_SCOPE_TEMPORAL, &nt);
-    sb_rope_args a = {.q = g->buf[B_QKV], .k = g->buf[B_QKV] + C, .ldq = 3 * C, .ldk = 3 * C,
-                      .layout = l, .n = nt, .heads = (size_t)g->shape.heads,
-                      .head_dim = (size_t)g->shape.D, .cos_t = g->rope_cos, .sin_t = g->rope_sin};
+    return (sb_rope_args){.q = g->buf[B_QKV], .k = g->buf[B_QKV] + C, .ldq = 3 * C,
+                          .ldk = 3 * C, .layout = l, .n = nt, .heads = (size_t)g->shape.heads,
+                          .head_dim = (size_t)g->shape.D, .cos_t = g->rope_cos,
+                          .sin_t = g->rope_sin};
+}
+
+static void ex_rope(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    sb_rope_args a = rope_args(g);
     (void)n;
     g->kern[SB_OP_ROPE]->fn.rope(&a, pool);
+}
+
+static void ex_qk_norm_rope(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    sb_qk_norm_rope_args a = {.rope = rope_args(g), .wq = BW(g, n)->wq_norm,
+                              .wk = BW(g, n)->wk_norm, .eps = 1e-6f};
+    g->kern[SB_OP_QK_NORM_ROPE]->fn.qk_norm_rope(&a, pool);
 }
 
 static void ex_attn(sb_graph *g, const gnode *n, sb_pool *pool)
@@ -216,6 +262,12 @@ static void ex_attn_res(sb_graph *g, const gnode *n, sb_pool *pool)
 {
     (void)n;
     run_gres(g, g->buf[B_ADA] + GATE_MSA * C_(g), pool);
+}
+
+static void ex_proj_res(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    run_linear_residual(g, &BW(g, n)->proj, g->buf[B_AO], C_(g), g->buf[B_ADA] + GATE_MSA * C_(g),
+                        pool);
 }
 
 static void ex_cross_q(sb_graph *g, const gnode *n, sb_pool *pool)
@@ -255,6 +307,11 @@ static void ex_cross_res(sb_graph *g, const gnode *n, sb_pool *pool)
     run_gres(g, NULL, pool); /* no gate on the cross-attention residual */
 }
 
+static void ex_cross_proj_res(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    run_linear_residual(g, &BW(g, n)->cproj, g->buf[B_AO], C_(g), NULL, pool);
+}
+
 static void ex_fc1(sb_graph *g, const gnode *n, sb_pool *pool)
 {
     run_linear(g, &BW(g, n)->fc1, g->buf[B_H], C_(g), g->buf[B_F], BW(g, n)->fc1.n, BN_(g), pool);
@@ -265,6 +322,14 @@ static void ex_gelu(sb_graph *g, const gnode *n, sb_pool *pool)
     size_t hm = (size_t)g->shape.model->mlp_hidden;
     (void)n;
     run_unary(g, SB_OP_GELU_TANH, g->buf[B_F], g->buf[B_F], BN_(g), hm, pool);
+}
+
+static void ex_fc1_gelu(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    const lin *l = &BW(g, n)->fc1;
+    sb_linear_args a = lin_args(l, g->buf[B_H], C_(g), g->buf[B_F], l->n, BN_(g));
+    a.epi = SB_EPI_GELU;
+    g->kern[SB_OP_LINEAR]->fn.linear(&a, pool);
 }
 
 static void ex_fc2(sb_graph *g, const gnode *n, sb_pool *pool)
@@ -279,15 +344,23 @@ static void ex_mlp_res(sb_graph *g, const gnode *n, sb_pool *pool)
     run_gres(g, g->buf[B_ADA] + GATE_MLP * C_(g), pool);
 }
 
+static void ex_fc2_res(sb_graph *g, const gnode *n, sb_pool *pool)
+{
+    size_t hm = (size_t)g->shape.model->mlp_hidden;
+    run_linear_residual(g, &BW(g, n)->fc2, g->buf[B_F], hm, g->buf[B_ADA] + GATE_MLP * C_(g), pool);
+}
+
 const exec_fn sb_exec_table[] = {
     [SB_L_PATCH_EMBED] = ex_patch, [SB_L_TIMESTEP] = ex_timestep, [SB_L_T_BLOCK] = ex_t_block,
     [SB_L_CAPTION] = ex_caption, [SB_L_ADALN] = ex_adaln, [SB_L_NORM1] = ex_norm1,
     [SB_L_QKV] = ex_qkv, [SB_L_QK_NORM] = ex_qk_norm, [SB_L_ROPE] = ex_rope,
-    [SB_L_ATTN] = ex_attn, [SB_L_PROJ] = ex_proj, [SB_L_ATTN_RES] = ex_attn_res,
-    [SB_L_CROSS_Q] = ex_cross_q, [SB_L_CROSS_KV] = ex_cross_kv,
-    [SB_L_CROSS_ATTN] = ex_cross_attn, [SB_L_CROSS_PROJ] = ex_cross_proj,
-    [SB_L_CROSS_RES] = ex_cross_res, [SB_L_NORM2] = ex_norm2, [SB_L_FC1] = ex_fc1,
-    [SB_L_GELU] = ex_gelu, [SB_L_FC2] = ex_fc2, [SB_L_MLP_RES] = ex_mlp_res,
+    [SB_L_QK_NORM_ROPE] = ex_qk_norm_rope, [SB_L_ATTN] = ex_attn, [SB_L_PROJ] = ex_proj,
+    [SB_L_ATTN_RES] = ex_attn_res, [SB_L_PROJ_RES] = ex_proj_res, [SB_L_CROSS_Q] = ex_cross_q,
+    [SB_L_CROSS_KV] = ex_cross_kv, [SB_L_CROSS_ATTN] = ex_cross_attn,
+    [SB_L_CROSS_PROJ] = ex_cross_proj, [SB_L_CROSS_RES] = ex_cross_res,
+    [SB_L_CROSS_PROJ_RES] = ex_cross_proj_res, [SB_L_NORM2] = ex_norm2, [SB_L_FC1] = ex_fc1,
+    [SB_L_GELU] = ex_gelu, [SB_L_FC1_GELU] = ex_fc1_gelu, [SB_L_FC2] = ex_fc2,
+    [SB_L_MLP_RES] = ex_mlp_res, [SB_L_FC2_RES] = ex_fc2_res,
     [SB_L_FINAL] = ex_final,
 };
 _Static_assert(SB_ARRAY_LEN(sb_exec_table) == SB_LAYER_COUNT, "an exec function per layer");
@@ -330,16 +403,21 @@ sb_status sb_prepare_node(sb_graph *g, const gnode *n)
         return sb_vec_make(g, &w->table, 6 * C, wb, 20, 0.0f, 0.1f) ? SB_OK : SB_ENOMEM;
     case SB_L_QKV: return sb_lin_make(g, &w->qkv, 3 * C, C, wb, 1);
     case SB_L_QK_NORM:
+    case SB_L_QK_NORM_ROPE:
         if (!sb_vec_make(g, &w->wq_norm, D, wb, 21, 1.0f, 0.2f) ||
             !sb_vec_make(g, &w->wk_norm, D, wb, 22, 1.0f, 0.2f))
             return SB_ENOMEM;
         return SB_OK;
-    case SB_L_PROJ: return sb_lin_make(g, &w->proj, C, C, wb, 2);
+    case SB_L_PROJ:
+    case SB_L_PROJ_RES: return sb_lin_make(g, &w->proj, C, C, wb, 2);
     case SB_L_CROSS_Q: return sb_lin_make(g, &w->cq, C, C, wb, 3);
     case SB_L_CROSS_KV: return sb_lin_make(g, &w->ckv, 2 * C, C, wb, 4);
-    case SB_L_CROSS_PROJ: return sb_lin_make(g, &w->cproj, C, C, wb, 5);
-    case SB_L_FC1: return sb_lin_make(g, &w->fc1, Hm, C, wb, 6);
-    case SB_L_FC2: return sb_lin_make(g, &w->fc2, C, Hm, wb, 7);
+    case SB_L_CROSS_PROJ:
+    case SB_L_CROSS_PROJ_RES: return sb_lin_make(g, &w->cproj, C, C, wb, 5);
+    case SB_L_FC1:
+    case SB_L_FC1_GELU: return sb_lin_make(g, &w->fc1, Hm, C, wb, 6);
+    case SB_L_FC2:
+    case SB_L_FC2_RES: return sb_lin_make(g, &w->fc2, C, Hm, wb, 7);
     default:
         return SB_OK; /* parameter-free layers */
     }

@@ -32,19 +32,24 @@ static const struct {
     [SB_L_QKV] = {U(B_H) | U(B_QKV), B_QKV},
     [SB_L_QK_NORM] = {U(B_QKV), B_QKV},
     [SB_L_ROPE] = {U(B_QKV), B_QKV},
+    [SB_L_QK_NORM_ROPE] = {U(B_QKV), B_QKV},
     [SB_L_ATTN] = {U(B_QKV) | U(B_AO), B_AO},
     [SB_L_PROJ] = {U(B_AO) | U(B_P), B_P},
     [SB_L_ATTN_RES] = {U(B_X) | U(B_P) | U(B_ADA), B_X},
+    [SB_L_PROJ_RES] = {U(B_AO) | U(B_X) | U(B_P) | U(B_ADA), B_X},
     [SB_L_CROSS_Q] = {U(B_X) | U(B_CQ), B_CQ},
     [SB_L_CROSS_KV] = {U(B_Y) | U(B_KV), B_KV},
     [SB_L_CROSS_ATTN] = {U(B_CQ) | U(B_KV) | U(B_AO), B_AO},
     [SB_L_CROSS_PROJ] = {U(B_AO) | U(B_P), B_P},
     [SB_L_CROSS_RES] = {U(B_X) | U(B_P), B_X},
+    [SB_L_CROSS_PROJ_RES] = {U(B_AO) | U(B_X) | U(B_P), B_X},
     [SB_L_NORM2] = {U(B_X) | U(B_ADA) | U(B_H), B_H},
     [SB_L_FC1] = {U(B_H) | U(B_F), B_F},
     [SB_L_GELU] = {U(B_F), B_F},
+    [SB_L_FC1_GELU] = {U(B_H) | U(B_F), B_F},
     [SB_L_FC2] = {U(B_F) | U(B_P), B_P},
     [SB_L_MLP_RES] = {U(B_X) | U(B_P) | U(B_ADA), B_X},
+    [SB_L_FC2_RES] = {U(B_F) | U(B_X) | U(B_P) | U(B_ADA), B_X},
     [SB_L_FINAL] = {U(B_X) | U(B_TEMB) | U(B_FMOD) | U(B_H) | U(B_OUT), B_OUT},
 };
 _Static_assert(SB_ARRAY_LEN(usage) == SB_LAYER_COUNT, "usage for every layer");
@@ -198,11 +203,17 @@ static sb_status add_node(sb_graph *g, sb_layer_id id, sb_scope scope, int block
     return SB_OK;
 }
 
+/* The block's layers that exist in its scope and that the variant runs (fused or not). */
 static void add_block(sb_graph *g, sb_scope scope, int block)
 {
-    for (int id = SB_L_ADALN; id <= SB_L_MLP_RES; id++)
-        if (sb_layer_in_scope((sb_layer_id)id, scope))
+    for (int id = SB_L_ADALN; id <= SB_L_FC2_RES; id++) {
+        sb_layer l;
+        if (!sb_layer_in_scope((sb_layer_id)id, scope))
+            continue;
+        sb_layer_make(&g->shape, (sb_layer_id)id, scope, &l);
+        if (sb_layer_in_variant(&l, g->cfg.variant->fused))
             add_node(g, (sb_layer_id)id, scope, block);
+    }
 }
 
 static sb_status plan_nodes(sb_graph *g)

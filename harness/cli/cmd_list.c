@@ -96,6 +96,7 @@ static int list_layers(const list_cfg *c, sb_table *t)
 {
     static const sb_column cols[] = {{"layer", "layer", SB_COL_TEXT, 0},
                                      {"op", "op", SB_COL_TEXT, 0},
+                                     {"variants", "variants", SB_COL_TEXT, 0},
                                      {"shape", "shape", SB_COL_TEXT, 0},
                                      {"gflop", "GFLOP", SB_COL_REAL, 3},
                                      {"mbytes", "MB", SB_COL_REAL, 1}};
@@ -113,13 +114,16 @@ static int list_layers(const list_cfg *c, sb_table *t)
         long r = sb_table_add_row(t);
         sb_table_set_text(t, r, 0, l[i].name);
         sb_table_set_text(t, r, 1, sb_op_name(l[i].op));
-        sb_table_set_text(t, r, 2, l[i].shape);
-        sb_table_set_num(t, r, 3, l[i].flops / 1e9);
-        sb_table_set_num(t, r, 4, l[i].bytes / 1e6);
+        sb_table_set_text(t, r, 2, sb_fusion_name(l[i].fusion));
+        sb_table_set_text(t, r, 3, l[i].shape);
+        sb_table_set_num(t, r, 4, l[i].flops / 1e9);
+        sb_table_set_num(t, r, 5, l[i].bytes / 1e6);
     }
     sb_table_add_note(t, "one step (embedders, %d x (spatial + temporal), final): %.2f TFLOP",
                       s.model->depth, sb_step_flops(&s) / 1e12);
     sb_table_add_note(t, "FLOPs count matmuls only (a multiply-add is 2); MB is the minimum FP32 traffic");
+    sb_table_add_note(t, "variants: 'fused' layers run in the -fused variants in place of the "
+                         "'unfused' pairs they merge; 'all' layers run in every variant");
     return SB_EXIT_OK;
 }
 

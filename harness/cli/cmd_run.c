@@ -253,10 +253,16 @@ static int select_counters(run_cfg *c, sb_event_set *set)
     return rc;
 }
 
-/* Does a case of (kernel choice, variant, layer) exist? "auto" covers everything. */
+/*
+ * Does a case of (kernel choice, variant, layer) exist? A layer runs in the
+ * variants that have it (fused layers in -fused variants, the pairs they
+ * replace in the others); "auto" covers every kernel.
+ */
 static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_kind kind,
                          const sb_layer *layer)
 {
+    if (kind == SB_WL_LAYER && !sb_layer_in_variant(layer, v->fused))
+        return false;
     if (!k)
         return true;
     if (k->dtype != v->dtype || k->fused != v->fused)
@@ -352,8 +358,9 @@ int sb_cmd_run(int argc, char **argv)
             for (size_t l = 0; l < nlayers; l++)
                 per_thread += case_applies(kerns[k], vars[v], kind, &layers[l]);
     if (per_thread == 0) {
-        rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: --kernel %s matches none of the layers and"
-                          " variants asked for", c.kernels);
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: the layers, variants and --kernel %s asked "
+                          "for do not meet (a fused layer runs only in -fused variants, the pair "
+                          "it replaces only in the others: sorabench list layers)", c.kernels);
         goto out;
     }
     sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L1CACHE),

@@ -219,7 +219,10 @@ class Cli(unittest.TestCase):
             self.assertLess(rel, 1e-5)
         self.bad(["run", *TINY, "--kernel", "linear.f32.nope", "--db", db], "unknown kernel", db)
         self.bad(["run", *TINY, "--kernel", choice, "--layers", "spatial.mlp.gelu", "--db", db],
-                 "matches none", db)
+                 "do not meet", db)
+        # a fused variant runs mlp.fc1_gelu in place of mlp.gelu
+        self.bad(["run", *TINY, "--variant", "fp32-fused", "--layers", "spatial.mlp.gelu",
+                  "--db", db], "do not meet", db)
 
     def test_counters(self):
         """--events: software counters counted through both collectors, hardware

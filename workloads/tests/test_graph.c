@@ -1,7 +1,8 @@
 /*
  * test_graph.c - layer, block and step graphs on the tiny model: every layer
  * builds and runs alone; graphs give finite, seed-determined results that do
- * not depend on the thread count; a step has the node list of one DiT forward.
+ * not depend on the thread count; a step has the node list of one DiT forward;
+ * a -fused variant's block and step compute what the unfused ones do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu.h"
 #include "graph.h"
 
 static sb_shape tiny(const char *dur)
@@ -20,15 +22,16 @@ static sb_shape tiny(const char *dur)
     return s;
 }
 
-/* Build, run once on threads workers, return a malloc'd copy of the output. */
-static float *run_graph(const sb_shape *s, sb_workload_kind kind, const sb_layer *layer,
-                        uint64_t seed, int threads, size_t *count)
+/* Build (variant, ISA cap), run once on threads workers, return a malloc'd copy of the output. */
+static float *run_variant(const sb_shape *s, sb_workload_kind kind, const sb_layer *layer,
+                          const char *variant, sb_isa_mask isa, uint64_t seed, int threads,
+                          size_t *count)
 {
     sb_graph *g = NULL;
     sb_pool *pool = NULL;
     char err[256] = "";
     sb_graph_config cfg = {.shape = s, .kind = kind, .layer = layer,
-                           .variant = sb_variant_find("fp32"), .isa = 0, .seed = seed,
+                           .variant = sb_variant_find(variant), .isa = isa, .seed = seed,
                            .max_threads = threads};
     assert_int_equal(sb_graph_create(&g, &cfg, err, sizeof(err)), SB_OK);
     assert_int_equal(sb_pool_create(&pool, NULL, threads, NULL, err, sizeof(err)), SB_OK);
@@ -43,6 +46,55 @@ static float *run_graph(const sb_shape *s, sb_workload_kind kind, const sb_layer
     sb_pool_destroy(pool);
     sb_graph_destroy(g);
     return copy;
+}
+
+/* The FP32 reference kernels (ISA cap 0). */
+static float *run_graph(const sb_shape *s, sb_workload_kind kind, const sb_layer *layer,
+                        uint64_t seed, int threads, size_t *count)
+{
+    return run_variant(s, kind, layer, "fp32", 0, seed, threads, count);
+}
+
+static double rel_l2(const float *a, const float *b, size_t n)
+{
+    double d = 0, r = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        r += (double)b[i] * b[i];
+    }
+    return sqrt(d / r);
+}
+
+/*
+ * fp32-fused against fp32, block and step: the same function of the same
+ * inputs (fused layers use the unfused pair's weights). With the reference
+ * kernels (cap 0) only the order of a few roundings differs; with the host's
+ * kernels the fused graph also runs flash attention and the vector epilogues.
+ */
+static void test_fused_matches_unfused(void **state)
+{
+    sb_cpu cpu;
+    char err[256];
+    const char *durs[] = {"2s", "image"};
+    const sb_workload_kind kinds[] = {SB_WL_BLOCK, SB_WL_STEP};
+    (void)state;
+    assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
+    for (int w = 0; w < 2; w++) {
+        sb_shape s = tiny(durs[w]);
+        sb_isa_mask caps[] = {0, cpu.isa};
+        for (int c = 0; c < 2; c++) {
+            size_t n1, n2;
+            float *u = run_variant(&s, kinds[w], NULL, "fp32", caps[c], 3, 2, &n1);
+            float *f = run_variant(&s, kinds[w], NULL, "fp32-fused", caps[c], 3, 2, &n2);
+            assert_int_equal(n1, n2);
+            double e = rel_l2(f, u, n1);
+            print_message("%s, %s kernels: fused vs unfused relative L2 %.2e\n",
+                          sb_workload_name(kinds[w]), c ? "host" : "reference", e);
+            assert_true(e < 1e-5);
+            free(u);
+            free(f);
+        }
+    }
 }
 
 static void test_every_layer_runs(void **state)
@@ -102,6 +154,15 @@ static void test_step_graph(void **state)
     float *a = run_graph(&s, SB_WL_STEP, NULL, 1, 2, &count);
     assert_int_equal(count, (size_t)s.B * s.N * 32); /* [B, N, 2*2*8] */
     free(a);
+    /* fused: proj/cross.proj/fc1/fc2 pairs merged per block, q/k norm + RoPE in temporal */
+    cfg.variant = sb_variant_find("fp32-fused");
+    assert_int_equal(sb_graph_create(&g, &cfg, err, sizeof(err)), SB_OK);
+    assert_int_equal(sb_graph_nodes(g), 4 + depth * (13 + 13) + 1);
+    flops = 0;
+    for (size_t i = 0; i < sb_graph_nodes(g); i++)
+        flops += sb_graph_node(g, i)->layer.flops;
+    assert_true(fabs(flops - sb_step_flops(&s)) < 1e-6 * flops);
+    sb_graph_destroy(g);
 }
 
 static void test_memory_guard(void **state)
@@ -125,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_layer_runs), cmocka_unit_test(test_block_deterministic),
         cmocka_unit_test(test_step_graph), cmocka_unit_test(test_memory_guard),
+        cmocka_unit_test(test_fused_matches_unfused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

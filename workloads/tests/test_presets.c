@@ -103,18 +103,24 @@ static void test_worked_example(void **state)
     /* 6.3: 240p 4s; per-sample block totals and the largest GEMMs per step */
     sb_shape s = shape_of("stdit3-xl2", "240p", "9:16", "4s");
     sb_layer l;
-    double spatial = 0, temporal = 0;
+    double spatial[2] = {0}, temporal[2] = {0}; /* [fused] */
     sb_layer all[2 * SB_LAYER_COUNT];
     size_t n = sb_catalog_build(&s, all, SB_ARRAY_LEN(all));
     (void)state;
-    for (size_t i = 0; i < n; i++) {
-        if (all[i].scope == SB_SCOPE_SPATIAL)
-            spatial += all[i].flops;
-        if (all[i].scope == SB_SCOPE_TEMPORAL)
-            temporal += all[i].flops;
+    for (int fused = 0; fused < 2; fused++)
+        for (size_t i = 0; i < n; i++) {
+            if (!sb_layer_in_variant(&all[i], fused))
+                continue;
+            if (all[i].scope == SB_SCOPE_SPATIAL)
+                spatial[fused] += all[i].flops;
+            if (all[i].scope == SB_SCOPE_TEMPORAL)
+                temporal[fused] += all[i].flops;
+        }
+    /* a fused block does the same matmuls as the unfused one */
+    for (int fused = 0; fused < 2; fused++) {
+        assert_3sf(spatial[fused] / s.B, 4.92544e11);
+        assert_3sf(temporal[fused] / s.B, 4.71549e11);
     }
-    assert_3sf(spatial / s.B, 4.92544e11);
-    assert_3sf(temporal / s.B, 4.71549e11);
     assert_3sf(sb_step_flops(&s), 5.3999e13);
     assert_int_equal(sb_layer_find(&s, "spatial.mlp.fc1", &l), SB_OK);
     assert_3sf(l.flops, 258e9);
@@ -135,19 +141,31 @@ static void test_catalog_order(void **state)
     sb_layer all[2 * SB_LAYER_COUNT];
     size_t n = sb_catalog_build(&s, all, SB_ARRAY_LEN(all));
     (void)state;
-    /* 4 embedders, 17 spatial ops, 18 temporal ops (with RoPE), final */
-    assert_int_equal(n, 4 + 17 + 18 + 1);
+    size_t per_variant[2] = {0};
+    /* 4 embedders; spatial: 17 ops + 4 fused; temporal: 18 ops (with RoPE) + 5 fused; final */
+    assert_int_equal(n, 4 + 21 + 23 + 1);
     assert_string_equal(all[0].name, "embed.patch");
     assert_string_equal(all[4].name, "spatial.adaln");
     assert_string_equal(all[5].name, "spatial.norm1");
-    assert_string_equal(all[20].name, "spatial.mlp.residual");
-    assert_string_equal(all[25].name, "temporal.attn.rope");
-    assert_string_equal(all[26].name, "temporal.attn.core");
+    assert_string_equal(all[24].name, "spatial.mlp.fc2_residual");
+    assert_string_equal(all[29].name, "temporal.attn.rope");
+    assert_string_equal(all[30].name, "temporal.attn.qk_norm_rope");
+    assert_string_equal(all[31].name, "temporal.attn.core");
     assert_string_equal(all[n - 1].name, "final");
     for (size_t i = 0; i < n; i++) {
         assert_true(all[i].bytes > 0);
         assert_true(all[i].flops >= 0);
+        per_variant[0] += sb_layer_in_variant(&all[i], false);
+        per_variant[1] += sb_layer_in_variant(&all[i], true);
     }
+    /* unfused: 17 + 18 block ops; fused: 4 pairs merged per block, 5 in temporal blocks */
+    assert_int_equal(per_variant[0], 4 + 17 + 18 + 1);
+    assert_int_equal(per_variant[1], 4 + 13 + 13 + 1);
+    /* spatial blocks have no RoPE: their q/k RMSNorm runs in every variant */
+    assert_int_equal(all[7].fusion, SB_FUSION_ALL);
+    assert_string_equal(all[7].name, "spatial.attn.qk_norm");
+    assert_int_equal(all[28].fusion, SB_FUSION_UNFUSED);
+    assert_string_equal(all[28].name, "temporal.attn.qk_norm");
 }
 
 int main(void)
