@@ -151,6 +151,10 @@ static const sb_kernel table[] = {
      .provider = true, .fn.linear = sb_openblas_linear, .pack = sb_openblas_pack,
      .packed_free = sb_openblas_free},
 #endif
+#ifdef SB_HAVE_AVX512BF16
+    KERNEL("attention.bf16.avx512bf16-flash", SB_OP_ATTENTION, SB_DT_BF16, true, "avx512-bf16",
+           X86(AVX512F) | X86(AVX512_BF16) | X86(FMA), attention, sb_attention_flash_avx512bf16),
+#endif
 #ifdef SB_HAVE_AVX512
     KERNEL("attention.f32.avx512-flash", SB_OP_ATTENTION, SB_DT_F32, true, "avx512",
            X86(AVX512F) | X86(FMA), attention, sb_attention_flash_avx512),

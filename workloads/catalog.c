@@ -11,6 +11,7 @@ const sb_variant sb_variants[] = {
     {.name = "fp32", .dtype = SB_DT_F32, .fused = false},
     {.name = "fp32-fused", .dtype = SB_DT_F32, .fused = true},
     {.name = "bf16", .dtype = SB_DT_BF16, .fused = false},
+    {.name = "bf16-fused", .dtype = SB_DT_BF16, .fused = true},
     {.name = "int8", .dtype = SB_DT_INT8, .fused = false},
 };
 const size_t sb_variants_count = SB_ARRAY_LEN(sb_variants);

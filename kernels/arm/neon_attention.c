@@ -58,8 +58,8 @@ static void block_neon(const sb_flash_block *b)
     }
     memset(o, 0, QB * D * sizeof(float));
     for (size_t kb = 0; kb < nkvp; kb += KB) {
-        scores_8x8(b->qt, b->kt + kb, nkvp, D, s, 0);
-        scores_8x8(b->qt, b->kt + kb + 8, nkvp, D, s, 8);
+        scores_8x8(b->qt, (const float *)b->kt + kb, nkvp, D, s, 0);
+        scores_8x8(b->qt, (const float *)b->kt + kb + 8, nkvp, D, s, 8);
         size_t nk = b->nkv - kb < KB ? b->nkv - kb : KB;
         uint32x4_t valid[4];
         for (int v = 0; v < 4; v++)
@@ -89,7 +89,7 @@ static void block_neon(const sb_flash_block *b)
         vst1q_f32(corr + 4, c1);
         for (size_t i = 0; i < QB; i++)
             l[i] = l[i] * corr[i] + s[i][0];
-        const float *vb = b->v + kb * D;
+        const float *vb = (const float *)b->v + kb * D;
         for (size_t dc = 0; dc < D; dc += 8) {
 #define ACC(i, cv, lane)                                                                  \
     float32x4_t o##i##0 = vmulq_laneq_f32(vld1q_f32(o + i * D + dc), cv, lane);           \
@@ -118,5 +118,5 @@ static void block_neon(const sb_flash_block *b)
 
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool)
 {
-    sb_attention_flash("attention.f32.neon-flash", block_neon, KB, a, pool);
+    sb_attention_flash("attention.f32.neon-flash", block_neon, KB, SB_FLASH_F32, a, pool);
 }

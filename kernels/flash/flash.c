@@ -6,6 +6,7 @@
 #include "flash/flash.h"
 #include <stdio.h>
 #include <string.h>
+#include "gemm/gemm.h"
 #include "ref/ref.h"
 #include "scratch.h"
 
@@ -14,6 +15,7 @@ enum { QB = SB_FLASH_QB, QCHUNK = SB_FLASH_QCHUNK };
 typedef struct flash_ctx {
     const sb_attn_args *a;
     sb_flash_fn block;
+    sb_flash_elem elem;
     size_t qchunks;        /* chunks of QCHUNK queries per (sequence, head) */
     int short_seqs;        /* 1: a task is a whole sequence with all heads (flash_short) */
     size_t nkvp;           /* n_kv rounded up to the block function's pad */
@@ -21,6 +23,48 @@ typedef struct flash_ctx {
 
 /* One head of one chunk of queries of a's sequence seq: pack K, V and the queries, run the
    blocks, normalise into the output. */
+/* K (row j at k0 + j kstep) and V of one head as the block function wants them (flash.h). */
+static void pack_kv(const flash_ctx *c, const float *k0, size_t kstep, const float *v0,
+                    size_t vstep, float *kt, float *v)
+{
+    size_t D = c->a->head_dim, nkv = c->a->nkv, nkvp = c->nkvp;
+    if (c->elem == SB_FLASH_BF16) {
+        uint16_t *k16 = (uint16_t *)kt, *v16 = (uint16_t *)v;
+        for (size_t j = 0; j < nkvp; j++) {
+            const float *kr = j < nkv ? k0 + j * kstep : NULL, *vr = j < nkv ? v0 + j * vstep : NULL;
+            for (size_t d = 0; d < D; d++) {
+                k16[((d / 2) * nkvp + j) * 2 + d % 2] = kr ? sb_f32_to_bf16(kr[d]) : 0;
+                v16[((j / 2) * D + d) * 2 + j % 2] = vr ? sb_f32_to_bf16(vr[d]) : 0;
+            }
+        }
+        return;
+    }
+    for (size_t j = 0; j < nkv; j++) {
+        const float *kr = k0 + j * kstep;
+        for (size_t d = 0; d < D; d++)
+            kt[d * nkvp + j] = kr[d];
+        memcpy(v + j * D, v0 + j * vstep, D * sizeof(float));
+    }
+    for (size_t j = nkv; j < nkvp; j++) {
+        for (size_t d = 0; d < D; d++)
+            kt[d * nkvp + j] = 0.0f;
+        memset(v + j * D, 0, D * sizeof(float));
+    }
+}
+
+/* Query i of the block (row qr, NULL beyond the valid ones: zeros), scaled, as elem wants. */
+static void pack_q(sb_flash_elem elem, const float *qr, size_t i, size_t D, float scale, float *qt)
+{
+    uint16_t *q16 = (uint16_t *)qt;
+    for (size_t d = 0; d < D; d++) {
+        float x = qr ? qr[d] * scale : 0.0f;
+        if (elem == SB_FLASH_BF16)
+            q16[((d / 2) * QB + i) * 2 + d % 2] = sb_f32_to_bf16(x);
+        else
+            qt[d * QB + i] = x;
+    }
+}
+
 static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, size_t h, size_t qc,
                        float *kt)
 {
@@ -34,27 +78,14 @@ static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, si
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
     size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
 
-    for (size_t j = 0; j < a->nkv; j++) {
-        const float *kr = k0 + j * kstep;
-        for (size_t d = 0; d < D; d++)
-            kt[d * nkvp + j] = kr[d];
-        memcpy(v + j * D, v0 + j * vstep, D * sizeof(float));
-    }
-    for (size_t j = a->nkv; j < nkvp; j++) {
-        for (size_t d = 0; d < D; d++)
-            kt[d * nkvp + j] = 0.0f;
-        memset(v + j * D, 0, D * sizeof(float));
-    }
+    pack_kv(c, k0, kstep, v0, vstep, kt, v);
     sb_flash_block b = {.qt = qt, .kt = kt, .v = v, .nkv = a->nkv, .nkvp = nkvp, .d = D, .o = o,
                         .l = l};
     size_t i0 = qc * QCHUNK, i1 = i0 + QCHUNK < a->nq ? i0 + QCHUNK : a->nq;
     for (size_t ib = i0; ib < i1; ib += QB) {
         b.nq = i1 - ib < QB ? i1 - ib : QB;
-        for (size_t i = 0; i < QB; i++) { /* columns past the last query are zero */
-            const float *qr = i < b.nq ? q0 + (ib + i) * qstep : NULL;
-            for (size_t d = 0; d < D; d++)
-                qt[d * QB + i] = qr ? qr[d] * a->scale : 0.0f;
-        }
+        for (size_t i = 0; i < QB; i++) /* columns past the last query are zero */
+            pack_q(c->elem, i < b.nq ? q0 + (ib + i) * qstep : NULL, i, D, a->scale, qt);
         c->block(&b);
         for (size_t i = 0; i < b.nq; i++) {
             float *out = out0 + (ib + i) * ostep, inv = 1.0f / l[i];
@@ -110,8 +141,8 @@ static void flash_task(void *ctx, size_t t, int worker)
     flash_head(c, a, seq, h, qc, kt);
 }
 
-void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, const sb_attn_args *a,
-                        sb_pool *pool)
+void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flash_elem elem,
+                        const sb_attn_args *a, sb_pool *pool)
 {
     if (a->head_dim % 8 != 0 || a->head_dim > SB_FLASH_MAX_D) {
         /* outside the block functions' shapes (no model has them): the reference, loudly */
@@ -122,7 +153,7 @@ void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, const s
         sb_attention_ref(a, pool);
         return;
     }
-    flash_ctx c = {.a = a, .block = block, .qchunks = (a->nq + QCHUNK - 1) / QCHUNK,
+    flash_ctx c = {.a = a, .block = block, .elem = elem, .qchunks = (a->nq + QCHUNK - 1) / QCHUNK,
                    .nkvp = (a->nkv + pad - 1) / pad * pad};
     size_t nseq = a->ql.n_outer * a->ql.n_inner;
     /* short sequences (temporal attention), where there are enough of them to keep every

@@ -13,7 +13,9 @@
  * padded][D]) of its sequence and head into a per-thread buffer (allocated on
  * the warmup call only), then for each block of QB queries packs them scaled
  * and transposed ([D][QB], zero columns beyond the valid queries) and calls
- * the block function.
+ * the block function. A BF16 block function gets the same operands rounded to
+ * bfloat16 (nearest even) and laid out in pairs, as its dot-product
+ * instruction consumes them (sb_flash_elem).
  */
 #ifndef SB_FLASH_H
 #define SB_FLASH_H
@@ -23,11 +25,18 @@
 enum { SB_FLASH_QB = 8, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256,
        SB_FLASH_SHORT = 64 /* tokens: a sequence this short is one task, all heads */ };
 
+/* How a block function wants Q, K and V: FP32, or bfloat16 pairs (vdpbf16ps, BFDOT). */
+typedef enum sb_flash_elem {
+    SB_FLASH_F32,         /* the float layouts of sb_flash_block */
+    SB_FLASH_BF16,        /* qt [d/2][QB][2] (pairs of d), kt [d/2][nkvp][2] (pairs of d per
+                             key), v [nkvp/2][d][2] (pairs of keys per d); uint16_t bf16 bits */
+} sb_flash_elem;
+
 typedef struct sb_flash_block {
-    const float *qt;      /* [d][QB]: query i's element e at qt[e * QB + i], pre-scaled */
+    const void *qt;       /* [d][QB]: query i's element e at qt[e * QB + i], pre-scaled */
     size_t nq;            /* valid queries, 1..QB */
-    const float *kt;      /* [d][nkvp] keys transposed, zero beyond nkv */
-    const float *v;       /* [nkvp][d] values, zero rows beyond nkv */
+    const void *kt;       /* [d][nkvp] keys transposed, zero beyond nkv */
+    const void *v;        /* [nkvp][d] values, zero rows beyond nkv */
     size_t nkv, nkvp;     /* keys; keys rounded up to the block function's pad */
     size_t d;             /* head dim, a multiple of 8, at most SB_FLASH_MAX_D */
     float *o;             /* [QB][d] scratch for the unnormalised outputs */
@@ -38,9 +47,10 @@ typedef struct sb_flash_block {
 typedef void (*sb_flash_fn)(const sb_flash_block *b);
 
 /* Attention with one ISA's block function, for which K and V are zero-padded to a multiple of
-   pad keys (its vector width; its blocks may be longer and end short). Head dims that are not a
-   multiple of 8 run the reference, with a warning naming the kernel. */
-void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, const sb_attn_args *a,
-                        sb_pool *pool);
+   pad keys (its vector width, even; its blocks may be longer and end short) and packed as elem
+   says. Head dims that are not a multiple of 8 run the reference, with a warning naming the
+   kernel. */
+void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flash_elem elem,
+                        const sb_attn_args *a, sb_pool *pool);
 
 #endif

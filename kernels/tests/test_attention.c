@@ -4,7 +4,10 @@
  * sequences of S tokens; temporal: T tokens with stride S; cross: N queries
  * against L keys) with tails: key counts not multiples of 16 or 32, query counts not
  * multiples of 8, head dims 8, 16 and 72. Exits 77 where the host cannot run
- * the kernel. Tolerance (FP32): |o - ref| <= 2e-5 (outputs are O(1)).
+ * the kernel. Tolerance (outputs are O(1), inputs U(-2, 2)): FP32 |o - ref|
+ * <= 2e-5; BF16 (q, k, v and the softmax weights rounded to 8 significant
+ * bits, FP32 accumulation) |o - ref| <= 1.5e-2, against the exact attention of
+ * the unrounded inputs (measured worst: 7.8e-3).
  */
 #include <math.h>
 #include <stdio.h>
@@ -50,7 +53,8 @@ static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t
                     double err = fabs(got - want);
                     worst = err > worst ? err : worst;
                 }
-    bad = !(worst <= 2e-5);
+    double tol = k->dtype == SB_DT_BF16 ? 1.5e-2 : 2e-5;
+    bad = !(worst <= tol);
     printf("%-28s %-8s B=%zu T=%zu S=%zu L=%zu heads=%zu D=%zu: max |o - ref| = %.2e %s\n", k->name,
            layout == 0 ? "spatial" : layout == 1 ? "temporal" : "cross", B, T, S, L, heads, D, worst,
            bad ? "FAIL" : "ok");

@@ -46,7 +46,7 @@ _Static_assert(QB == 8, "8 queries per block");
 static void block_avx512(const sb_flash_block *b)
 {
     size_t D = b->d, nkvp = b->nkvp;
-    const float *qt = b->qt, *kt = b->kt;
+    const float *qt = b->qt, *kt = b->kt, *v = b->v;
     float *o = b->o, *l = b->l, m[QB];
     float p[QB][KB] __attribute__((aligned(64))), corr[QB] __attribute__((aligned(32)));
     for (size_t i = 0; i < QB; i++) {
@@ -84,7 +84,7 @@ static void block_avx512(const sb_flash_block *b)
         _mm256_store_ps(corr, cv);
         for (size_t i = 0; i < QB; i++)
             l[i] = l[i] * corr[i] + _mm512_reduce_add_ps(s[i]);
-        const float *vb = b->v + kb * D;
+        const float *vb = v + kb * D;
         for (size_t dc = 0; dc < D; dc += 16) {
             __mmask16 dm = D - dc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (D - dc)) - 1);
 #define ACC(i) __m512 o##i = _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, o + i * D + dc), \
@@ -107,5 +107,5 @@ static void block_avx512(const sb_flash_block *b)
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool)
 {
     /* keys padded to 16 (one vector), not 32: a 15-token temporal sequence packs 16 */
-    sb_attention_flash("attention.f32.avx512-flash", block_avx512, 16, a, pool);
+    sb_attention_flash("attention.f32.avx512-flash", block_avx512, 16, SB_FLASH_F32, a, pool);
 }

@@ -29,6 +29,7 @@ void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool);
 extern const sb_epi_ops sb_epi_avx2;     /* avx2_elementwise.c */
 extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 
-/* flash-style attention (avx512_attention.c) */
+/* flash-style attention (avx512_attention.c; BF16: avx512bf16_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
+void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool);
 #endif
