@@ -10,32 +10,51 @@
 #include "ref/ref.h"
 #include "scratch.h"
 
-enum { QB = SB_FLASH_QB, QCHUNK = SB_FLASH_QCHUNK };
+enum { QB = SB_FLASH_QB };
 
 typedef struct flash_ctx {
     const sb_attn_args *a;
     sb_flash_fn block;
     sb_flash_elem elem;
-    size_t qchunks;        /* chunks of QCHUNK queries per (sequence, head) */
+    size_t qchunk;         /* queries per task (a multiple of QB) */
+    size_t qchunks;        /* tasks per (sequence, head) */
     int short_seqs;        /* 1: a task is a whole sequence with all heads (flash_short) */
     size_t nkvp;           /* n_kv rounded up to the block function's pad */
 } flash_ctx;
 
 /* One head of one chunk of queries of a's sequence seq: pack K, V and the queries, run the
    blocks, normalise into the output. */
+/* Two floats rounded to bfloat16 (nearest even), a in the low half: one k or v pair. */
+static inline uint32_t bf16_pair(float a, float b)
+{
+    return (uint32_t)sb_f32_to_bf16(a) | (uint32_t)sb_f32_to_bf16(b) << 16;
+}
+
 /* K (row j at k0 + j kstep) and V of one head as the block function wants them (flash.h). */
 static void pack_kv(const flash_ctx *c, const float *k0, size_t kstep, const float *v0,
                     size_t vstep, float *kt, float *v)
 {
     size_t D = c->a->head_dim, nkv = c->a->nkv, nkvp = c->nkvp;
     if (c->elem == SB_FLASH_BF16) {
-        uint16_t *k16 = (uint16_t *)kt, *v16 = (uint16_t *)v;
-        for (size_t j = 0; j < nkvp; j++) {
-            const float *kr = j < nkv ? k0 + j * kstep : NULL, *vr = j < nkv ? v0 + j * vstep : NULL;
-            for (size_t d = 0; d < D; d++) {
-                k16[((d / 2) * nkvp + j) * 2 + d % 2] = kr ? sb_f32_to_bf16(kr[d]) : 0;
-                v16[((j / 2) * D + d) * 2 + j % 2] = vr ? sb_f32_to_bf16(vr[d]) : 0;
+        /* 32-bit words of two bf16: K word [d/2][j] = (k[j][d], k[j][d+1]), V word [j/2][d] =
+           (v[j][d], v[j+1][d]); whole words, so the V loop over d vectorises */
+        uint32_t *k32 = (uint32_t *)kt, *v32 = (uint32_t *)v;
+        for (size_t j = 0; j < nkvp; j += 2) {
+            const float *ka = j < nkv ? k0 + j * kstep : NULL;
+            const float *kb = j + 1 < nkv ? k0 + (j + 1) * kstep : NULL;
+            const float *va = j < nkv ? v0 + j * vstep : NULL;
+            const float *vb = j + 1 < nkv ? v0 + (j + 1) * vstep : NULL;
+            for (size_t dp = 0; dp < D / 2; dp++) {
+                k32[dp * nkvp + j] = ka ? bf16_pair(ka[2 * dp], ka[2 * dp + 1]) : 0;
+                k32[dp * nkvp + j + 1] = kb ? bf16_pair(kb[2 * dp], kb[2 * dp + 1]) : 0;
             }
+            uint32_t *vw = v32 + (j / 2) * D;
+            if (va && vb)
+                for (size_t d = 0; d < D; d++)
+                    vw[d] = bf16_pair(va[d], vb[d]);
+            else
+                for (size_t d = 0; d < D; d++)
+                    vw[d] = va ? bf16_pair(va[d], 0.0f) : 0;
         }
         return;
     }
@@ -81,7 +100,7 @@ static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, si
     pack_kv(c, k0, kstep, v0, vstep, kt, v);
     sb_flash_block b = {.qt = qt, .kt = kt, .v = v, .nkv = a->nkv, .nkvp = nkvp, .d = D, .o = o,
                         .l = l};
-    size_t i0 = qc * QCHUNK, i1 = i0 + QCHUNK < a->nq ? i0 + QCHUNK : a->nq;
+    size_t i0 = qc * c->qchunk, i1 = i0 + c->qchunk < a->nq ? i0 + c->qchunk : a->nq;
     for (size_t ib = i0; ib < i1; ib += QB) {
         b.nq = i1 - ib < QB ? i1 - ib : QB;
         for (size_t i = 0; i < QB; i++) /* columns past the last query are zero */
@@ -153,9 +172,14 @@ void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flas
         sb_attention_ref(a, pool);
         return;
     }
-    flash_ctx c = {.a = a, .block = block, .elem = elem, .qchunks = (a->nq + QCHUNK - 1) / QCHUNK,
-                   .nkvp = (a->nkv + pad - 1) / pad * pad};
-    size_t nseq = a->ql.n_outer * a->ql.n_inner;
+    flash_ctx c = {.a = a, .block = block, .elem = elem, .nkvp = (a->nkv + pad - 1) / pad * pad};
+    size_t nseq = a->ql.n_outer * a->ql.n_inner, units = nseq * a->heads;
+    size_t want = 4 * (size_t)sb_pool_threads(pool);
+    /* each task packs K and V of its (sequence, head) again: split a head's queries only as
+       far as it takes to give every worker about 4 tasks (in multiples of QB) */
+    size_t split = units >= want ? 1 : (want + units - 1) / units;
+    c.qchunk = ((a->nq + split - 1) / split + QB - 1) / QB * QB;
+    c.qchunks = (a->nq + c.qchunk - 1) / c.qchunk;
     /* short sequences (temporal attention), where there are enough of them to keep every
        worker busy: one task per sequence (flash_short) */
     c.short_seqs = a->nq <= SB_FLASH_SHORT && a->nkv <= SB_FLASH_SHORT &&

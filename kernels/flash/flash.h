@@ -6,7 +6,7 @@
  * here; per-ISA code is only the block function (S = Q K^T, online softmax,
  * O = O * correction + P V for SB_FLASH_QB queries against all keys).
  *
- * A task is (sequence, head, chunk of SB_FLASH_QCHUNK queries), or a whole
+ * A task is (sequence, head, chunk of queries), or a whole
  * short sequence with all its heads (temporal attention: its rows are first
  * staged contiguously, see flash.c). For each head it packs K
  * transposed ([D][n_kv padded to `pad`], zeros beyond n_kv) and V ([n_kv
@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include "kernel.h"
 
-enum { SB_FLASH_QB = 8, SB_FLASH_QCHUNK = 256, SB_FLASH_MAX_D = 256,
+/* QB queries per block; a head's queries are split into chunks (tasks) only as far as it takes
+   to give every worker about 4 tasks, since each task packs K and V of its head again */
+enum { SB_FLASH_QB = 8, SB_FLASH_MAX_D = 256,
        SB_FLASH_SHORT = 64 /* tokens: a sequence this short is one task, all heads */ };
 
 /* How a block function wants Q, K and V: FP32, or bfloat16 pairs (vdpbf16ps, BFDOT). */

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
                                                       the flash framework's short-sequence path */
     bad |= check(k, pool, 2, 2, 1, 300, 13, 2, 72); /* 300 queries vs 13 keys */
     bad |= check(k, pool, 2, 1, 1, 20, 50, 2, 72);  /* 50 keys: blocks of 32 + 18 or 3 x 16 + 2 */
-    bad |= check(k, pool, 0, 1, 1, 260, 0, 1, 16); /* > QCHUNK queries, tiny's head dim */
+    bad |= check(k, pool, 0, 1, 1, 260, 0, 1, 16); /* one head split in chunks (2 workers: 8
+                                                      of 40 queries, the last 20), D = 16 */
     bad |= check(k, pool, 1, 1, 1, 3, 0, 4, 8);    /* a single token per sequence; 3 sequences:
                                                       one task per head */
     sb_pool_destroy(pool);
