@@ -13,6 +13,7 @@ const sb_variant sb_variants[] = {
     {.name = "bf16", .dtype = SB_DT_BF16, .fused = false},
     {.name = "bf16-fused", .dtype = SB_DT_BF16, .fused = true},
     {.name = "int8", .dtype = SB_DT_INT8, .fused = false},
+    {.name = "int8-fused", .dtype = SB_DT_INT8, .fused = true},
 };
 const size_t sb_variants_count = SB_ARRAY_LEN(sb_variants);
 
