@@ -20,14 +20,11 @@
 #include <stdint.h>
 #include <string.h>
 #include "flash/flash.h"
-#include "x86/vecmath.h"
+#include "x86/flash_avx512.h"
 #include "x86/x86.h"
 
-#define _mm512_roundscale(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define _mm512_castsi_ps _mm512_castsi512_ps
-SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
 
-enum { QB = SB_FLASH_QB, KB = 32 };
+enum { QB = SB_FLASH_QB, KB = SB_F512_KB };
 _Static_assert(QB == 8, "8 queries per block");
 
 /* s[i] (keys kb..kb+16) and s[8 + i] (kb+16..kb+32) += pairs of q_i . pairs of k, over d/2 pairs. */
@@ -54,11 +51,7 @@ static void block_bf16(const sb_flash_block *b)
     float *o = b->o, *l = b->l, m[QB];
     uint32_t p[QB][KB / 2] __attribute__((aligned(64))); /* P as bf16 pairs of keys */
     float corr[QB] __attribute__((aligned(32)));
-    for (size_t i = 0; i < QB; i++) {
-        m[i] = -INFINITY;
-        l[i] = 0.0f;
-    }
-    memset(o, 0, QB * D * sizeof(float));
+    sb_f512_start(m, l, o, D);
     for (size_t kb = 0; kb < nkvp; kb += KB) {
         size_t nk = b->nkv - kb < KB ? b->nkv - kb : KB;
         __m512 s[2 * QB];
@@ -69,43 +62,25 @@ static void block_bf16(const sb_flash_block *b)
         } else {
             SCORES(0)
         }
-        __mmask16 v0 = (__mmask16)(nk >= 16 ? 0xffff : (1u << nk) - 1);
-        __mmask16 v1 = (__mmask16)(nk >= 32 ? 0xffff : nk > 16 ? (1u << (nk - 16)) - 1 : 0);
-        const __m512 ninf = _mm512_set1_ps(-INFINITY);
-        for (size_t i = 0; i < QB; i++) {
-            __m512 lo = _mm512_mask_mov_ps(ninf, v0, s[i]), hi = _mm512_mask_mov_ps(ninf, v1, s[QB + i]);
-            float mnew = fmaxf(m[i], _mm512_reduce_max_ps(_mm512_max_ps(lo, hi)));
-            __m512 mv = _mm512_set1_ps(mnew);
-            __m512 plo = _mm512_maskz_mov_ps(v0, vexp16(_mm512_sub_ps(lo, mv)));
-            __m512 phi = v1 ? _mm512_maskz_mov_ps(v1, vexp16(_mm512_sub_ps(hi, mv)))
-                            : _mm512_setzero_ps();
+        for (int i = 0; i < QB; i++) {
+            __m512 plo, phi;
+            sb_f512_softmax(s, i, nk, m, corr, &plo, &phi);
             /* keys 0..31 in order: the low half from plo, the high half from phi */
             _mm512_store_si512(p[i], (__m512i)_mm512_cvtne2ps_pbh(phi, plo));
-            corr[i] = m[i] - mnew; /* exponentiated below, all rows at once */
-            m[i] = mnew;
-            s[i] = _mm512_add_ps(plo, phi);
         }
-        __m256 cv = _mm512_castps512_ps256(vexp16(_mm512_castps256_ps512(_mm256_load_ps(corr))));
-        _mm256_store_ps(corr, cv);
-        for (size_t i = 0; i < QB; i++)
-            l[i] = l[i] * corr[i] + _mm512_reduce_add_ps(s[i]);
+        sb_f512_finish(s, corr, l);
         const uint16_t *vb = v + kb * D; /* pair kb/2 starts at (kb/2) * D * 2 */
         size_t npairs = (nk + 1) / 2;    /* an odd last key pairs with a zero p and v */
         for (size_t dc = 0; dc < D; dc += 16) {
-            __mmask16 dm = D - dc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (D - dc)) - 1);
-#define ACC(i) __m512 o##i = _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, o + i * D + dc), \
-                                           _mm512_set1_ps(corr[i]));
-            ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5) ACC(6) ACC(7)
-#undef ACC
+            __mmask16 dm = sb_f512_dmask(dc, D);
+            SB_F512_OUT_LOAD(o, D, dc, dm, corr)
             for (size_t jp = 0; jp < npairs; jp++) {
                 __m512bh vj = (__m512bh)_mm512_maskz_loadu_epi32(dm, vb + (jp * D + dc) * 2);
 #define ACC(i) o##i = _mm512_dpbf16_ps(o##i, (__m512bh)_mm512_set1_epi32((int)p[i][jp]), vj);
                 ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5) ACC(6) ACC(7)
 #undef ACC
             }
-#define ACC(i) _mm512_mask_storeu_ps(o + i * D + dc, dm, o##i);
-            ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5) ACC(6) ACC(7)
-#undef ACC
+            SB_F512_OUT_STORE(o, D, dc, dm)
         }
     }
 }
