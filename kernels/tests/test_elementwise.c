@@ -99,7 +99,9 @@ static const size_t head_dims[] = {8, 16, 72, 6, 10};
 static void run_heads(const sb_kernel *k, const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
     sb_qk_norm_args n = {.q = a->rope.q, .k = a->rope.k, .ldq = a->rope.ldq, .ldk = a->rope.ldk,
-                         .wq = a->wq, .wk = a->wk, .rows = 2 * 5 * 3, .heads = a->rope.heads,
+                         .wq = a->wq, .wk = a->wk, .heads = a->rope.heads,
+                         /* every row the sequences cover (B samples of T * S rows) */
+                         .rows = a->rope.layout.n_outer * a->rope.layout.outer_stride,
                          .head_dim = a->rope.head_dim, .eps = a->eps};
     if (k->op == SB_OP_QK_RMSNORM)
         k->fn.qk_rmsnorm(&n, pool);
