@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,7 +116,16 @@ class Cli(unittest.TestCase):
         self.assertIn("temporal.attn.rope", names)
         shares = [r["share_pct"] for r in report["rows"][1:]]
         self.assertAlmostEqual(report["rows"][0]["share_pct"], 100.0)
-        self.assertTrue(80.0 < sum(shares) <= 100.5, sum(shares))
+        # Shares are node medians over the block's median. Medians do not add up, so their sum
+        # may pass 100 under noise (qemu); it cannot pass sum(each node's slowest repetition)
+        # over the block's median, nor fall below 80% (check_decomposes bounds each repetition).
+        (case_id,) = self.q("SELECT case_id FROM \"case\" WHERE run_id = ?", self.runs[1])[0]
+        whole = statistics.median(ns / it for ns, it in self.q(
+            "SELECT ns, iters FROM sample WHERE case_id = ?", case_id))
+        slowest = self.q("SELECT max(n.ns * 1.0 / s.iters) FROM node_sample n JOIN sample s"
+                         " USING (case_id, rep) WHERE n.case_id = ? GROUP BY n.idx", case_id)
+        bound = 100.0 * sum(v for (v,) in slowest) / whole
+        self.assertTrue(80.0 < sum(shares) <= bound * (1 + 1e-9), (sum(shares), bound))
 
     def test_step_decomposes(self):
         self.check_decomposes(self.runs[2], 4 + 2 * (17 + 18) + 1)
