@@ -9,6 +9,7 @@
  */
 #include "graph_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,12 +117,28 @@ void sb_fill_uniform(float *p, size_t n, uint64_t seed, uint64_t stream, float s
     }
 }
 
+enum { HUGE_PAGE = 2u << 20 };
+
+/*
+ * Buffers of 2 MiB or more are 2 MiB-aligned and whole 2 MiB pages, and asked for transparent
+ * huge pages (madvise needs a page-aligned range: on a 64-byte-aligned pointer it fails and
+ * the buffer stays on 4 KiB pages, which costs temporal attention, whose tokens are S rows
+ * apart, a page walk per row). The hint may still not be granted (THP "never", no free huge
+ * page); the run records the THP mode.
+ */
 static float *alloc_floats(sb_graph *g, size_t n)
 {
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p && bytes >= (2u << 20))
-        madvise(p, bytes, MADV_HUGEPAGE); /* a hint; the run records the THP mode */
+    int huge = bytes >= HUGE_PAGE;
+    if (huge)
+        bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    float *p = aligned_alloc(huge ? HUGE_PAGE : 64, bytes ? bytes : 64);
+    if (p && huge && madvise(p, bytes, MADV_HUGEPAGE) != 0) {
+        static int warned;
+        if (!warned++)
+            fprintf(stderr, "sorabench: madvise(MADV_HUGEPAGE) failed (%s); buffers stay on"
+                            " 4 KiB pages\n", strerror(errno));
+    }
     if (p)
         g->bytes += (double)bytes;
     return p;
