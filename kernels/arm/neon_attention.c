@@ -118,5 +118,7 @@ static void block_neon(const sb_flash_block *b)
 
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool)
 {
-    sb_attention_flash("attention.f32.neon-flash", block_neon, KB, SB_FLASH_F32, a, pool);
+    static const sb_flash_impl impl = {.name = "attention.f32.neon-flash", .block = block_neon,
+                                       .pad = KB, .elem = SB_FLASH_F32};
+    sb_attention_flash(&impl, a, pool);
 }

@@ -14,11 +14,11 @@ enum { QB = SB_FLASH_QB };
 
 typedef struct flash_ctx {
     const sb_attn_args *a;
-    sb_flash_fn block;
-    sb_flash_elem elem;
+    const sb_flash_impl *impl;
     size_t qchunk;         /* queries per task (a multiple of QB) */
     size_t qchunks;        /* tasks per (sequence, head) */
-    int short_seqs;        /* 1: a task is a whole sequence with all heads (flash_short) */
+    int short_seqs;        /* 1: a task is a run of whole sequences with all heads */
+    size_t run;            /* short_seqs: sequences per task */
     size_t nkvp;           /* n_kv rounded up to the block function's pad */
 } flash_ctx;
 
@@ -35,7 +35,7 @@ static void pack_kv(const flash_ctx *c, const float *k0, size_t kstep, const flo
                     size_t vstep, float *kt, float *v)
 {
     size_t D = c->a->head_dim, nkv = c->a->nkv, nkvp = c->nkvp;
-    if (c->elem == SB_FLASH_BF16) {
+    if (c->impl->elem == SB_FLASH_BF16) {
         /* 32-bit words of two bf16: K word [d/2][j] = (k[j][d], k[j][d+1]), V word [j/2][d] =
            (v[j][d], v[j+1][d]); whole words, so the V loop over d vectorises */
         uint32_t *k32 = (uint32_t *)kt, *v32 = (uint32_t *)v;
@@ -104,8 +104,8 @@ static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, si
     for (size_t ib = i0; ib < i1; ib += QB) {
         b.nq = i1 - ib < QB ? i1 - ib : QB;
         for (size_t i = 0; i < QB; i++) /* columns past the last query are zero */
-            pack_q(c->elem, i < b.nq ? q0 + (ib + i) * qstep : NULL, i, D, a->scale, qt);
-        c->block(&b);
+            pack_q(c->impl->elem, i < b.nq ? q0 + (ib + i) * qstep : NULL, i, D, a->scale, qt);
+        c->impl->block(&b);
         for (size_t i = 0; i < b.nq; i++) {
             float *out = out0 + (ib + i) * ostep, inv = 1.0f / l[i];
             for (size_t d = 0; d < D; d++)
@@ -153,26 +153,31 @@ static void flash_task(void *ctx, size_t t, int worker)
     float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (pack + stage) * sizeof(float));
     (void)worker;
     if (c->short_seqs) {
-        flash_short(c, t, kt + pack, kt);
+        size_t nseq = a->ql.n_outer * a->ql.n_inner, s0 = t * c->run;
+        size_t s1 = s0 + c->run < nseq ? s0 + c->run : nseq;
+        for (size_t seq = s0; seq < s1; seq++)
+            if (c->impl->short_seq)
+                c->impl->short_seq(a, seq);
+            else
+                flash_short(c, seq, kt + pack, kt);
         return;
     }
     size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
     flash_head(c, a, seq, h, qc, kt);
 }
 
-void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flash_elem elem,
-                        const sb_attn_args *a, sb_pool *pool)
+void sb_attention_flash(const sb_flash_impl *impl, const sb_attn_args *a, sb_pool *pool)
 {
     if (a->head_dim % 8 != 0 || a->head_dim > SB_FLASH_MAX_D) {
         /* outside the block functions' shapes (no model has them): the reference, loudly */
         static int warned;
         if (!warned++)
             fprintf(stderr, "sorabench: %s: head dim %zu is not a multiple of 8 (or > %d);"
-                            " running the reference\n", name, a->head_dim, SB_FLASH_MAX_D);
+                            " running the reference\n", impl->name, a->head_dim, SB_FLASH_MAX_D);
         sb_attention_ref(a, pool);
         return;
     }
-    flash_ctx c = {.a = a, .block = block, .elem = elem, .nkvp = (a->nkv + pad - 1) / pad * pad};
+    flash_ctx c = {.a = a, .impl = impl, .nkvp = (a->nkv + impl->pad - 1) / impl->pad * impl->pad};
     size_t nseq = a->ql.n_outer * a->ql.n_inner, units = nseq * a->heads;
     size_t want = 4 * (size_t)sb_pool_threads(pool);
     /* each task packs K and V of its (sequence, head) again: split a head's queries only as
@@ -181,8 +186,10 @@ void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flas
     c.qchunk = ((a->nq + split - 1) / split + QB - 1) / QB * QB;
     c.qchunks = (a->nq + c.qchunk - 1) / c.qchunk;
     /* short sequences (temporal attention), where there are enough of them to keep every
-       worker busy: one task per sequence (flash_short) */
-    c.short_seqs = a->nq <= SB_FLASH_SHORT && a->nkv <= SB_FLASH_SHORT &&
-                   nseq >= 4 * (size_t)sb_pool_threads(pool);
-    sb_pool_run(pool, flash_task, &c, c.short_seqs ? nseq : nseq * a->heads * c.qchunks);
+       worker busy: a task is a run of consecutive sequences (about 4 runs per worker), whose
+       rows are adjacent in memory */
+    c.short_seqs = a->nq <= SB_FLASH_SHORT && a->nkv <= SB_FLASH_SHORT && nseq >= want;
+    c.run = c.short_seqs ? (nseq + want - 1) / want : 1;
+    sb_pool_run(pool, flash_task, &c,
+                c.short_seqs ? (nseq + c.run - 1) / c.run : nseq * a->heads * c.qchunks);
 }

@@ -6,9 +6,11 @@
  * here; per-ISA code is only the block function (S = Q K^T, online softmax,
  * O = O * correction + P V for SB_FLASH_QB queries against all keys).
  *
- * A task is (sequence, head, chunk of queries), or a whole
- * short sequence with all its heads (temporal attention: its rows are first
- * staged contiguously, see flash.c). For each head it packs K
+ * A task is (sequence, head, chunk of queries), or, for short sequences
+ * (temporal attention), a run of consecutive sequences with all their heads:
+ * given to the ISA's short-sequence function where it has one, else staged
+ * contiguously and run through the block function (see flash.c). For each
+ * head it packs K
  * transposed ([D][n_kv padded to `pad`], zeros beyond n_kv) and V ([n_kv
  * padded][D]) of its sequence and head into a per-thread buffer (allocated on
  * the warmup call only), then for each block of QB queries packs them scaled
@@ -48,11 +50,25 @@ typedef struct sb_flash_block {
 /* Leaves o[i] = sum_j exp(s_ij - m_i) v_j and l[i] = sum_j exp(s_ij - m_i) for i < nq. */
 typedef void (*sb_flash_fn)(const sb_flash_block *b);
 
-/* Attention with one ISA's block function, for which K and V are zero-padded to a multiple of
-   pad keys (its vector width, even; its blocks may be longer and end short) and packed as elem
-   says. Head dims that are not a multiple of 8 run the reference, with a warning naming the
-   kernel. */
-void sb_attention_flash(const char *name, sb_flash_fn block, size_t pad, sb_flash_elem elem,
-                        const sb_attn_args *a, sb_pool *pool);
+/*
+ * Optional per ISA: one short sequence (at most SB_FLASH_SHORT queries and keys) with all its
+ * heads, read and written in place, nothing packed (temporal attention, where per-head packing
+ * cost more than the arithmetic).
+ */
+typedef void (*sb_flash_short_fn)(const sb_attn_args *a, size_t seq);
+
+/* One ISA's flash attention. */
+typedef struct sb_flash_impl {
+    const char *name;            /* the registry's kernel name, for messages */
+    sb_flash_fn block;
+    size_t pad;                  /* K and V zero-padded to a multiple of pad keys (its vector
+                                    width, even; its blocks may be longer and end short) */
+    sb_flash_elem elem;          /* how the framework packs Q, K and V for block */
+    sb_flash_short_fn short_seq; /* NULL: short sequences are staged and run through block */
+} sb_flash_impl;
+
+/* Attention with one ISA's functions. Head dims that are not a multiple of 8 run the reference,
+   with a warning naming the kernel. */
+void sb_attention_flash(const sb_flash_impl *impl, const sb_attn_args *a, sb_pool *pool);
 
 #endif

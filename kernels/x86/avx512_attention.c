@@ -81,6 +81,9 @@ static void block_avx512(const sb_flash_block *b)
 
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool)
 {
-    /* keys padded to 16 (one vector), not 32: a 15-token temporal sequence packs 16 */
-    sb_attention_flash("attention.f32.avx512-flash", block_avx512, 16, SB_FLASH_F32, a, pool);
+    /* keys padded to 16 (one vector), not 32; short (temporal) sequences run in place */
+    static const sb_flash_impl impl = {.name = "attention.f32.avx512-flash", .block = block_avx512,
+                                       .pad = 16, .elem = SB_FLASH_F32,
+                                       .short_seq = sb_attention_short_avx512};
+    sb_attention_flash(&impl, a, pool);
 }

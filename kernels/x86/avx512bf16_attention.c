@@ -87,5 +87,7 @@ static void block_bf16(const sb_flash_block *b)
 
 void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool)
 {
-    sb_attention_flash("attention.bf16.avx512bf16-flash", block_bf16, 16, SB_FLASH_BF16, a, pool);
+    static const sb_flash_impl impl = {.name = "attention.bf16.avx512bf16-flash",
+                                       .block = block_bf16, .pad = 16, .elem = SB_FLASH_BF16};
+    sb_attention_flash(&impl, a, pool);
 }

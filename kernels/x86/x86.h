@@ -31,5 +31,7 @@ extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 
 /* flash-style attention (avx512_attention.c; BF16: avx512bf16_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
+/* the short-sequence function of the FP32 one (avx512_short_attention.c, flash.h) */
+void sb_attention_short_avx512(const sb_attn_args *a, size_t seq);
 void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool);
 #endif

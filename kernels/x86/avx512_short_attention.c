@@ -1,0 +1,186 @@
+/*
+ * avx512_short_attention.c - AVX-512 FP32 attention for short sequences (at
+ * most SB_FLASH_SHORT = 64 tokens: temporal attention), the flash framework's
+ * short-sequence function (flash.h). For such sequences the per-head packing
+ * of the block path (K transposed, Q scaled and transposed, a staging copy of
+ * every row) cost more than the arithmetic, so this reads Q, K and V in place
+ * and puts the queries in the vector lanes:
+ *
+ *   Qt = 16 queries x 16 d transposed in registers (64 shuffles per 16 x 16),
+ *        stored [D][16] on the stack: the only copy;
+ *   S^T[j] (16 query lanes) = sum_d Qt[d] * k_j[d], k_j[d] broadcast from K's
+ *        own row: 8 keys at a time, 8 accumulators;
+ *   softmax per lane over j (scale applied first): elementwise max, exp and
+ *        sum over the key vectors, no horizontal reduction; P^T kept [nkv][16];
+ *   O: 16 lanes of D at a time, 16 query accumulators, per key one V load and
+ *        16 FMAs with P broadcast; scaled by 1 / l and stored to the output row.
+ *
+ * The score matrix of a sequence (64 x 64 at most) is on the stack; extra
+ * memory does not grow with the number of sequences. Before its heads run, a
+ * sequence's rows are read once, whole and in order (stream_in): each head
+ * reads a 4 D-byte slice of every row, too many short streams for the
+ * hardware prefetcher.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include "flash/flash.h"
+#include "ref/ref.h"
+#include "x86/flash_avx512.h"
+#include "x86/x86.h"
+
+enum { L = 16, JB = 8, MAXT = SB_FLASH_SHORT };
+
+/* r[0..16) rows -> r[k] = column k (the 16 x 16 transpose, 64 shuffles). */
+static inline void transpose16(__m512 r[L])
+{
+    __m512 t[L], u[L];
+    for (int i = 0; i < L; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* u[4g + c], 128-bit lane l: column 4l + c of rows 4g..4g+3 */
+    for (int g = 0; g < 4; g++) {
+        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+        __m512 w0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xee);
+        __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xee);
+        r[c] = _mm512_shuffle_f32x4(v0, v1, 0x88);
+        r[4 + c] = _mm512_shuffle_f32x4(v0, v1, 0xdd);
+        r[8 + c] = _mm512_shuffle_f32x4(w0, w1, 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(w0, w1, 0xdd);
+    }
+}
+
+static inline __mmask16 dmask(size_t dc, size_t D)
+{
+    return D - dc >= L ? (__mmask16)0xffff : (__mmask16)((1u << (D - dc)) - 1);
+}
+
+/*
+ * Pull the q, k and v rows of sequence seq into the cache with demand loads, row by row, before
+ * its heads run. Measured on the development VM (docs/performance.md): software prefetches
+ * of the rows (each head's slice, or whole rows of the next sequence, into L1 or L2) changed
+ * nothing, while this pass took the 240p 2s temporal layer from 22.6 to 10.8-13.6 ms on
+ * 1 thread.
+ */
+static void stream_in(const sb_attn_args *a, size_t seq)
+{
+    size_t C = a->heads * a->head_dim, n = a->nq > a->nkv ? a->nq : a->nkv;
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t t = 0; t < n; t++) {
+        const float *r[3] = {NULL, NULL, NULL};
+        if (t < a->nq)
+            r[0] = a->q + sb_seq_row(&a->ql, seq, t) * a->ldq;
+        if (t < a->nkv) {
+            r[1] = a->k + sb_seq_row(&a->kvl, seq, t) * a->ldk;
+            r[2] = a->v + sb_seq_row(&a->kvl, seq, t) * a->ldv;
+        }
+        for (int x = 0; x < 3; x++)
+            if (r[x]) {
+                for (size_t c = 0; c + L <= C; c += L)
+                    acc = _mm512_add_ps(acc, _mm512_loadu_ps(r[x] + c));
+            }
+    }
+    __asm__ volatile("" : : "v"(acc)); /* the loads are the point: keep them */
+}
+
+/* Queries [i0, i0 + nqg) (nqg <= 16) of one head against all keys. Row pointers point at the
+   head's slice of token 0; tokens step by *step floats. */
+static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0,
+                       size_t kstep, const float *v0, size_t vstep, float *o0, size_t ostep,
+                       size_t nqg)
+{
+    size_t D = a->head_dim, nkv = a->nkv;
+    float qt[SB_FLASH_MAX_D][L] __attribute__((aligned(64)));
+    float p[MAXT + JB][L] __attribute__((aligned(64)));
+    float inv[L] __attribute__((aligned(64)));
+
+    /* Qt: 16 rows (zeros beyond nqg) x 16 d per transpose */
+    for (size_t dc = 0; dc < D; dc += L) {
+        __mmask16 dm = dmask(dc, D);
+        __m512 r[L];
+        for (size_t i = 0; i < L; i++)
+            r[i] = i < nqg ? _mm512_maskz_loadu_ps(dm, q0 + i * qstep + dc) : _mm512_setzero_ps();
+        transpose16(r);
+        for (size_t e = 0; e < L && dc + e < D; e++)
+            _mm512_store_ps(qt[dc + e], r[e]);
+    }
+
+    /* S^T, JB keys at a time; keys past nkv repeat key 0 (their scores are never read) */
+    for (size_t j0 = 0; j0 < nkv; j0 += JB) {
+        const float *kr[JB];
+        __m512 s[JB];
+        for (size_t jj = 0; jj < JB; jj++) {
+            kr[jj] = k0 + (j0 + jj < nkv ? j0 + jj : 0) * kstep;
+            s[jj] = _mm512_setzero_ps();
+        }
+        for (size_t d = 0; d < D; d++) {
+            __m512 qd = _mm512_load_ps(qt[d]);
+            for (size_t jj = 0; jj < JB; jj++)
+                s[jj] = _mm512_fmadd_ps(qd, _mm512_set1_ps(kr[jj][d]), s[jj]);
+        }
+        for (size_t jj = 0; jj < JB; jj++)
+            _mm512_store_ps(p[j0 + jj], s[jj]);
+    }
+
+    /* softmax per query lane over the keys */
+    const __m512 sc = _mm512_set1_ps(a->scale);
+    __m512 m = _mm512_set1_ps(-INFINITY), l = _mm512_setzero_ps();
+    for (size_t j = 0; j < nkv; j++) {
+        __m512 x = _mm512_mul_ps(_mm512_load_ps(p[j]), sc);
+        _mm512_store_ps(p[j], x);
+        m = _mm512_max_ps(m, x);
+    }
+    for (size_t j = 0; j < nkv; j++) {
+        __m512 e = vexp16(_mm512_sub_ps(_mm512_load_ps(p[j]), m));
+        _mm512_store_ps(p[j], e);
+        l = _mm512_add_ps(l, e);
+    }
+    _mm512_store_ps(inv, _mm512_div_ps(_mm512_set1_ps(1.0f), l));
+
+    /* O = P V / l, 16 lanes of D at a time */
+    for (size_t dc = 0; dc < D; dc += L) {
+        __mmask16 dm = dmask(dc, D);
+        __m512 acc[L];
+        for (size_t i = 0; i < L; i++)
+            acc[i] = _mm512_setzero_ps();
+        for (size_t j = 0; j < nkv; j++) {
+            __m512 vj = _mm512_maskz_loadu_ps(dm, v0 + j * vstep + dc);
+            for (size_t i = 0; i < L; i++)
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(p[j][i]), vj, acc[i]);
+        }
+        /* through an array with a constant bound: indexing acc by a variable made the
+           compiler keep acc in memory and store all 16 on every key */
+        float out[L][L] __attribute__((aligned(64)));
+        for (size_t i = 0; i < L; i++)
+            _mm512_store_ps(out[i], _mm512_mul_ps(acc[i], _mm512_set1_ps(inv[i])));
+        for (size_t i = 0; i < nqg; i++)
+            _mm512_mask_storeu_ps(o0 + i * ostep + dc, dm, _mm512_load_ps(out[i]));
+    }
+}
+
+void sb_attention_short_avx512(const sb_attn_args *a, size_t seq)
+{
+    size_t D = a->head_dim;
+    size_t qr = sb_seq_row(&a->ql, seq, 0), kr = sb_seq_row(&a->kvl, seq, 0);
+    size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
+    size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
+    stream_in(a, seq);
+    for (size_t h = 0; h < a->heads; h++) {
+        size_t off = h * D;
+        for (size_t i0 = 0; i0 < a->nq; i0 += L)
+            head_group(a, a->q + (qr + i0 * a->ql.tok_stride) * a->ldq + off, qstep,
+                       a->k + kr * a->ldk + off, kstep, a->v + kr * a->ldv + off, vstep,
+                       a->o + (qr + i0 * a->ql.tok_stride) * a->ldo + off, ostep,
+                       a->nq - i0 < L ? a->nq - i0 : L);
+    }
+}
