@@ -14,6 +14,7 @@
 #include <string.h>
 #include "graph.h"
 #include "kernel.h"
+#include "gemm/gemm.h"
 #include "ref/ref.h"
 #include "kernel_test.h"
 
@@ -341,6 +342,43 @@ static void test_patchify(void **state)
     assert_memory_equal(y, want, sizeof(want));
 }
 
+/* ==== INT8 quantizer ==== */
+
+/* sb_quantize_s8 against the definition: s = max|x| / 127, q = lrintf(x / s) clamped to +-127
+   (round half to even), on ties, a scale that is not a power of two, zeros and NaN. */
+static void test_quantize_s8(void **state)
+{
+    float x[67];
+    int8_t q[67];
+    (void)state;
+    x[0] = 127.0f; /* s = 1: the rest are exact ties */
+    for (int i = 1; i < 67; i++)
+        x[i] = (float)(i - 33) + 0.5f * (float)(i % 2 ? 1 : -1);
+    assert_true(sb_quantize_s8(x, 67, q) == 1.0f);
+    for (int i = 0; i < 67; i++)
+        assert_int_equal(q[i], (int8_t)lrintf(x[i]));
+    float *r = rnd(1003, 77); /* U(-1, 1), odd length */
+    int8_t *rq = malloc(1003);
+    float s = sb_quantize_s8(r, 1003, rq), mx = 0.0f;
+    for (int i = 0; i < 1003; i++)
+        mx = fabsf(r[i]) > mx ? fabsf(r[i]) : mx;
+    assert_true(s == mx / 127.0f);
+    for (int i = 0; i < 1003; i++) {
+        long v = lrintf(r[i] * (1.0f / s));
+        assert_int_equal(rq[i], v > 127 ? 127 : v < -127 ? -127 : v);
+    }
+    memset(x, 0, sizeof(x));
+    assert_true(sb_quantize_s8(x, 67, q) == 1.0f); /* all zero: scale 1, q 0 */
+    for (int i = 0; i < 67; i++)
+        assert_int_equal(q[i], 0);
+    x[3] = NAN, x[4] = 2.0f;
+    assert_true(sb_quantize_s8(x, 67, q) == 2.0f / 127.0f); /* NaN ignored by the max ... */
+    assert_int_equal(q[3], -127);                            /* ... and quantized to -127 */
+    assert_int_equal(q[4], 127);
+    free(r);
+    free(rq);
+}
+
 /* ==== registry ==== */
 
 static void test_registry(void **state)
@@ -372,7 +410,7 @@ int main(void)
         cmocka_unit_test(test_qk_rmsnorm),       cmocka_unit_test(test_rope),
         cmocka_unit_test(test_gelu_silu),        cmocka_unit_test(test_residual_and_rows),
         cmocka_unit_test(test_timestep_freq),    cmocka_unit_test(test_patchify),
-        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_quantize_s8),      cmocka_unit_test(test_registry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
