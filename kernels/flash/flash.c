@@ -149,17 +149,19 @@ static void flash_task(void *ctx, size_t t, int worker)
     const flash_ctx *c = ctx;
     const sb_attn_args *a = c->a;
     size_t D = a->head_dim, nkvp = c->nkvp, C = a->heads * D;
+    size_t nseq = a->ql.n_outer * a->ql.n_inner, s0 = t * c->run;
+    size_t s1 = s0 + c->run < nseq ? s0 + c->run : nseq;
+    (void)worker;
+    if (c->short_seqs && c->impl->short_seq) { /* in place: no packing, no scratch */
+        for (size_t seq = s0; seq < s1; seq++)
+            c->impl->short_seq(a, seq);
+        return;
+    }
     size_t pack = 2 * nkvp * D + 2 * QB * D + QB, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
     float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (pack + stage) * sizeof(float));
-    (void)worker;
     if (c->short_seqs) {
-        size_t nseq = a->ql.n_outer * a->ql.n_inner, s0 = t * c->run;
-        size_t s1 = s0 + c->run < nseq ? s0 + c->run : nseq;
         for (size_t seq = s0; seq < s1; seq++)
-            if (c->impl->short_seq)
-                c->impl->short_seq(a, seq);
-            else
-                flash_short(c, seq, kt + pack, kt);
+            flash_short(c, seq, kt + pack, kt);
         return;
     }
     size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;

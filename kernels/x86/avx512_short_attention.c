@@ -60,11 +60,6 @@ static inline void transpose16(__m512 r[L])
     }
 }
 
-static inline __mmask16 dmask(size_t dc, size_t D)
-{
-    return D - dc >= L ? (__mmask16)0xffff : (__mmask16)((1u << (D - dc)) - 1);
-}
-
 /*
  * Pull the q, k and v rows of sequence seq into the cache with demand loads, row by row, before
  * its heads run. Measured on the development VM (docs/performance.md): software prefetches
@@ -106,7 +101,7 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
 
     /* Qt: 16 rows (zeros beyond nqg) x 16 d per transpose */
     for (size_t dc = 0; dc < D; dc += L) {
-        __mmask16 dm = dmask(dc, D);
+        __mmask16 dm = sb_f512_dmask(dc, D);
         __m512 r[L];
         for (size_t i = 0; i < L; i++)
             r[i] = i < nqg ? _mm512_maskz_loadu_ps(dm, q0 + i * qstep + dc) : _mm512_setzero_ps();
@@ -149,7 +144,7 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
 
     /* O = P V / l, 16 lanes of D at a time */
     for (size_t dc = 0; dc < D; dc += L) {
-        __mmask16 dm = dmask(dc, D);
+        __mmask16 dm = sb_f512_dmask(dc, D);
         __m512 acc[L];
         for (size_t i = 0; i < L; i++)
             acc[i] = _mm512_setzero_ps();
