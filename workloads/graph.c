@@ -121,10 +121,9 @@ enum { HUGE_PAGE = 2u << 20 };
 
 /*
  * Buffers of 2 MiB or more are 2 MiB-aligned and whole 2 MiB pages, and asked for transparent
- * huge pages (madvise needs a page-aligned range: on a 64-byte-aligned pointer it fails and
- * the buffer stays on 4 KiB pages, which costs temporal attention, whose tokens are S rows
- * apart, a page walk per row). The hint may still not be granted (THP "never", no free huge
- * page); the run records the THP mode.
+ * huge pages (madvise needs a page-aligned range: on a 64-byte-aligned pointer it failed with
+ * EINVAL and every buffer stayed on 4 KiB pages). The hint may still not be granted (THP
+ * "never", no free huge page); the run records the THP mode. mem_bytes counts the rounded size.
  */
 static float *alloc_floats(sb_graph *g, size_t n)
 {

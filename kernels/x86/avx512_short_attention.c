@@ -64,8 +64,8 @@ static inline void transpose16(__m512 r[L])
  * Pull the q, k and v rows of sequence seq into the cache with demand loads, row by row, before
  * its heads run. Measured on the development VM (docs/performance.md): software prefetches
  * of the rows (each head's slice, or whole rows of the next sequence, into L1 or L2) changed
- * nothing, while this pass took the 240p 2s temporal layer from 22.6 to 10.8-13.6 ms on
- * 1 thread.
+ * nothing, while this pass took the 240p 2s temporal layer from 22.6 to 10.2-13.6 ms on
+ * 1 thread (run to run).
  */
 static void stream_in(const sb_attn_args *a, size_t seq)
 {
