@@ -145,6 +145,13 @@ static const sb_kernel table[] = {
     {.name = "linear.f32.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "onednn",
      .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_pack,
      .packed_free = sb_onednn_free},
+    /* oneDNN 2.6 has no BF16 matmul below AVX-512 (it emulates vdpbf16ps on AVX-512) */
+    {.name = "linear.bf16.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "onednn",
+     .requires = X86(AVX512F), .provider = true, .fn.linear = sb_onednn_linear,
+     .pack = sb_onednn_bf16_pack, .packed_free = sb_onednn_free},
+    {.name = "linear.int8.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "onednn",
+     .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_int8_pack,
+     .packed_free = sb_onednn_free},
 #endif
 #ifdef SB_HAVE_OPENBLAS
     {.name = "linear.f32.openblas", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "openblas",

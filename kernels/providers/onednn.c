@@ -1,18 +1,25 @@
 /*
- * onednn.c - comparison provider: the linear layer through oneDNN's matmul
- * primitive (what PyTorch uses for FP32 linear layers on x86 CPUs).
- * Registered as "linear.f32.onednn", chosen only by name (run --kernel).
- *
- * The primitive lets oneDNN choose the weight layout (format 'any'); the
- * weights are reordered into it once, on the first call (which the runner
- * makes before any timed repetition), and the primitive is built for that
- * call's row count. Bias is fused in the primitive. oneDNN runs on its OpenMP
- * threads (Debian's build), set per call to the case's thread count; they are
- * not sorabench's pinned pool (use OMP_PROC_BIND / OMP_PLACES to pin them).
- * OpenMP threads inherit the affinity of the thread that starts them, and the
- * pool pins the calling thread to one PU, so the call runs with the calling
- * thread's affinity widened to every PU and restores it afterwards (measured:
- * without this, 2 threads ran no faster than 1).
+ * onednn.c - comparison providers: the linear layer through oneDNN's matmul
+ * primitive (what PyTorch uses for linear layers on x86 CPUs), in FP32, BF16
+ * and INT8. Registered as "linear.{f32,bf16,int8}.onednn", chosen only by name
+ * (run --kernel). Each computes what sorabench's kernel of the same dtype
+ * computes, from the same FP32 activations, so the whole call is timed:
+ *   f32   one matmul primitive, bias fused;
+ *   bf16  a oneDNN reorder converts the activations to bfloat16 (round to
+ *         nearest even, like ours), then matmul bf16 x bf16 -> f32 + bias;
+ *   int8  sorabench's per-token quantizer (sb_quantize_s8, the same as our
+ *         kernels, on the pool), then matmul s8 x s8 -> f32 with the
+ *         per-channel weight scales as output scales and two binary post-ops:
+ *         times the per-token scale [m][1], plus the bias [1][n].
+ * The weights are quantized / converted and reordered into the layout oneDNN
+ * chooses (format 'any') on the first call, which the runner makes before any
+ * timed repetition; the primitive is built for that call's row count. oneDNN
+ * runs on its OpenMP threads (Debian's build), set per call to the case's
+ * thread count; they are not sorabench's pinned pool (use OMP_PROC_BIND /
+ * OMP_PLACES to pin them). OpenMP threads inherit the affinity of the thread
+ * that starts them, and the pool pins the calling thread to one PU, so the
+ * call runs with the calling thread's affinity widened to every PU and
+ * restores it afterwards (measured: without this, 2 threads ran no faster).
  */
 #include <dnnl.h>
 #include <pthread.h>
@@ -22,49 +29,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include "epilogue.h"
+#include "gemm/gemm.h"
 #include "providers/providers.h"
+#include "ref/ref.h"
 
 typedef struct dnnl_w {
+    sb_dtype dt;
     size_t n, k;
-    float *w;                  /* [n][k] as given, until reordered */
+    float *w;                  /* [n][k] FP32 as given (f32, bf16), until reordered */
+    int8_t *wq;                /* INT8: [n][k] quantized per channel */
+    float *sw;                 /* INT8: [n] channel scales */
+    int8_t *xq;                /* INT8: [m][k] quantized activations of the built shape */
+    float *sx;                 /* INT8: [m] token scales */
     size_t m, ldx, ldy;        /* shape the primitive was built for (m = 0: not yet) */
     int has_bias;
     dnnl_engine_t eng;
     dnnl_stream_t stream;
-    dnnl_primitive_t prim;
-    dnnl_memory_t src, wei, bias, dst;
+    dnnl_primitive_t prim, cvt; /* cvt: BF16's activation conversion */
+    dnnl_memory_t src, xuser, wei, bias, dst, sxm;
 } dnnl_w;
 
-sb_status sb_onednn_pack(const float *w, size_t n, size_t k, void **packed)
-{
-    dnnl_w *p = calloc(1, sizeof(*p));
-    if (!p || (p->w = malloc(n * k * sizeof(float))) == NULL) {
-        free(p);
-        return SB_ENOMEM;
-    }
-    memcpy(p->w, w, n * k * sizeof(float));
-    p->n = n;
-    p->k = k;
-    if (dnnl_engine_create(&p->eng, dnnl_cpu, 0) != dnnl_success ||
-        dnnl_stream_create(&p->stream, p->eng, dnnl_stream_default_flags) != dnnl_success) {
-        sb_onednn_free(p);
-        return SB_ENOSUPP;
-    }
-    *packed = p;
-    return SB_OK;
-}
+/* The oneDNN data types of each sorabench dtype: activations as the matmul reads them, weights. */
+static const dnnl_data_type_t src_type[SB_DT_COUNT] = {
+    [SB_DT_F32] = dnnl_f32, [SB_DT_BF16] = dnnl_bf16, [SB_DT_INT8] = dnnl_s8};
 
 static void release(dnnl_w *p)
 {
-    dnnl_memory_t *mems[] = {&p->src, &p->wei, &p->bias, &p->dst};
+    dnnl_memory_t *mems[] = {&p->src, &p->xuser, &p->wei, &p->bias, &p->dst, &p->sxm};
     for (size_t i = 0; i < sizeof(mems) / sizeof(mems[0]); i++)
         if (*mems[i]) {
             dnnl_memory_destroy(*mems[i]);
             *mems[i] = NULL;
         }
-    if (p->prim)
-        dnnl_primitive_destroy(p->prim);
-    p->prim = NULL;
+    dnnl_primitive_t *prims[] = {&p->prim, &p->cvt};
+    for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++)
+        if (*prims[i]) {
+            dnnl_primitive_destroy(*prims[i]);
+            *prims[i] = NULL;
+        }
+    free(p->xq);
+    free(p->sx);
+    p->xq = NULL;
+    p->sx = NULL;
+    p->m = 0;
 }
 
 void sb_onednn_free(void *packed)
@@ -78,7 +85,55 @@ void sb_onednn_free(void *packed)
     if (p->eng)
         dnnl_engine_destroy(p->eng);
     free(p->w);
+    free(p->wq);
+    free(p->sw);
     free(p);
+}
+
+static sb_status pack(sb_dtype dt, const float *w, size_t n, size_t k, void **packed)
+{
+    sb_status st = SB_ENOMEM;
+    dnnl_w *p = calloc(1, sizeof(*p));
+    if (!p)
+        return SB_ENOMEM;
+    p->dt = dt;
+    p->n = n;
+    p->k = k;
+    if (dt == SB_DT_INT8) { /* the same per-channel quantization as sorabench's INT8 kernels */
+        if (!(p->wq = malloc(n * k)) || !(p->sw = malloc(n * sizeof(float))))
+            goto out;
+        for (size_t i = 0; i < n; i++)
+            p->sw[i] = sb_quantize_s8(w + i * k, k, p->wq + i * k);
+    } else {
+        if (!(p->w = malloc(n * k * sizeof(float))))
+            goto out;
+        memcpy(p->w, w, n * k * sizeof(float));
+    }
+    st = SB_ENOSUPP;
+    if (dnnl_engine_create(&p->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&p->stream, p->eng, dnnl_stream_default_flags) != dnnl_success)
+        goto out;
+    *packed = p;
+    p = NULL;
+    st = SB_OK;
+out:
+    sb_onednn_free(p);
+    return st;
+}
+
+sb_status sb_onednn_pack(const float *w, size_t n, size_t k, void **packed)
+{
+    return pack(SB_DT_F32, w, n, k, packed);
+}
+
+sb_status sb_onednn_bf16_pack(const float *w, size_t n, size_t k, void **packed)
+{
+    return pack(SB_DT_BF16, w, n, k, packed);
+}
+
+sb_status sb_onednn_int8_pack(const float *w, size_t n, size_t k, void **packed)
+{
+    return pack(SB_DT_INT8, w, n, k, packed);
 }
 
 #define CHECK(call)                                                                   \
@@ -90,41 +145,105 @@ void sb_onednn_free(void *packed)
         }                                                                             \
     } while (0)
 
-/* Build the primitive for a's shape and reorder the weights into its layout. */
+/* Run a reorder from memory `from` (descriptor fmd) into `to` (descriptor tmd) once. */
+static void reorder_once(dnnl_w *p, const dnnl_memory_desc_t *fmd, dnnl_memory_t from,
+                         const dnnl_memory_desc_t *tmd, dnnl_memory_t to)
+{
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t r = NULL;
+    CHECK(dnnl_reorder_primitive_desc_create(&rpd, fmd, p->eng, tmd, p->eng, NULL));
+    CHECK(dnnl_primitive_create(&r, rpd));
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    CHECK(dnnl_primitive_execute(r, p->stream, 2, args));
+    CHECK(dnnl_stream_wait(p->stream));
+    dnnl_primitive_destroy(r);
+    dnnl_primitive_desc_destroy(rpd);
+}
+
+/*
+ * Build the primitives for a's shape and reorder the weights into their layout.
+ * INT8: dst = (acc * sw[n]) * sx[m] + bias[n], all inside the matmul primitive.
+ */
 static void build(dnnl_w *p, const sb_linear_args *a)
 {
-    dnnl_memory_desc_t src_md, dst_md, wany_md, wuser_md, bias_md;
-    dnnl_dims_t sd = {(dnnl_dim_t)a->m, (dnnl_dim_t)a->k}, ss = {(dnnl_dim_t)a->ldx, 1};
-    dnnl_dims_t dd = {(dnnl_dim_t)a->m, (dnnl_dim_t)a->n}, ds = {(dnnl_dim_t)a->ldy, 1};
-    dnnl_dims_t wd = {(dnnl_dim_t)a->k, (dnnl_dim_t)a->n}, ws = {1, (dnnl_dim_t)a->k};
-    dnnl_dims_t bd = {1, (dnnl_dim_t)a->n};
+    const int int8 = p->dt == SB_DT_INT8;
+    const dnnl_data_type_t st = src_type[p->dt];
+    const dnnl_dim_t m = (dnnl_dim_t)a->m, k = (dnnl_dim_t)a->k, n = (dnnl_dim_t)a->n;
+    /*
+     * INT8 is a batch of one (3D): oneDNN 2.6's brgemm matmul takes the [m][1]
+     * post-op operand only there (measured: in 2D the same attributes fall back
+     * to the reference implementation "ref_int8:any"). Dims and strides below
+     * are the 3D ones; a 2D descriptor uses their last two.
+     */
+    const int nd = int8 ? 3 : 2, o = 3 - nd;
+    dnnl_memory_desc_t src_md, xuser_md, dst_md, wany_md, wuser_md, bias_md, sx_md;
+    dnnl_dims_t sd = {1, m, k}, ss = {m * (dnnl_dim_t)a->ldx, (dnnl_dim_t)a->ldx, 1};
+    dnnl_dims_t dd = {1, m, n}, ds = {m * (dnnl_dim_t)a->ldy, (dnnl_dim_t)a->ldy, 1};
+    dnnl_dims_t wd = {1, k, n}, ws = {k * n, 1, k};
+    dnnl_dims_t bd = {1, 1, n}, xd = {1, m, 1};
+    const dnnl_format_tag_t dense = int8 ? dnnl_abc : dnnl_ab;
     dnnl_matmul_desc_t md;
-    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
-    dnnl_primitive_t reorder = NULL;
+    dnnl_primitive_desc_t pd = NULL, cpd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
     dnnl_memory_t wuser = NULL;
 
     release(p);
-    CHECK(dnnl_memory_desc_init_by_strides(&src_md, 2, sd, dnnl_f32, ss));
-    CHECK(dnnl_memory_desc_init_by_strides(&dst_md, 2, dd, dnnl_f32, ds));
-    CHECK(dnnl_memory_desc_init_by_tag(&wany_md, 2, wd, dnnl_f32, dnnl_format_tag_any));
-    CHECK(dnnl_memory_desc_init_by_strides(&wuser_md, 2, wd, dnnl_f32, ws));
-    CHECK(dnnl_memory_desc_init_by_tag(&bias_md, 2, bd, dnnl_f32, dnnl_ab));
-    CHECK(dnnl_matmul_desc_init(&md, &src_md, &wany_md, a->bias ? &bias_md : NULL, &dst_md));
-    CHECK(dnnl_primitive_desc_create(&pd, &md, NULL, p->eng, NULL));
+    if (int8 && (!(p->xq = malloc(a->m * a->k)) || !(p->sx = malloc(a->m * sizeof(float))))) {
+        fprintf(stderr, "sorabench: oneDNN: out of memory for %zu x %zu activations\n", a->m, a->k);
+        abort();
+    }
+    /* FP32 reads the caller's rows in place; BF16 and INT8 read a dense converted copy */
+    if (p->dt == SB_DT_F32)
+        CHECK(dnnl_memory_desc_init_by_strides(&src_md, nd, sd + o, dnnl_f32, ss + o));
+    else
+        CHECK(dnnl_memory_desc_init_by_tag(&src_md, nd, sd + o, st, dense));
+    CHECK(dnnl_memory_desc_init_by_strides(&xuser_md, nd, sd + o, dnnl_f32, ss + o));
+    CHECK(dnnl_memory_desc_init_by_strides(&dst_md, nd, dd + o, dnnl_f32, ds + o));
+    CHECK(dnnl_memory_desc_init_by_tag(&wany_md, nd, wd + o, st, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_strides(&wuser_md, nd, wd + o, int8 ? dnnl_s8 : dnnl_f32,
+                                           ws + o));
+    CHECK(dnnl_memory_desc_init_by_tag(&bias_md, nd, bd + o, dnnl_f32, dense));
+    CHECK(dnnl_memory_desc_init_by_tag(&sx_md, nd, xd + o, dnnl_f32, dense));
+    CHECK(dnnl_primitive_attr_create(&attr));
+    if (int8) {
+        CHECK(dnnl_primitive_attr_set_output_scales(attr, n, 1 << (nd - 1), p->sw));
+        CHECK(dnnl_post_ops_create(&po));
+        CHECK(dnnl_post_ops_append_binary(po, dnnl_binary_mul, &sx_md));
+        if (a->bias)
+            CHECK(dnnl_post_ops_append_binary(po, dnnl_binary_add, &bias_md));
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    CHECK(dnnl_matmul_desc_init(&md, &src_md, &wany_md, a->bias && !int8 ? &bias_md : NULL,
+                                &dst_md));
+    CHECK(dnnl_primitive_desc_create(&pd, &md, attr, p->eng, NULL));
     CHECK(dnnl_primitive_create(&p->prim, pd));
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     CHECK(dnnl_memory_create(&p->wei, wmd, p->eng, DNNL_MEMORY_ALLOCATE));
-    CHECK(dnnl_memory_create(&wuser, &wuser_md, p->eng, p->w));
-    CHECK(dnnl_reorder_primitive_desc_create(&rpd, &wuser_md, p->eng, wmd, p->eng, NULL));
-    CHECK(dnnl_primitive_create(&reorder, rpd));
-    dnnl_exec_arg_t rargs[] = {{DNNL_ARG_FROM, wuser}, {DNNL_ARG_TO, p->wei}};
-    CHECK(dnnl_primitive_execute(reorder, p->stream, 2, rargs));
-    CHECK(dnnl_stream_wait(p->stream));
-    CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, DNNL_MEMORY_NONE));
+    CHECK(dnnl_memory_create(&wuser, &wuser_md, p->eng, int8 ? (void *)p->wq : (void *)p->w));
+    reorder_once(p, &wuser_md, wuser, wmd, p->wei);
+    if (p->dt == SB_DT_BF16) { /* the activations' conversion, run on every call */
+        CHECK(dnnl_reorder_primitive_desc_create(&cpd, &xuser_md, p->eng, &src_md, p->eng, NULL));
+        CHECK(dnnl_primitive_create(&p->cvt, cpd));
+        CHECK(dnnl_memory_create(&p->xuser, &xuser_md, p->eng, DNNL_MEMORY_NONE));
+        CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, DNNL_MEMORY_ALLOCATE));
+    } else {
+        CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, int8 ? p->xq : DNNL_MEMORY_NONE));
+    }
     CHECK(dnnl_memory_create(&p->dst, &dst_md, p->eng, DNNL_MEMORY_NONE));
     CHECK(dnnl_memory_create(&p->bias, &bias_md, p->eng, DNNL_MEMORY_NONE));
-    dnnl_primitive_destroy(reorder);
-    dnnl_primitive_desc_destroy(rpd);
+    CHECK(dnnl_memory_create(&p->sxm, &sx_md, p->eng, int8 ? p->sx : DNNL_MEMORY_NONE));
+    if (getenv("SB_ONEDNN_VERBOSE")) { /* which oneDNN implementation runs (a debugging aid) */
+        const char *impl = NULL;
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        fprintf(stderr, "sorabench: oneDNN matmul %zux%zux%zu: %s\n", a->m, a->k, a->n,
+                impl ? impl : "?");
+    }
+    if (cpd)
+        dnnl_primitive_desc_destroy(cpd);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
     dnnl_primitive_desc_destroy(pd);
     dnnl_memory_destroy(wuser);
     p->m = a->m;
@@ -133,26 +252,52 @@ static void build(dnnl_w *p, const sb_linear_args *a)
     p->has_bias = a->bias != NULL;
 }
 
+/* INT8: quantize each activation row, the same quantizer as sorabench's INT8 kernels. */
+static void quantize_rows(const void *args, size_t r0, size_t r1)
+{
+    const sb_linear_args *a = args;
+    const dnnl_w *p = a->w;
+    for (size_t r = r0; r < r1; r++)
+        p->sx[r] = sb_quantize_s8(a->x + r * a->ldx, a->k, p->xq + r * a->k);
+}
+
 void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool)
 {
     dnnl_w *p = (dnnl_w *)a->w; /* the primitive is built on first use, then reused */
     cpu_set_t pinned, all;
+    if (!p->prim || p->m != a->m || p->ldx != a->ldx || p->ldy != a->ldy ||
+        p->has_bias != (a->bias != NULL))
+        build(p, a);
+    if (p->dt == SB_DT_INT8) /* on sorabench's pool, before oneDNN's threads start */
+        sb_ref_split_rows(pool, a->m, 16, quantize_rows, a);
     int widened = pthread_getaffinity_np(pthread_self(), sizeof(pinned), &pinned) == 0;
     if (widened) {
         memset(&all, 0xff, sizeof(all)); /* the kernel keeps only the PUs we may use */
         widened = pthread_setaffinity_np(pthread_self(), sizeof(all), &all) == 0;
     }
     omp_set_num_threads(sb_pool_threads(pool));
-    if (!p->prim || p->m != a->m || p->ldx != a->ldx || p->ldy != a->ldy ||
-        p->has_bias != (a->bias != NULL))
-        build(p, a);
-    CHECK(dnnl_memory_set_data_handle(p->src, (void *)a->x));
+    if (p->cvt) {
+        CHECK(dnnl_memory_set_data_handle(p->xuser, (void *)a->x));
+        dnnl_exec_arg_t cargs[] = {{DNNL_ARG_FROM, p->xuser}, {DNNL_ARG_TO, p->src}};
+        CHECK(dnnl_primitive_execute(p->cvt, p->stream, 2, cargs));
+    } else if (p->dt == SB_DT_F32) {
+        CHECK(dnnl_memory_set_data_handle(p->src, (void *)a->x));
+    }
     CHECK(dnnl_memory_set_data_handle(p->dst, a->y));
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->wei},
-                               {DNNL_ARG_DST, p->dst}, {DNNL_ARG_BIAS, p->bias}};
     if (a->bias)
         CHECK(dnnl_memory_set_data_handle(p->bias, (void *)a->bias));
-    CHECK(dnnl_primitive_execute(p->prim, p->stream, a->bias ? 4 : 3, args));
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->wei},
+                               {DNNL_ARG_DST, p->dst}};
+    int nargs = 3;
+    if (p->dt == SB_DT_INT8) {
+        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p->sxm};
+        if (a->bias)
+            args[nargs++] =
+                (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p->bias};
+    } else if (a->bias) {
+        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, p->bias};
+    }
+    CHECK(dnnl_primitive_execute(p->prim, p->stream, nargs, args));
     CHECK(dnnl_stream_wait(p->stream));
     if (widened)
         pthread_setaffinity_np(pthread_self(), sizeof(pinned), &pinned);

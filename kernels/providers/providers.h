@@ -12,6 +12,9 @@
 sb_status sb_onednn_pack(const float *w, size_t n, size_t k, void **packed);
 void sb_onednn_free(void *packed);
 void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool);
+/* The same call for weights packed by these: BF16 and INT8 (onednn.c's header says how). */
+sb_status sb_onednn_bf16_pack(const float *w, size_t n, size_t k, void **packed);
+sb_status sb_onednn_int8_pack(const float *w, size_t n, size_t k, void **packed);
 
 sb_status sb_openblas_pack(const float *w, size_t n, size_t k, void **packed);
 void sb_openblas_free(void *packed);
