@@ -46,8 +46,9 @@ typedef enum sb_pack_kind {
  * INT8 kinds: the weight is quantized symmetrically per output channel
  * (scale = max|w| / 127) when packed; activations per row (token) when the
  * layer runs, as part of its timed work. The micro-kernel accumulates exact
- * int32 sums of one KC block (KC <= 512 keeps |sum| < 2^24, so the FP32 C it
- * writes is exact); the tile epilogue dequantizes:
+ * int32 sums of one KC block (no overflow: |sum| <= 255 * 127 * KC < 2^31) and
+ * adds them to the FP32 C, which rounds only once |C| passes 2^24 (relative
+ * 2^-24, like an FP32 kernel's accumulation); the tile epilogue dequantizes:
  *   y = sx[row] * sw[col] * (C - 128 * sum_k wq[col]) (u8 kind) + bias.
  */
 static inline int sb_pack_is_int8(sb_pack_kind k)
@@ -83,8 +84,8 @@ void sb_gemm_free(void *packed);
 /* The linear layer over a packed weight (any micro-kernel): y = epi(x W^T + b). */
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
 
-/* Blocking chosen for a micro-kernel at the current cache sizes (for tests and docs). */
-void sb_gemm_blocking(const sb_ukr_desc *desc, size_t *kc, size_t *mc, size_t *nc);
+/* Blocking chosen for a micro-kernel on k input channels at the current cache sizes (gemm.c says how). */
+void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc, size_t *nc);
 
 /*
  * Lay w [n][k] out as FP32 panels of nr output columns, out[ceil(n/nr)][k][nr],

@@ -3,11 +3,12 @@
  * derived from the cache sizes it is given (hwloc's, at run time), for the
  * caches of the machines we target: Zen 4 (32 KiB L1D, 1 MiB L2, 32 MiB L3),
  * Graviton2/3 (64 KiB, 1 MiB, 32 MiB) and Graviton4 (64 KiB, 2 MiB, 36 MiB).
- * For each: KC is a multiple of 16 (of every k-group size) in [64, 512] (512
- * keeps INT8 sums exact in FP32), a KC x NR panel of B fits L1D, the MC x KC
+ * For each, on K = 1, 64, 1152 and 4608 (OpenSora's in-channels): K is cut
+ * into the fewest equal KC blocks (KC a multiple of 16, every k-group size)
+ * whose KC x NR panel of B fits an eighth of L2 (KC at least 64, at most 4096), the MC x KC
  * block of A half of L2, a KC x NC slice of B an eighth of L3; MC and NC are
  * multiples of MR and NR; and a larger L2 never gives a smaller MC. The table
- * it prints is the one in docs/graviton.md.
+ * it prints (K = 1152) is the one in docs/graviton.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,28 +33,41 @@ static const struct {
     {"graviton4", 64 << 10, 2 << 20, 36 << 20},
 };
 
-static void check_desc(const sb_ukr_desc *d)
+static void check_k(const sb_ukr_desc *d, size_t k)
 {
-    size_t es = sb_pack_bytes(d->pack), prev_mc = 0, prev_l2 = 0;
+    size_t es = sb_pack_bytes(d->pack), nr = (size_t)d->nr, prev_mc = 0, prev_l2 = 0;
     for (size_t m = 0; m < sizeof(machines) / sizeof(machines[0]); m++) {
-        size_t kc, mc, nc;
-        sb_gemm_set_caches(machines[m].l1, machines[m].l2, machines[m].l3);
-        sb_gemm_blocking(d, &kc, &mc, &nc);
-        print_message("%-28s %-12s KC %4zu  MC %5zu  NC %6zu  (B panel %3zu KiB, A block %4zu KiB)\n",
-                      d->name, machines[m].name, kc, mc, nc, kc * (size_t)d->nr * es >> 10,
-                      mc * kc * es >> 10);
+        size_t kc, mc, nc, l2 = machines[m].l2;
+        sb_gemm_set_caches(machines[m].l1, l2, machines[m].l3);
+        sb_gemm_blocking(d, k, &kc, &mc, &nc);
+        size_t blocks = (k + kc - 1) / kc;
+        if (k == 1152)
+            print_message("%-28s %-12s KC %4zu  MC %5zu  NC %6zu  (B panel %3zu KiB, A block %4zu KiB)\n",
+                          d->name, machines[m].name, kc, mc, nc, kc * nr * es >> 10,
+                          mc * kc * es >> 10);
         assert_int_equal(kc % 16, 0);
-        assert_in_range(kc, 64, 512);
-        assert_true(kc * (size_t)d->nr * es <= machines[m].l1 || kc == 64);
+        assert_true(kc * nr * es <= l2 / 8 || kc <= 64);
+        /* equal blocks: the last is short by less than the rounding to 16 of each */
+        assert_true(k - (blocks - 1) * kc + 16 * blocks > kc);
+        /* the fewest: one block less would not fit the panel bound or KC's cap of 4096 */
+        size_t fewer = blocks > 1 ? (k + blocks - 2) / (blocks - 1) : 0;
+        assert_true(blocks == 1 || fewer * nr * es > l2 / 8 - 16 * nr * es || fewer > 4096);
         assert_int_equal(mc % (size_t)d->mr, 0);
-        assert_true(mc * kc * es <= machines[m].l2 / 2);
-        assert_int_equal(nc % (size_t)d->nr, 0);
+        assert_true(mc * kc * es <= l2 / 2);
+        assert_int_equal(nc % nr, 0);
         assert_true(nc * kc * es <= machines[m].l3 / 8);
-        if (machines[m].l2 > prev_l2 && prev_l2)
+        if (l2 > prev_l2 && prev_l2)
             assert_true(mc >= prev_mc);
         prev_mc = mc;
-        prev_l2 = machines[m].l2;
+        prev_l2 = l2;
     }
+}
+
+static void check_desc(const sb_ukr_desc *d)
+{
+    const size_t ks[] = {1, 64, 1152, 4608};
+    for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
+        check_k(d, ks[i]);
 }
 
 static void test_blocking(void **state)
