@@ -21,6 +21,9 @@ typedef struct sb_epi_ops {
     void (*gelu)(float *y, const float *bias, size_t n);
     /* y[j] = res[j] + gate[j] * (y[j] + bias[j]) */
     void (*gres)(float *y, const float *bias, const float *gate, const float *res, size_t n);
+    /* INT8 dequantization: y[j] = sx * sw[j] * (y[j] - comp[j]) + bias[j] */
+    void (*dequant)(float *y, float sx, const float *sw, const float *comp, const float *bias,
+                    size_t n);
 } sb_epi_ops;
 
 /* Scalar C, for the reference kernels and for micro-kernels that bring none. */

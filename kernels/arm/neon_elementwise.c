@@ -95,7 +95,17 @@ static void epi_gres(float *y, const float *bias, const float *gate, const float
     }
 }
 
-const sb_epi_ops sb_epi_neon = {.gelu = epi_gelu, .gres = epi_gres};
+static void epi_dequant(float *y, float sx, const float *sw, const float *comp, const float *bias,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i += 4) {
+        float32x4_t v = vsubq_f32(load_at(y, i, n), load_at(comp, i, n));
+        float32x4_t b = bias ? load_at(bias, i, n) : vdupq_n_f32(0.0f);
+        store_at(y, vfmaq_f32(b, vmulq_n_f32(load_at(sw, i, n), sx), v), i, n);
+    }
+}
+
+const sb_epi_ops sb_epi_neon = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,

@@ -144,12 +144,10 @@ static void tile_finish(const gemm_ctx *c, float *cp, size_t i, size_t j, size_t
     const sb_linear_args *a = c->a;
     const packed_b *p = c->p;
     if (sb_pack_is_int8(p->desc->pack)) { /* y = sx sw (C - comp) + b */
+        const sb_epi_ops *ops = p->desc->epi && p->desc->epi->dequant ? p->desc->epi : &sb_epi_portable;
         for (size_t r = 0; r < mv; r++)
-            for (size_t q = 0; q < nv; q++) {
-                float *yv = &cp[r * a->ldy + q];
-                *yv = c->sx[i + r] * p->sw[j + q] * (*yv - p->comp[j + q]) +
-                      (a->bias ? a->bias[j + q] : 0.0f);
-            }
+            ops->dequant(cp + r * a->ldy, c->sx[i + r], p->sw + j, p->comp + j,
+                         a->bias ? a->bias + j : NULL, nv);
         if (a->epi != SB_EPI_NONE)
             sb_linear_epilogue(a, p->desc->epi, i, i + mv, j, j + nv, 0);
         return;

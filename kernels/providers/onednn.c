@@ -39,10 +39,11 @@ typedef struct dnnl_w {
     float *w;                  /* [n][k] FP32 as given (f32, bf16), until reordered */
     int8_t *wq;                /* INT8: [n][k] quantized per channel */
     float *sw;                 /* INT8: [n] channel scales */
-    int8_t *xq;                /* INT8: [m][k] quantized activations of the built shape */
-    float *sx;                 /* INT8: [m] token scales */
+    int8_t *xq;                /* INT8: [xq_rows][k] quantized activations */
+    float *sx;                 /* INT8: [xq_rows] token scales */
+    size_t xq_rows;
     size_t m, ldx, ldy;        /* shape the primitive was built for (m = 0: not yet) */
-    int has_bias;
+    int has_bias, threads;     /* ... and its bias and thread count */
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     dnnl_primitive_t prim, cvt; /* cvt: BF16's activation conversion */
@@ -67,10 +68,6 @@ static void release(dnnl_w *p)
             dnnl_primitive_destroy(*prims[i]);
             *prims[i] = NULL;
         }
-    free(p->xq);
-    free(p->sx);
-    p->xq = NULL;
-    p->sx = NULL;
     p->m = 0;
 }
 
@@ -87,6 +84,8 @@ void sb_onednn_free(void *packed)
     free(p->w);
     free(p->wq);
     free(p->sw);
+    free(p->xq);
+    free(p->sx);
     free(p);
 }
 
@@ -189,10 +188,6 @@ static void build(dnnl_w *p, const sb_linear_args *a)
     dnnl_memory_t wuser = NULL;
 
     release(p);
-    if (int8 && (!(p->xq = malloc(a->m * a->k)) || !(p->sx = malloc(a->m * sizeof(float))))) {
-        fprintf(stderr, "sorabench: oneDNN: out of memory for %zu x %zu activations\n", a->m, a->k);
-        abort();
-    }
     /* FP32 reads the caller's rows in place; BF16 and INT8 read a dense converted copy */
     if (p->dt == SB_DT_F32)
         CHECK(dnnl_memory_desc_init_by_strides(&src_md, nd, sd + o, dnnl_f32, ss + o));
@@ -228,15 +223,16 @@ static void build(dnnl_w *p, const sb_linear_args *a)
         CHECK(dnnl_memory_create(&p->xuser, &xuser_md, p->eng, DNNL_MEMORY_NONE));
         CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, DNNL_MEMORY_ALLOCATE));
     } else {
-        CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, int8 ? p->xq : DNNL_MEMORY_NONE));
+        CHECK(dnnl_memory_create(&p->src, &src_md, p->eng, DNNL_MEMORY_NONE));
     }
     CHECK(dnnl_memory_create(&p->dst, &dst_md, p->eng, DNNL_MEMORY_NONE));
     CHECK(dnnl_memory_create(&p->bias, &bias_md, p->eng, DNNL_MEMORY_NONE));
-    CHECK(dnnl_memory_create(&p->sxm, &sx_md, p->eng, int8 ? p->sx : DNNL_MEMORY_NONE));
+    CHECK(dnnl_memory_create(&p->sxm, &sx_md, p->eng, DNNL_MEMORY_NONE));
     if (getenv("SB_ONEDNN_VERBOSE")) { /* which oneDNN implementation runs (a debugging aid) */
         const char *impl = NULL;
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-        fprintf(stderr, "sorabench: oneDNN matmul %zux%zux%zu: %s\n", a->m, a->k, a->n,
+        fprintf(stderr, "sorabench: oneDNN matmul %zux%zux%zu on %d threads: %s\n", a->m, a->k,
+                a->n, omp_get_max_threads(),
                 impl ? impl : "?");
     }
     if (cpd)
@@ -250,6 +246,7 @@ static void build(dnnl_w *p, const sb_linear_args *a)
     p->ldx = a->ldx;
     p->ldy = a->ldy;
     p->has_bias = a->bias != NULL;
+    p->threads = omp_get_max_threads();
 }
 
 /* INT8: quantize each activation row, the same quantizer as sorabench's INT8 kernels. */
@@ -265,23 +262,37 @@ void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool)
 {
     dnnl_w *p = (dnnl_w *)a->w; /* the primitive is built on first use, then reused */
     cpu_set_t pinned, all;
-    if (!p->prim || p->m != a->m || p->ldx != a->ldx || p->ldy != a->ldy ||
-        p->has_bias != (a->bias != NULL))
-        build(p, a);
-    if (p->dt == SB_DT_INT8) /* on sorabench's pool, before oneDNN's threads start */
+    if (p->dt == SB_DT_INT8) { /* on sorabench's pool, before oneDNN's threads start */
+        if (p->xq_rows < a->m) {
+            free(p->xq);
+            free(p->sx);
+            p->xq = malloc(a->m * a->k);
+            p->sx = malloc(a->m * sizeof(float));
+            if (!p->xq || !p->sx) {
+                fprintf(stderr, "sorabench: oneDNN: out of memory for %zu x %zu activations\n",
+                        a->m, a->k);
+                abort();
+            }
+            p->xq_rows = a->m;
+        }
         sb_ref_split_rows(pool, a->m, 16, quantize_rows, a);
+    }
+    /* oneDNN sizes a primitive for the threads it may use when it is built: set them first */
     int widened = pthread_getaffinity_np(pthread_self(), sizeof(pinned), &pinned) == 0;
     if (widened) {
         memset(&all, 0xff, sizeof(all)); /* the kernel keeps only the PUs we may use */
         widened = pthread_setaffinity_np(pthread_self(), sizeof(all), &all) == 0;
     }
     omp_set_num_threads(sb_pool_threads(pool));
+    if (!p->prim || p->m != a->m || p->ldx != a->ldx || p->ldy != a->ldy ||
+        p->has_bias != (a->bias != NULL) || p->threads != sb_pool_threads(pool))
+        build(p, a);
     if (p->cvt) {
         CHECK(dnnl_memory_set_data_handle(p->xuser, (void *)a->x));
         dnnl_exec_arg_t cargs[] = {{DNNL_ARG_FROM, p->xuser}, {DNNL_ARG_TO, p->src}};
         CHECK(dnnl_primitive_execute(p->cvt, p->stream, 2, cargs));
-    } else if (p->dt == SB_DT_F32) {
-        CHECK(dnnl_memory_set_data_handle(p->src, (void *)a->x));
+    } else {
+        CHECK(dnnl_memory_set_data_handle(p->src, p->dt == SB_DT_F32 ? (void *)a->x : p->xq));
     }
     CHECK(dnnl_memory_set_data_handle(p->dst, a->y));
     if (a->bias)
@@ -290,6 +301,7 @@ void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool)
                                {DNNL_ARG_DST, p->dst}};
     int nargs = 3;
     if (p->dt == SB_DT_INT8) {
+        CHECK(dnnl_memory_set_data_handle(p->sxm, p->sx));
         args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p->sxm};
         if (a->bias)
             args[nargs++] =

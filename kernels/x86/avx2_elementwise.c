@@ -73,7 +73,22 @@ static void epi_gres(float *y, const float *bias, const float *gate, const float
     }
 }
 
-const sb_epi_ops sb_epi_avx2 = {.gelu = epi_gelu, .gres = epi_gres};
+static void epi_dequant(float *y, float sx, const float *sw, const float *comp, const float *bias,
+                        size_t n)
+{
+    __m256 s = _mm256_set1_ps(sx);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_sub_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(comp + i));
+        __m256 b = bias ? _mm256_loadu_ps(bias + i) : _mm256_setzero_ps();
+        v = _mm256_fmadd_ps(_mm256_mul_ps(s, _mm256_loadu_ps(sw + i)), v, b);
+        _mm256_storeu_ps(y + i, v);
+    }
+    for (; i < n; i++)
+        y[i] = sx * sw[i] * (y[i] - comp[i]) + (bias ? bias[i] : 0.0f);
+}
+
+const sb_epi_ops sb_epi_avx2 = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 static float hsum8(__m256 v)
 {

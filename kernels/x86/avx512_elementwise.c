@@ -79,7 +79,20 @@ static void epi_gres(float *y, const float *bias, const float *gate, const float
     }
 }
 
-const sb_epi_ops sb_epi_avx512 = {.gelu = epi_gelu, .gres = epi_gres};
+static void epi_dequant(float *y, float sx, const float *sw, const float *comp, const float *bias,
+                        size_t n)
+{
+    __m512 s = _mm512_set1_ps(sx);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes(i, n);
+        __m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, comp + i));
+        __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + i) : _mm512_setzero_ps();
+        v = _mm512_fmadd_ps(_mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, sw + i)), v, b);
+        _mm512_mask_storeu_ps(y + i, m, v);
+    }
+}
+
+const sb_epi_ops sb_epi_avx512 = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
