@@ -17,6 +17,8 @@
 
 /* Vector code for one row segment of n values (bias, gate may be NULL). */
 typedef struct sb_epi_ops {
+    /* y[j] += bias[j] (an unfused layer's bias) */
+    void (*bias)(float *y, const float *bias, size_t n);
     /* y[j] = gelu_tanh(y[j] + bias[j]) */
     void (*gelu)(float *y, const float *bias, size_t n);
     /* y[j] = res[j] + gate[j] * (y[j] + bias[j]) */

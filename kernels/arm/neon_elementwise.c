@@ -74,6 +74,12 @@ static inline void store_at(float *p, float32x4_t v, size_t i, size_t n)
         store_tail(p + i, v, n - i);
 }
 
+static void epi_bias(float *y, const float *bias, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4)
+        store_at(y, vaddq_f32(load_at(y, i, n), load_at(bias, i, n)), i, n);
+}
+
 static void epi_gelu(float *y, const float *bias, size_t n)
 {
     for (size_t i = 0; i < n; i += 4) {
@@ -105,7 +111,7 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
     }
 }
 
-const sb_epi_ops sb_epi_neon = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+const sb_epi_ops sb_epi_neon = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,

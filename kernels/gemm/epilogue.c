@@ -4,6 +4,12 @@
  */
 #include "epilogue.h"
 
+static void bias_row(float *y, const float *bias, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        y[j] += bias[j];
+}
+
 static void gelu_row(float *y, const float *bias, size_t n)
 {
     for (size_t j = 0; j < n; j++)
@@ -25,7 +31,7 @@ static void dequant_row(float *restrict y, float sx, const float *restrict sw,
         y[j] = sx * sw[j] * (y[j] - comp[j]) + (bias ? bias[j] : 0.0f);
 }
 
-const sb_epi_ops sb_epi_portable = {.gelu = gelu_row, .gres = gres_row, .dequant = dequant_row};
+const sb_epi_ops sb_epi_portable = {.bias = bias_row, .gelu = gelu_row, .gres = gres_row, .dequant = dequant_row};
 
 void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r0, size_t r1,
                         size_t c0, size_t c1, int add_bias)
@@ -45,8 +51,8 @@ void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r
                       a->res + r * a->ldres + c0, n);
             break;
         default: /* SB_EPI_NONE */
-            for (size_t j = 0; bias && j < n; j++)
-                y[j] += bias[j];
+            if (bias)
+                (ops->bias ? ops->bias : bias_row)(y, bias, n);
             break;
         }
     }

@@ -44,6 +44,15 @@ void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool)
 
 /* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
 
+static void epi_bias(float *y, const float *bias, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(bias + i)));
+    for (; i < n; i++)
+        y[i] += bias[i];
+}
+
 static void epi_gelu(float *y, const float *bias, size_t n)
 {
     size_t i = 0;
@@ -88,7 +97,7 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
         y[i] = sx * sw[i] * (y[i] - comp[i]) + (bias ? bias[i] : 0.0f);
 }
 
-const sb_epi_ops sb_epi_avx2 = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 static float hsum8(__m256 v)
 {

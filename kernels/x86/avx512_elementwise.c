@@ -55,6 +55,15 @@ void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool)
 
 /* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
 
+static void epi_bias(float *y, const float *bias, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes(i, n);
+        __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, bias + i));
+        _mm512_mask_storeu_ps(y + i, m, v);
+    }
+}
+
 static void epi_gelu(float *y, const float *bias, size_t n)
 {
     for (size_t i = 0; i < n; i += 16) {
@@ -92,7 +101,7 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
     }
 }
 
-const sb_epi_ops sb_epi_avx512 = {.gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
