@@ -363,8 +363,7 @@ int sb_cmd_run(int argc, char **argv)
                           "it replaces only in the others: sorabench list layers)", c.kernels);
         goto out;
     }
-    sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L1CACHE),
-                       sb_topo_cache_bytes(topo, HWLOC_OBJ_L2CACHE),
+    sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L2CACHE),
                        sb_topo_cache_bytes(topo, HWLOC_OBJ_L3CACHE));
     if (c.threads) {
         if (sb_intlist_parse(c.threads, 1, 4096, &thr, &nthr, err, sizeof(err)) != SB_OK) {

@@ -31,7 +31,8 @@ static void dequant_row(float *restrict y, float sx, const float *restrict sw,
         y[j] = sx * sw[j] * (y[j] - comp[j]) + (bias ? bias[j] : 0.0f);
 }
 
-const sb_epi_ops sb_epi_portable = {.bias = bias_row, .gelu = gelu_row, .gres = gres_row, .dequant = dequant_row};
+const sb_epi_ops sb_epi_portable = {.bias = bias_row, .gelu = gelu_row, .gres = gres_row,
+                                    .dequant = dequant_row};
 
 void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r0, size_t r1,
                         size_t c0, size_t c1, int add_bias)

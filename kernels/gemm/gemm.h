@@ -74,8 +74,8 @@ typedef struct sb_ukr_desc {
     const sb_epi_ops *epi; /* the ISA's fused-epilogue row code; NULL = portable */
 } sb_ukr_desc;
 
-/* Cache sizes in bytes used for blocking (0 keeps the current value). */
-void sb_gemm_set_caches(size_t l1d, size_t l2, size_t l3);
+/* L2 and L3 sizes in bytes used for blocking (0 keeps the current value). */
+void sb_gemm_set_caches(size_t l2, size_t l3);
 
 /* Pack w [n][k] for desc's micro-kernel; free with sb_gemm_free. */
 sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed);

@@ -1,11 +1,11 @@
 /*
  * test_blocking.c - the GEMM blocking of every micro-kernel in this build is
- * derived from the cache sizes it is given (hwloc's, at run time), for the
- * caches of the machines we target: Zen 4 (32 KiB L1D, 1 MiB L2, 32 MiB L3),
- * Graviton2/3 (64 KiB, 1 MiB, 32 MiB) and Graviton4 (64 KiB, 2 MiB, 36 MiB).
- * For each, on K = 1, 64, 1152 and 4608 (OpenSora's in-channels): K is cut
- * into the fewest equal KC blocks (KC a multiple of 16, every k-group size)
- * whose KC x NR panel of B fits an eighth of L2 (KC at least 64, at most 4096), the MC x KC
+ * derived from the L2 and L3 sizes it is given (hwloc's, at run time), for the
+ * caches of the machines we target: Zen 4 (1 MiB L2, 32 MiB L3), Graviton2/3
+ * (1 MiB, 32 MiB) and Graviton4 (2 MiB, 36 MiB). For each, on K = 1, 64, 1152
+ * and 4608 (OpenSora's in-channels): K is cut into the fewest equal KC blocks
+ * (KC a multiple of 16, every k-group size) whose KC x NR panel of B fits an
+ * eighth of L2 (that bound taken as at least 64 and at most 4096), the MC x KC
  * block of A half of L2, a KC x NC slice of B half of L3; MC and NC are
  * multiples of MR and NR; and a larger L2 never gives a smaller MC. The table
  * it prints (K = 1152) is the one in docs/graviton.md.
@@ -26,11 +26,11 @@
 
 static const struct {
     const char *name;
-    size_t l1, l2, l3;  /* bytes */
+    size_t l2, l3;  /* bytes */
 } machines[] = {
-    {"zen4", 32 << 10, 1 << 20, 32 << 20},
-    {"graviton2/3", 64 << 10, 1 << 20, 32 << 20},
-    {"graviton4", 64 << 10, 2 << 20, 36 << 20},
+    {"zen4", 1 << 20, 32 << 20},
+    {"graviton2/3", 1 << 20, 32 << 20},
+    {"graviton4", 2 << 20, 36 << 20},
 };
 
 static void check_k(const sb_ukr_desc *d, size_t k)
@@ -38,7 +38,7 @@ static void check_k(const sb_ukr_desc *d, size_t k)
     size_t es = sb_pack_bytes(d->pack), nr = (size_t)d->nr, prev_mc = 0, prev_l2 = 0;
     for (size_t m = 0; m < sizeof(machines) / sizeof(machines[0]); m++) {
         size_t kc, mc, nc, l2 = machines[m].l2;
-        sb_gemm_set_caches(machines[m].l1, l2, machines[m].l3);
+        sb_gemm_set_caches(l2, machines[m].l3);
         sb_gemm_blocking(d, k, &kc, &mc, &nc);
         size_t blocks = (k + kc - 1) / kc;
         if (k == 1152)
