@@ -212,11 +212,7 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
         float32x4_t sw = vrev64q_f32(v); /* (x1, x0, x3, x2) */
         vst1q_f32(x + i, vfmaq_f32(vmulq_f32(sw, vld1q_f32(sd + i)), v, vld1q_f32(cd + i)));
     }
-    for (; i < d; i += 2) { /* a last pair */
-        float a = x[i], b = x[i + 1];
-        x[i] = a * cd[i] + b * sd[i];
-        x[i + 1] = b * cd[i + 1] + a * sd[i + 1];
-    }
+    sb_rope_tail(x, cd, sd, i, d); /* a last pair */
 }
 
 void sb_rope_neon(const sb_rope_args *a, sb_pool *pool)

@@ -109,38 +109,6 @@ void sb_rope_ref(const sb_rope_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs, a);
 }
 
-typedef struct rope_with {
-    const sb_rope_args *a;
-    sb_rope_head_fn head;
-} rope_with;
-
-static void rope_seqs_with(const void *args, size_t s0, size_t s1)
-{
-    const rope_with *c = args;
-    const sb_rope_args *a = c->a;
-    size_t half = a->head_dim / 2;
-    float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
-    for (size_t seq = s0; seq < s1; seq++)
-        for (size_t t = 0; t < a->n; t++) {
-            size_t row = sb_seq_row(&a->layout, seq, t);
-            sb_rope_expand(a->cos_t + t * half, a->sin_t + t * half, half, cd, sd);
-            for (size_t h = 0; h < a->heads; h++) {
-                c->head(a->q + row * a->ldq + h * a->head_dim, cd, sd, a->head_dim);
-                c->head(a->k + row * a->ldk + h * a->head_dim, cd, sd, a->head_dim);
-            }
-        }
-}
-
-void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head)
-{
-    if (a->head_dim > SB_ROPE_MAX_D) {
-        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
-        return;
-    }
-    rope_with c = {a, head};
-    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, rope_seqs_with, &c);
-}
-
 /* ---- q/k RMSNorm + RoPE in one pass (fused variants) ---- */
 
 static void norm_rope_seqs(const void *args, size_t s0, size_t s1)
@@ -167,9 +135,10 @@ void sb_qk_norm_rope_ref(const sb_qk_norm_rope_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rope.layout.n_outer * a->rope.layout.n_inner, 4, norm_rope_seqs, a);
 }
 
+/* An ISA's head code on every sequence: RMSNorm (when rms is given), then RoPE, per head of q and k. */
 typedef struct norm_rope_with {
     const sb_qk_norm_rope_args *a;
-    sb_rms_head_fn rms;
+    sb_rms_head_fn rms; /* NULL: RoPE alone */
     sb_rope_head_fn rope;
 } norm_rope_with;
 
@@ -186,9 +155,11 @@ static void norm_rope_seqs_with(const void *args, size_t s0, size_t s1)
             sb_rope_expand(ro->cos_t + t * half, ro->sin_t + t * half, half, cd, sd);
             for (size_t h = 0; h < ro->heads; h++) {
                 float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
-                c->rms(q, a->wq, d, a->eps);
+                if (c->rms)
+                    c->rms(q, a->wq, d, a->eps);
                 c->rope(q, cd, sd, d);
-                c->rms(k, a->wk, d, a->eps);
+                if (c->rms)
+                    c->rms(k, a->wk, d, a->eps);
                 c->rope(k, cd, sd, d);
             }
         }
@@ -204,6 +175,17 @@ void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_h
     norm_rope_with c = {a, rms, rope};
     sb_ref_split_rows(pool, a->rope.layout.n_outer * a->rope.layout.n_inner, 4,
                       norm_rope_seqs_with, &c);
+}
+
+void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head)
+{
+    if (a->head_dim > SB_ROPE_MAX_D) {
+        sb_rope_ref(a, pool); /* no model has such heads; the reference is exact */
+        return;
+    }
+    sb_qk_norm_rope_args na = {.rope = *a}; /* the same loop without the norm */
+    norm_rope_with c = {&na, NULL, head};
+    sb_ref_split_rows(pool, a->layout.n_outer * a->layout.n_inner, 4, norm_rope_seqs_with, &c);
 }
 
 /* ---- embedders ---- */

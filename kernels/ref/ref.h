@@ -79,4 +79,14 @@ static inline void sb_rope_expand(const float *c, const float *s, size_t half, f
     }
 }
 
+/* The same rotation in scalar code, on values [i, d) of a head: a vector kernel's tail. */
+static inline void sb_rope_tail(float *x, const float *cd, const float *sd, size_t i, size_t d)
+{
+    for (; i < d; i += 2) {
+        float p = x[i], q = x[i + 1];
+        x[i] = p * cd[i] + q * sd[i];
+        x[i + 1] = q * cd[i + 1] + p * sd[i + 1];
+    }
+}
+
 #endif

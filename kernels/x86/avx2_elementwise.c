@@ -192,11 +192,7 @@ static void rope_head(float *x, const float *cd, const float *sd, size_t d)
         _mm256_storeu_ps(x + i, _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
                                                 _mm256_mul_ps(sw, _mm256_loadu_ps(sd + i))));
     }
-    for (; i < d; i += 2) { /* the last pairs */
-        float p = x[i], q = x[i + 1];
-        x[i] = p * cd[i] + q * sd[i];
-        x[i + 1] = q * cd[i + 1] + p * sd[i + 1];
-    }
+    sb_rope_tail(x, cd, sd, i, d); /* the last pairs */
 }
 
 void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool)
