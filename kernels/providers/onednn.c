@@ -232,8 +232,7 @@ static void build(dnnl_w *p, const sb_linear_args *a)
         const char *impl = NULL;
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
         fprintf(stderr, "sorabench: oneDNN matmul %zux%zux%zu on %d threads: %s\n", a->m, a->k,
-                a->n, omp_get_max_threads(),
-                impl ? impl : "?");
+                a->n, omp_get_max_threads(), impl ? impl : "?");
     }
     if (cpd)
         dnnl_primitive_desc_destroy(cpd);
