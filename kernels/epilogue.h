@@ -26,10 +26,22 @@ typedef struct sb_epi_ops {
     /* INT8 dequantization: y[j] = sx * sw[j] * (y[j] - comp[j]) + bias[j] */
     void (*dequant)(float *y, float sx, const float *sw, const float *comp, const float *bias,
                     size_t n);
+    /*
+     * The INT8 prologue, one activation row: sb_quantize_s8 (gemm.h), the same bits. NULL:
+     * the portable one. A scalar max loop in it once cost 14% of an INT8 fc2 (K = 4608).
+     */
+    float (*quantize)(const float *x, size_t n, int8_t *q);
 } sb_epi_ops;
 
 /* Scalar C, for the reference kernels and for micro-kernels that bring none. */
 extern const sb_epi_ops sb_epi_portable;
+
+/*
+ * The best row code whose CPU features are all in host_isa (registry.c; the portable
+ * ops at worst): for code that is not tied to one micro-kernel, such as the providers'
+ * INT8 quantization.
+ */
+const sb_epi_ops *sb_epi_find(sb_isa_mask host_isa);
 
 /* gelu_tanh(v) = 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))), as the reference computes it. */
 static inline float sb_gelu_tanh1(float v)

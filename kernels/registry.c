@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include "cpu.h"
+#include "epilogue.h"
 #include "gemm/gemm.h"
 #include "kernel.h"
 #include "ref/ref.h"
@@ -299,6 +300,31 @@ const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mas
                 return k;
         }
     return NULL;
+}
+
+/* Each ISA's row code (epilogue.h), best first; the micro-kernels name theirs in their sb_ukr_desc. */
+static const struct {
+    sb_isa_mask requires;
+    const sb_epi_ops *ops;
+} epi_table[] = {
+#ifdef SB_HAVE_AVX512
+    {X86(AVX512F) | X86(FMA), &sb_epi_avx512},
+#endif
+#ifdef SB_HAVE_AVX2
+    {X86(AVX2) | X86(FMA), &sb_epi_avx2},
+#endif
+#ifdef SB_HAVE_NEON
+    {ARM(NEON), &sb_epi_neon},
+#endif
+    {0, &sb_epi_portable},
+};
+
+const sb_epi_ops *sb_epi_find(sb_isa_mask host_isa)
+{
+    for (size_t i = 0; i < SB_ARRAY_LEN(epi_table); i++)
+        if ((epi_table[i].requires & ~host_isa) == 0)
+            return epi_table[i].ops;
+    return &sb_epi_portable;
 }
 
 const sb_kernel *sb_kernel_by_name(const char *name)

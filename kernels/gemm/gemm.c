@@ -226,9 +226,12 @@ static void quantize_task(void *ctx, size_t t, int worker)
 {
     const gemm_ctx *c = ctx;
     const sb_linear_args *a = c->a;
+    const sb_epi_ops *ops = c->p->desc->epi;
+    float (*quantize)(const float *, size_t, int8_t *) =
+        ops && ops->quantize ? ops->quantize : sb_quantize_s8;
     (void)worker;
     for (size_t r = t * QROWS; r < a->m && r < (t + 1) * QROWS; r++)
-        ((float *)c->sx)[r] = sb_quantize_s8(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
+        ((float *)c->sx)[r] = quantize(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
 }
 
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)

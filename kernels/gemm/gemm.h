@@ -57,8 +57,41 @@ static inline int sb_pack_is_int8(sb_pack_kind k)
            k == SB_PACK_S8S8_OCTETS;
 }
 
-/* Symmetric int8 quantization of n values: q = round(x / s), s = max|x| / 127 (1 if all 0). */
+/*
+ * Symmetric int8 quantization of n values: q = round(x / s), s = max|x| / 127 (1 if all 0;
+ * sb_quant_scale says when else),
+ * rounding half to even; NaN is left out of the max and quantizes to -127. The definition
+ * (portable C); each ISA's sb_epi_ops.quantize computes the same bits.
+ */
 float sb_quantize_s8(const float *x, size_t n, int8_t *q);
+
+/*
+ * The scale of sb_quantize_s8 from max|x| given as its bit pattern; *inv = 1 / scale. A row
+ * whose max|x| is at most 2^-64 (zero, or so small that 1 / scale would overflow) gets scale 1,
+ * so all its values quantize to 0.
+ */
+static inline float sb_quant_scale(int32_t max_bits, float *inv)
+{
+    float mx;
+    __builtin_memcpy(&mx, &max_bits, sizeof(mx));
+    float s = mx > 0x1p-64f ? mx / 127.0f : 1.0f;
+    *inv = 1.0f / s;
+    return s;
+}
+
+/*
+ * One value of sb_quantize_s8: round(x * inv) to nearest even by adding and subtracting
+ * 1.5 * 2^23 (exact for |v| < 2^22; here |v| <= 127), clamped to +-127; NaN gives -127.
+ */
+static inline int8_t sb_quant_s8_1(float x, float inv)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float p = x * inv; /* its own statement: never contracted into an FMA with magic */
+    float v = (p + magic) - magic;
+    v = v >= -127.0f ? v : -127.0f; /* NaN compares false: -127 */
+    v = v <= 127.0f ? v : 127.0f;
+    return (int8_t)(int)v;
+}
 
 /*
  * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc

@@ -25,30 +25,22 @@ size_t sb_pack_group(sb_pack_kind k) { return elem[k].group; }
 /*
  * Written so that it vectorises at the baseline ISA (SSE2, NEON) without -ffast-math, where
  * the fabsf/lrintf form ran scalar (a libm call per value): max |x| as the maximum of the bit
- * patterns with the sign cleared (ordered as the values are, for non-NaN floats), and round to
- * nearest even by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22; here |v| <= 127),
- * which is what lrintf does in the default rounding mode. NaN quantizes to -127, as before.
+ * patterns with the sign cleared (ordered as the values are, for non-NaN floats), and the
+ * rounding of sb_quant_s8_1, which is what lrintf does in the default rounding mode.
  */
 float sb_quantize_s8(const float *x, size_t n, int8_t *q)
 {
-    uint32_t mb = 0;
+    int32_t mb = 0; /* sign-cleared patterns fit int32: signed compares, which SSE2 has */
     for (size_t i = 0; i < n; i++) {
-        uint32_t u;
+        int32_t u;
         memcpy(&u, x + i, sizeof(u));
-        u &= 0x7fffffffu;
-        mb = u > mb && u <= 0x7f800000u ? u : mb; /* NaN bit patterns are above inf's */
+        u &= 0x7fffffff;
+        u = u <= 0x7f800000 ? u : 0; /* NaN bit patterns are above inf's */
+        mb = u > mb ? u : mb;        /* a select and a max, no branch: it vectorises */
     }
-    float mx;
-    memcpy(&mx, &mb, sizeof(mx));
-    float s = mx > 0.0f ? mx / 127.0f : 1.0f, inv = 1.0f / s;
-    const float magic = 12582912.0f; /* 1.5 * 2^23 */
-    for (size_t i = 0; i < n; i++) {
-        float p = x[i] * inv; /* its own statement: never contracted into an FMA with magic */
-        float v = (p + magic) - magic;
-        v = v >= -127.0f ? v : -127.0f; /* NaN compares false: -127 */
-        v = v <= 127.0f ? v : 127.0f;
-        q[i] = (int8_t)(int)v;
-    }
+    float inv, s = sb_quant_scale(mb, &inv);
+    for (size_t i = 0; i < n; i++)
+        q[i] = sb_quant_s8_1(x[i], inv);
     return s;
 }
 

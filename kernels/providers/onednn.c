@@ -7,8 +7,8 @@
  *   f32   one matmul primitive, bias fused;
  *   bf16  a oneDNN reorder converts the activations to bfloat16 (round to
  *         nearest even, like ours), then matmul bf16 x bf16 -> f32 + bias;
- *   int8  sorabench's per-token quantizer (sb_quantize_s8, the same as our
- *         kernels, on the pool), then matmul s8 x s8 -> f32 with the
+ *   int8  sorabench's per-token quantizer (the host's vector form of
+ *         sb_quantize_s8, as our kernels use, on the pool), then matmul s8 x s8 -> f32 with the
  *         per-channel weight scales as output scales and two binary post-ops:
  *         times the per-token scale [m][1], plus the bias [1][n].
  * The weights are quantized / converted and reordered into the layout oneDNN
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu.h"
 #include "epilogue.h"
 #include "gemm/gemm.h"
 #include "providers/providers.h"
@@ -42,6 +43,7 @@ typedef struct dnnl_w {
     int8_t *xq;                /* INT8: [xq_rows][k] quantized activations */
     float *sx;                 /* INT8: [xq_rows] token scales */
     size_t xq_rows;
+    float (*quantize)(const float *x, size_t n, int8_t *q); /* INT8: the host's row quantizer */
     size_t m, ldx, ldy;        /* shape the primitive was built for (m = 0: not yet) */
     int has_bias, threads;     /* ... and its bias and thread count */
     dnnl_engine_t eng;
@@ -103,6 +105,14 @@ static sb_status pack(sb_dtype dt, const float *w, size_t n, size_t k, void **pa
             goto out;
         for (size_t i = 0; i < n; i++)
             p->sw[i] = sb_quantize_s8(w + i * k, k, p->wq + i * k);
+        /* the host's best, like oneDNN's own code: SB_ISA_CAP caps it, run --isa does not */
+        sb_cpu cpu;
+        char err[160];
+        if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+            cpu.isa = 0; /* an unknown SB_ISA_CAP: the runner reports it; portable here */
+        p->quantize = sb_epi_find(cpu.isa)->quantize;
+        if (!p->quantize)
+            p->quantize = sb_quantize_s8;
     } else {
         if (!(p->w = malloc(n * k * sizeof(float))))
             goto out;
@@ -254,7 +264,7 @@ static void quantize_rows(const void *args, size_t r0, size_t r1)
     const sb_linear_args *a = args;
     const dnnl_w *p = a->w;
     for (size_t r = r0; r < r1; r++)
-        p->sx[r] = sb_quantize_s8(a->x + r * a->ldx, a->k, p->xq + r * a->k);
+        p->sx[r] = p->quantize(a->x + r * a->ldx, a->k, p->xq + r * a->k);
 }
 
 void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool)

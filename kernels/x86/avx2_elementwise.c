@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include "epilogue.h"
+#include "gemm/gemm.h"
 #include "ref/ref.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
@@ -97,7 +98,44 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
         y[i] = sx * sw[i] * (y[i] - comp[i]) + (bias ? bias[i] : 0.0f);
 }
 
-const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+/* sb_quantize_s8, 8 lanes and a scalar tail (sb_quant_s8_1): the same bits as the definition. */
+static float quantize_s8(const float *x, size_t n, int8_t *q)
+{
+    const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    __m256i mb = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i u = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), abs_mask);
+        u = _mm256_andnot_si256(_mm256_cmpgt_epi32(u, inf), u); /* NaN left out */
+        mb = _mm256_max_epi32(mb, u);
+    }
+    __m128i m4 = _mm_max_epi32(_mm256_castsi256_si128(mb), _mm256_extracti128_si256(mb, 1));
+    m4 = _mm_max_epi32(m4, _mm_shuffle_epi32(m4, _MM_SHUFFLE(1, 0, 3, 2)));
+    m4 = _mm_max_epi32(m4, _mm_shuffle_epi32(m4, _MM_SHUFFLE(2, 3, 0, 1)));
+    int32_t mx = _mm_cvtsi128_si32(m4);
+    for (; i < n; i++) {
+        int32_t u;
+        __builtin_memcpy(&u, x + i, sizeof(u));
+        u &= 0x7fffffff;
+        mx = u <= 0x7f800000 && u > mx ? u : mx;
+    }
+    float inv, s = sb_quant_scale(mx, &inv);
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    for (i = 0; i + 8 <= n; i += 8) {
+        /* round to nearest even (the default MXCSR mode); NaN converts to INT_MIN -> -127 */
+        __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+        v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)(q + i), _mm_packs_epi16(w, w));
+    }
+    for (; i < n; i++)
+        q[i] = sb_quant_s8_1(x[i], inv);
+    return s;
+}
+
+const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
+                                .dequant = epi_dequant, .quantize = quantize_s8};
 
 static float hsum8(__m256 v)
 {

@@ -9,6 +9,7 @@
  */
 #include <immintrin.h>
 #include <math.h>
+#include "gemm/gemm.h"
 #include "ref/ref.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
@@ -101,7 +102,31 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
     }
 }
 
-const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+/* sb_quantize_s8, 16 lanes: the max over sign-cleared bit patterns, then RNE conversion. */
+static float quantize_s8(const float *x, size_t n, int8_t *q)
+{
+    const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+    __m512i mb = _mm512_setzero_si512();
+    for (size_t i = 0; i < n; i += 16) {
+        __m512i u = _mm512_and_si512(_mm512_maskz_loadu_epi32(lanes(i, n), x + i), abs_mask);
+        mb = _mm512_mask_max_epi32(mb, _mm512_cmple_epi32_mask(u, inf), mb, u); /* NaN left out */
+    }
+    float inv, s = sb_quant_scale(_mm512_reduce_max_epi32(mb), &inv);
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes(i, n);
+        __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv);
+        /* NaN converts to INT_MIN, which the max makes -127, as the definition says */
+        __m512i v = _mm512_cvt_roundps_epi32(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, m, v);
+    }
+    return s;
+}
+
+const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
+                                  .dequant = epi_dequant, .quantize = quantize_s8};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
