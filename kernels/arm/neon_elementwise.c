@@ -13,6 +13,7 @@
 #include <string.h>
 #include "arm/arm.h"
 #include "arm/neon_vecmath.h"
+#include "gemm/gemm.h"
 #include "ref/ref.h"
 
 /* gelu_tanh(x) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
@@ -111,7 +112,49 @@ static void epi_dequant(float *y, float sx, const float *sw, const float *comp, 
     }
 }
 
-const sb_epi_ops sb_epi_neon = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres, .dequant = epi_dequant};
+/*
+ * sb_quantize_s8, 4 lanes and a scalar tail (sb_quant_s8_1), the same bits as the definition.
+ * The rounding is the definition's add and subtract of 1.5 * 2^23, not FCVTNS, which
+ * converts NaN to 0 where the definition gives -127.
+ */
+static float quantize_s8(const float *x, size_t n, int8_t *q)
+{
+    const int32x4_t inf = vdupq_n_s32(0x7f800000);
+    int32x4_t mb = vdupq_n_s32(0);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        int32x4_t u = vreinterpretq_s32_f32(vabsq_f32(vld1q_f32(x + i)));
+        u = vbslq_s32(vcleq_s32(u, inf), u, vdupq_n_s32(0)); /* NaN left out */
+        mb = vmaxq_s32(mb, u);
+    }
+    int32_t mx = vmaxvq_s32(mb);
+    for (; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof(u));
+        u &= 0x7fffffff;
+        mx = u <= 0x7f800000 && u > mx ? u : mx;
+    }
+    float inv, s = sb_quant_scale(mx, &inv);
+    const float32x4_t magic = vdupq_n_f32(12582912.0f), lo = vdupq_n_f32(-127.0f),
+                      hi = vdupq_n_f32(127.0f);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int32x4_t r[2];
+        for (int h = 0; h < 2; h++) {
+            float32x4_t p = vmulq_n_f32(vld1q_f32(x + i + 4 * h), inv);
+            float32x4_t v = vsubq_f32(vaddq_f32(p, magic), magic);
+            v = vbslq_f32(vcgeq_f32(v, lo), v, lo); /* NaN compares false: -127 */
+            r[h] = vcvtq_s32_f32(vminq_f32(v, hi));
+        }
+        int16x4_t w0 = vmovn_s32(r[0]), w1 = vmovn_s32(r[1]);
+        vst1_s8(q + i, vmovn_s16(vcombine_s16(w0, w1)));
+    }
+    for (; i < n; i++)
+        q[i] = sb_quant_s8_1(x[i], inv);
+    return s;
+}
+
+const sb_epi_ops sb_epi_neon = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
+                                .dequant = epi_dequant, .quantize = quantize_s8};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,
