@@ -31,6 +31,8 @@ typedef struct sb_epi_ops {
      * the portable one. A scalar max loop in it once cost 14% of an INT8 fc2 (K = 4608).
      */
     float (*quantize)(const float *x, size_t n, int8_t *q);
+    /* BF16 packing of A, one row segment: y[j] = sb_f32_to_bf16(x[j]) (gemm.h), the same bits */
+    void (*to_bf16)(const float *x, size_t n, uint16_t *y);
 } sb_epi_ops;
 
 /* Scalar C, for the reference kernels and for micro-kernels that bring none. */

@@ -153,8 +153,26 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
     return s;
 }
 
+/* sb_f32_to_bf16 on 4 lanes in integer arithmetic (BFCVT needs the BF16 extension), tail scalar. */
+static void to_bf16(const float *x, size_t n, uint16_t *y)
+{
+    const uint32x4_t one = vdupq_n_u32(1), half = vdupq_n_u32(0x7fff),
+                     abs_mask = vdupq_n_u32(0x7fffffff), inf = vdupq_n_u32(0x7f800000),
+                     quiet = vdupq_n_u32(0x40);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32x4_t u = vreinterpretq_u32_f32(vld1q_f32(x + i));
+        uint32x4_t r = vaddq_u32(vaddq_u32(u, half), vandq_u32(vshrq_n_u32(u, 16), one));
+        uint32x4_t nan = vcgtq_u32(vandq_u32(u, abs_mask), inf);
+        r = vbslq_u32(nan, vorrq_u32(u, vshlq_n_u32(quiet, 16)), r);
+        vst1_u16(y + i, vshrn_n_u32(r, 16));
+    }
+    for (; i < n; i++)
+        y[i] = sb_f32_to_bf16(x[i]);
+}
+
 const sb_epi_ops sb_epi_neon = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
-                                .dequant = epi_dequant, .quantize = quantize_s8};
+                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,

@@ -3,6 +3,7 @@
  * functions and the loops that apply an ISA's row functions to a block of y.
  */
 #include "epilogue.h"
+#include "gemm/gemm.h"
 
 static void bias_row(float *y, const float *bias, size_t n)
 {
@@ -31,8 +32,15 @@ static void dequant_row(float *restrict y, float sx, const float *restrict sw,
         y[j] = sx * sw[j] * (y[j] - comp[j]) + (bias ? bias[j] : 0.0f);
 }
 
+static void to_bf16_row(const float *x, size_t n, uint16_t *y)
+{
+    for (size_t j = 0; j < n; j++)
+        y[j] = sb_f32_to_bf16(x[j]);
+}
+
 const sb_epi_ops sb_epi_portable = {.bias = bias_row, .gelu = gelu_row, .gres = gres_row,
-                                    .dequant = dequant_row};
+                                    .dequant = dequant_row, .quantize = sb_quantize_s8,
+                                    .to_bf16 = to_bf16_row};
 
 void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r0, size_t r1,
                         size_t c0, size_t c1, int add_bias)

@@ -193,9 +193,9 @@ static void gemm_task(void *ctx, size_t t, int worker)
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
         if (int8)
-            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, ap);
+            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, d->epi, ap);
         else
-            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, ap);
+            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, d->epi, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;

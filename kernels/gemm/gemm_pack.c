@@ -92,15 +92,47 @@ void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp
     } while (0)
 
 #define AS_F32(v) (v)
-#define AS_BF16(v) sb_f32_to_bf16(v)
 #define AS_U8(v) (uint8_t)((v) + 128)
 #define AS_S16(v) (int16_t)(v)
 #define AS_S8(v) (v)
 
+/*
+ * BF16 kinds: a row's values are converted by the ISA's row code, a chunk at a
+ * time into a buffer, and then each group of g bf16 (one 4- or 8-byte word) is
+ * stored mr words after the previous one. Converting in the strided order of
+ * PACK_A ran one scalar conversion per value: 5% of a BF16 fc1 profile.
+ */
+static void pack_a_bf16(size_t g, const float *x, size_t lds, size_t pr, size_t kc, size_t kcp,
+                        size_t mr, void (*to_bf16)(const float *, size_t, uint16_t *),
+                        uint16_t *dst)
+{
+    enum { CHUNK = 512 }; /* values per conversion: a multiple of every g */
+    uint16_t buf[CHUNK];
+    size_t wb = g * sizeof(uint16_t); /* bytes per group: 4 (pairs) or 8 (quads) */
+    for (size_t r = 0; r < mr; r++)
+        for (size_t k = 0; k < kcp; k += CHUNK) {
+            size_t n = kcp - k < CHUNK ? kcp - k : CHUNK, real = 0;
+            if (r < pr && k < kc)
+                real = kc - k < n ? kc - k : n;
+            if (real)
+                to_bf16(x + r * lds + k, real, buf);
+            memset(buf + real, 0, (n - real) * sizeof(uint16_t));
+            char *d = (char *)(dst + (k / g) * mr * g + r * g);
+            if (wb == 4) /* constant sizes, so each copy is one move, not a memcpy call */
+                for (size_t j = 0; j < n / g; j++)
+                    memcpy(d + j * mr * 4, buf + j * 2, 4);
+            else
+                for (size_t j = 0; j < n / g; j++)
+                    memcpy(d + j * mr * 8, buf + j * 4, 8);
+        }
+}
+
 void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
-               size_t kcp, size_t mr, void *out)
+               size_t kcp, size_t mr, const sb_epi_ops *ops, void *out)
 {
     size_t g = elem[kind].group;
+    void (*to_bf16)(const float *, size_t, uint16_t *) =
+        ops && ops->to_bf16 ? ops->to_bf16 : sb_epi_portable.to_bf16;
     for (size_t p = 0; p < rows; p += mr) {
         size_t pr = rows - p < mr ? rows - p : mr;
         if (sb_pack_is_int8(kind)) {
@@ -116,7 +148,7 @@ void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size
             if (kind == SB_PACK_F32)
                 PACK_A(float, AS_F32, 0.0f);
             else
-                PACK_A(uint16_t, AS_BF16, 0);
+                pack_a_bf16(g, x, lds, pr, kc, kcp, mr, to_bf16, (uint16_t *)out + p * kcp);
         }
     }
 }

@@ -381,68 +381,100 @@ static void test_quantize_s8(void **state)
     free(rq);
 }
 
-/*
- * Each ISA's vector quantizer (sb_epi_ops.quantize) gives the same bits as sb_quantize_s8:
- * every length 0..70 (vector tails), 1003 and 4608; ties; NaN, +-inf, -0, subnormals; a row
- * too small for 1 / scale. The ISAs are the host's best and the host capped to AVX2 / NEON;
- * one the host lacks is reported, not tested.
- */
-static void test_quantize_isa(void **state)
+/* The host's row-code tables (sb_epi_find): its best, and capped to AVX2 / NEON, each once. */
+static size_t host_epi_rows(const sb_epi_ops **rows, size_t max)
 {
     static const char *const caps[] = {NULL, "avx2", "neon"};
-    const sb_epi_ops *seen[4] = {0};
-    size_t nseen = 0, nmax = 4608;
-    float *x = rnd(nmax, 91);
-    int8_t *want = malloc(nmax), *got = malloc(nmax);
-    (void)state;
+    size_t n = 0;
     for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
         sb_cpu cpu;
         char err[256];
         assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
         if (caps[c] && sb_cpu_cap(&cpu, caps[c], err, sizeof(err)) != SB_OK) {
-            printf("quantize: no %s row here (%s)\n", caps[c], err);
+            printf("row code: no %s row here (%s)\n", caps[c], err);
             continue;
         }
         const sb_epi_ops *ops = sb_epi_find(cpu.isa);
-        int dup = 0;
-        for (size_t i = 0; i < nseen; i++)
-            dup |= seen[i] == ops;
-        if (dup || !ops->quantize)
-            continue;
-        seen[nseen++] = ops;
-        for (int variant = 0; variant < 5; variant++) {
-            sb_fill_uniform(x, nmax, 42, 91, 1.0f);
-            if (variant == 1) /* scale 1: halves are exact ties */
-                for (size_t i = 0; i < nmax; i++)
-                    x[i] = i == 5 ? 127.0f : (float)((int)(i % 255) - 127) + 0.5f;
-            if (variant == 2) /* specials among ordinary values */
-                for (size_t i = 0; i < nmax; i += 7)
-                    x[i] = (float[]){NAN, -0.0f, 1e-40f, -1e-41f, 3.0f}[(i / 7) % 5];
-            if (variant == 3) /* an infinity: scale inf, every finite value quantizes to 0 */
-                x[nmax / 3] = -INFINITY;
-            if (variant == 4) /* max|x| = 1e-30: 1 / scale fits, so ordinary quantization */
-                for (size_t i = 0; i < nmax; i++)
-                    x[i] *= i % 2 ? 1e-30f : 1e-38f;
-            for (size_t n = 0; n <= nmax; n = n < 70 ? n + 1 : n < 1003 ? 1003 : n == 1003 ? nmax : nmax + 1) {
-                float s0 = sb_quantize_s8(x, n, want), s1 = ops->quantize(x, n, got);
-                if (memcmp(&s0, &s1, sizeof(s0)) != 0 || memcmp(want, got, n) != 0)
-                    fail_msg("quantize: ISA row %zu, inputs %d, n %zu: not the definition's bits",
-                             nseen, variant, n);
-            }
+        int dup = ops == &sb_epi_portable;
+        for (size_t i = 0; i < n; i++)
+            dup |= rows[i] == ops;
+        if (!dup && n < max)
+            rows[n++] = ops;
+    }
+    return n;
+}
+
+/* Inputs for the bit-for-bit checks: 0 random, 1 ties of the quantizer, 2 specials, 3 an
+   infinity, 4 tiny values (max 1e-30), 5 ties of bfloat16 rounding. */
+static void special_inputs(float *x, size_t n, int variant)
+{
+    sb_fill_uniform(x, n, 42, 91, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (variant == 1) /* scale 1: halves are exact ties */
+            x[i] = i == 5 ? 127.0f : (float)((int)(i % 255) - 127) + 0.5f;
+        if (variant == 2 && i % 7 == 0)
+            x[i] = (float[]){NAN, -0.0f, 1e-40f, -1e-41f, 3.0f, -NAN, INFINITY}[(i / 7) % 7];
+        if (variant == 2 && i % 11 == 5) { /* NaNs whose rounding would carry into inf or -0 */
+            uint32_t u = (uint32_t[]){0x7f800001u, 0xffffffffu, 0x7fbfffffu}[(i / 11) % 3];
+            memcpy(x + i, &u, sizeof(u));
+        }
+        if (variant == 4)
+            x[i] *= i % 2 ? 1e-30f : 1e-38f;
+        if (variant == 5) { /* the low 16 bits exactly 0x8000: a tie, even or odd upper half */
+            uint32_t u = 0x3f800000u + ((uint32_t)i << 16) + 0x8000u;
+            memcpy(x + i, &u, sizeof(u));
         }
     }
+    if (variant == 3)
+        x[n / 3] = -INFINITY;
+}
+
+/*
+ * Each ISA's vector row code gives the same bits as the definition: the quantizer
+ * (sb_epi_ops.quantize vs sb_quantize_s8) and the bfloat16 conversion (.to_bf16 vs
+ * sb_f32_to_bf16), on every length 0..70 (vector tails), 1003 and 4608, with ties, NaN,
+ * +-inf, -0, subnormals and a row too small for 1 / scale. An ISA the host lacks is
+ * reported, not tested.
+ */
+static void test_row_code_isa(void **state)
+{
+    const sb_epi_ops *rows[4];
+    size_t nrows = host_epi_rows(rows, 4), nmax = 4608;
+    float *x = malloc(nmax * sizeof(float));
+    int8_t *want = malloc(nmax), *got = malloc(nmax);
+    uint16_t *hw = malloc(nmax * 2), *hg = malloc(nmax * 2);
+    (void)state;
+    for (size_t r = 0; r < nrows; r++)
+        for (int variant = 0; variant < 6; variant++) {
+            special_inputs(x, nmax, variant);
+            for (size_t n = 0; n <= nmax;
+                 n = n < 70 ? n + 1 : n < 1003 ? 1003 : n == 1003 ? nmax : nmax + 1) {
+                float s0 = sb_quantize_s8(x, n, want), s1 = rows[r]->quantize(x, n, got);
+                if (memcmp(&s0, &s1, sizeof(s0)) != 0 || memcmp(want, got, n) != 0)
+                    fail_msg("quantize: ISA row %zu, inputs %d, n %zu: not the definition's bits",
+                             r, variant, n);
+                for (size_t i = 0; i < n; i++)
+                    hw[i] = sb_f32_to_bf16(x[i]);
+                rows[r]->to_bf16(x, n, hg);
+                if (memcmp(hw, hg, n * 2) != 0)
+                    fail_msg("to_bf16: ISA row %zu, inputs %d, n %zu: not the definition's bits",
+                             r, variant, n);
+            }
+        }
     for (size_t i = 0; i < 8; i++) /* subnormal max: scale 1, all 0 */
         x[i] = (float)(i % 3) * 1e-40f;
-    for (size_t i = 0; i < nseen; i++) {
-        assert_true(seen[i]->quantize(x, 8, got) == 1.0f);
+    assert_true(sb_quantize_s8(x, 8, want) == 1.0f);
+    for (size_t r = 0; r < nrows; r++) {
+        assert_true(rows[r]->quantize(x, 8, got) == 1.0f);
         for (size_t j = 0; j < 8; j++)
             assert_int_equal(got[j], 0);
     }
-    assert_true(sb_quantize_s8(x, 8, want) == 1.0f);
-    printf("quantize: %zu vector row(s) checked against the definition\n", nseen);
+    printf("row code: %zu vector row(s) checked against the definitions\n", nrows);
     free(x);
     free(want);
     free(got);
+    free(hw);
+    free(hg);
 }
 
 /* ==== registry ==== */
@@ -476,7 +508,7 @@ int main(void)
         cmocka_unit_test(test_qk_rmsnorm),       cmocka_unit_test(test_rope),
         cmocka_unit_test(test_gelu_silu),        cmocka_unit_test(test_residual_and_rows),
         cmocka_unit_test(test_timestep_freq),    cmocka_unit_test(test_patchify),
-        cmocka_unit_test(test_quantize_s8),      cmocka_unit_test(test_quantize_isa),      cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_quantize_s8),      cmocka_unit_test(test_row_code_isa),      cmocka_unit_test(test_registry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -134,8 +134,30 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
     return s;
 }
 
+/* sb_f32_to_bf16 on 8 lanes in integer arithmetic, the tail in scalar code. */
+static void to_bf16(const float *x, size_t n, uint16_t *y)
+{
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff),
+                  abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000),
+                  quiet = _mm256_set1_epi32(0x40);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(x + i));
+        __m256i r = _mm256_add_epi32(_mm256_add_epi32(u, half),
+                                     _mm256_and_si256(_mm256_srli_epi32(u, 16), one));
+        r = _mm256_srli_epi32(r, 16);
+        __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
+        r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
+        /* 32-bit lanes hold values < 2^16: an unsigned pack keeps them */
+        __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storeu_si128((__m128i *)(y + i), w);
+    }
+    for (; i < n; i++)
+        y[i] = sb_f32_to_bf16(x[i]);
+}
+
 const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
-                                .dequant = epi_dequant, .quantize = quantize_s8};
+                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16};
 
 static float hsum8(__m256 v)
 {
