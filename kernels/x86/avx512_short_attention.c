@@ -16,7 +16,16 @@
  *        16 FMAs with P broadcast; scaled by 1 / l and stored to the output row.
  *
  * The score matrix of a sequence (64 x 64 at most) is on the stack; extra
- * memory does not grow with the number of sequences. Before its heads run, a
+ * memory does not grow with the number of sequences.
+ *
+ * The BF16 form (the short-sequence function of attention.bf16.avx512bf16-flash)
+ * computes what the BF16 block function does, with FP32 FMAs: Q, K, V and P are
+ * rounded to bfloat16 (nearest even), products of bfloat16 values are exact in
+ * FP32, and the softmax and the sums stay FP32. On 15..60 keys the kernel is
+ * bound by memory and overheads, not by the FMA rate vdpbf16ps would double,
+ * and the block path's per-head bf16 packing made BF16 temporal attention 3x
+ * slower than FP32 (13.7 against 41.0 GFLOP/s). K of the head is rounded once
+ * into a stack buffer; V and P as they are loaded. Before its heads run, a
  * sequence's rows are read once, whole and in order (stream_in): each head
  * reads a 4 D-byte slice of every row, too many short streams for the
  * hardware prefetcher.
@@ -30,6 +39,18 @@
 #include "x86/x86.h"
 
 enum { L = 16, JB = 8, MAXT = SB_FLASH_SHORT };
+
+/* v rounded to bfloat16 (nearest even, as sb_f32_to_bf16; NaN stays NaN), as FP32 values. */
+static inline __m512 round_bf16(__m512 v)
+{
+    __m512i u = _mm512_castps_si512(v);
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
+                                 _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1)));
+    __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));
+    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000)));
+}
 
 /* r[0..16) rows -> r[k] = column k (the 16 x 16 transpose, 64 shuffles). */
 static inline void transpose16(__m512 r[L])
@@ -89,15 +110,28 @@ static void stream_in(const sb_attn_args *a, size_t seq)
 }
 
 /* Queries [i0, i0 + nqg) (nqg <= 16) of one head against all keys. Row pointers point at the
-   head's slice of token 0; tokens step by *step floats. */
-static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0,
-                       size_t kstep, const float *v0, size_t vstep, float *o0, size_t ostep,
-                       size_t nqg)
+   head's slice of token 0; tokens step by *step floats. bf16: round Q, K, V and P (a constant
+   in each caller, so each form is compiled without the other's tests). */
+static inline __attribute__((always_inline)) void
+head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0, size_t kstep,
+           const float *v0, size_t vstep, float *o0, size_t ostep, size_t nqg, const int bf16)
 {
     size_t D = a->head_dim, nkv = a->nkv;
     float qt[SB_FLASH_MAX_D][L] __attribute__((aligned(64)));
     float p[MAXT + JB][L] __attribute__((aligned(64)));
     float inv[L] __attribute__((aligned(64)));
+    float kb[bf16 ? MAXT : 1][bf16 ? SB_FLASH_MAX_D : 1] __attribute__((aligned(64)));
+
+    if (bf16) { /* K of the head, rounded, [nkv][D] */
+        for (size_t j = 0; j < nkv; j++)
+            for (size_t dc = 0; dc < D; dc += L) {
+                __mmask16 dm = sb_f512_dmask(dc, D);
+                _mm512_mask_storeu_ps(kb[j] + dc, dm,
+                                      round_bf16(_mm512_maskz_loadu_ps(dm, k0 + j * kstep + dc)));
+            }
+        k0 = kb[0];
+        kstep = SB_FLASH_MAX_D;
+    }
 
     /* Qt: 16 rows (zeros beyond nqg) x 16 d per transpose */
     for (size_t dc = 0; dc < D; dc += L) {
@@ -107,7 +141,7 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
             r[i] = i < nqg ? _mm512_maskz_loadu_ps(dm, q0 + i * qstep + dc) : _mm512_setzero_ps();
         transpose16(r);
         for (size_t e = 0; e < L && dc + e < D; e++)
-            _mm512_store_ps(qt[dc + e], r[e]);
+            _mm512_store_ps(qt[dc + e], bf16 ? round_bf16(r[e]) : r[e]);
     }
 
     /* S^T, JB keys at a time; keys past nkv repeat key 0 (their scores are never read) */
@@ -141,6 +175,9 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
         l = _mm512_add_ps(l, e);
     }
     _mm512_store_ps(inv, _mm512_div_ps(_mm512_set1_ps(1.0f), l));
+    if (bf16) /* P for P V; the sum l is of the unrounded values, as in the block function */
+        for (size_t j = 0; j < nkv; j++)
+            _mm512_store_ps(p[j], round_bf16(_mm512_load_ps(p[j])));
 
     /* O = P V / l, 16 lanes of D at a time */
     for (size_t dc = 0; dc < D; dc += L) {
@@ -150,6 +187,8 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
             acc[i] = _mm512_setzero_ps();
         for (size_t j = 0; j < nkv; j++) {
             __m512 vj = _mm512_maskz_loadu_ps(dm, v0 + j * vstep + dc);
+            if (bf16)
+                vj = round_bf16(vj);
             for (size_t i = 0; i < L; i++)
                 acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(p[j][i]), vj, acc[i]);
         }
@@ -163,7 +202,8 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
     }
 }
 
-void sb_attention_short_avx512(const sb_attn_args *a, size_t seq)
+static inline __attribute__((always_inline)) void short_seq(const sb_attn_args *a, size_t seq,
+                                                            const int bf16)
 {
     size_t D = a->head_dim;
     size_t qr = sb_seq_row(&a->ql, seq, 0), kr = sb_seq_row(&a->kvl, seq, 0);
@@ -176,6 +216,10 @@ void sb_attention_short_avx512(const sb_attn_args *a, size_t seq)
             head_group(a, a->q + (qr + i0 * a->ql.tok_stride) * a->ldq + off, qstep,
                        a->k + kr * a->ldk + off, kstep, a->v + kr * a->ldv + off, vstep,
                        a->o + (qr + i0 * a->ql.tok_stride) * a->ldo + off, ostep,
-                       a->nq - i0 < L ? a->nq - i0 : L);
+                       a->nq - i0 < L ? a->nq - i0 : L, bf16);
     }
 }
+
+void sb_attention_short_avx512(const sb_attn_args *a, size_t seq) { short_seq(a, seq, 0); }
+
+void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t seq) { short_seq(a, seq, 1); }

@@ -88,6 +88,7 @@ static void block_bf16(const sb_flash_block *b)
 void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool)
 {
     static const sb_flash_impl impl = {.name = "attention.bf16.avx512bf16-flash",
-                                       .block = block_bf16, .pad = 16, .elem = SB_FLASH_BF16};
+                                       .block = block_bf16, .pad = 16, .elem = SB_FLASH_BF16,
+                                       .short_seq = sb_attention_short_avx512_bf16};
     sb_attention_flash(&impl, a, pool);
 }
