@@ -128,13 +128,7 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
         mb = vmaxq_s32(mb, u);
     }
     int32_t mx = vmaxvq_s32(mb);
-    for (; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof(u));
-        u &= 0x7fffffff;
-        mx = u <= 0x7f800000 && u > mx ? u : mx;
-    }
-    float inv, s = sb_quant_scale(mx, &inv);
+    float inv, s = sb_quant_scale(sb_quant_max_bits(x + i, n - i, mx), &inv);
     const float32x4_t magic = vdupq_n_f32(12582912.0f), lo = vdupq_n_f32(-127.0f),
                       hi = vdupq_n_f32(127.0f);
     for (i = 0; i + 8 <= n; i += 8) {

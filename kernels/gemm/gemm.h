@@ -66,6 +66,23 @@ static inline int sb_pack_is_int8(sb_pack_kind k)
 float sb_quantize_s8(const float *x, size_t n, int8_t *q);
 
 /*
+ * max(mb, the largest |x[i]| of n values) as bit patterns with the sign cleared (ordered as
+ * the values are; NaN left out). Signed compares, which SSE2 has, and a select and a max with
+ * no branch, so it vectorises at the baseline ISA; the vector quantizers' scalar tails too.
+ */
+static inline int32_t sb_quant_max_bits(const float *x, size_t n, int32_t mb)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t u;
+        __builtin_memcpy(&u, x + i, sizeof(u));
+        u &= 0x7fffffff;
+        u = u <= 0x7f800000 ? u : 0; /* NaN bit patterns are above inf's */
+        mb = u > mb ? u : mb;
+    }
+    return mb;
+}
+
+/*
  * The scale of sb_quantize_s8 from max|x| given as its bit pattern; *inv = 1 / scale. A row
  * whose max|x| is at most 2^-64 (zero, or so small that 1 / scale would overflow) gets scale 1,
  * so all its values quantize to 0.

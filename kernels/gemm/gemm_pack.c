@@ -25,20 +25,12 @@ size_t sb_pack_group(sb_pack_kind k) { return elem[k].group; }
 /*
  * Written so that it vectorises at the baseline ISA (SSE2, NEON) without -ffast-math, where
  * the fabsf/lrintf form ran scalar (a libm call per value): max |x| as the maximum of the bit
- * patterns with the sign cleared (ordered as the values are, for non-NaN floats), and the
+ * patterns with the sign cleared (sb_quant_max_bits), and the
  * rounding of sb_quant_s8_1, which is what lrintf does in the default rounding mode.
  */
 float sb_quantize_s8(const float *x, size_t n, int8_t *q)
 {
-    int32_t mb = 0; /* sign-cleared patterns fit int32: signed compares, which SSE2 has */
-    for (size_t i = 0; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof(u));
-        u &= 0x7fffffff;
-        u = u <= 0x7f800000 ? u : 0; /* NaN bit patterns are above inf's */
-        mb = u > mb ? u : mb;        /* a select and a max, no branch: it vectorises */
-    }
-    float inv, s = sb_quant_scale(mb, &inv);
+    float inv, s = sb_quant_scale(sb_quant_max_bits(x, n, 0), &inv);
     for (size_t i = 0; i < n; i++)
         q[i] = sb_quant_s8_1(x[i], inv);
     return s;

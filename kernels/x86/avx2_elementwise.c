@@ -113,13 +113,7 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
     m4 = _mm_max_epi32(m4, _mm_shuffle_epi32(m4, _MM_SHUFFLE(1, 0, 3, 2)));
     m4 = _mm_max_epi32(m4, _mm_shuffle_epi32(m4, _MM_SHUFFLE(2, 3, 0, 1)));
     int32_t mx = _mm_cvtsi128_si32(m4);
-    for (; i < n; i++) {
-        int32_t u;
-        __builtin_memcpy(&u, x + i, sizeof(u));
-        u &= 0x7fffffff;
-        mx = u <= 0x7f800000 && u > mx ? u : mx;
-    }
-    float inv, s = sb_quant_scale(mx, &inv);
+    float inv, s = sb_quant_scale(sb_quant_max_bits(x + i, n - i, mx), &inv);
     const __m256 vinv = _mm256_set1_ps(inv);
     const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
     for (i = 0; i + 8 <= n; i += 8) {
