@@ -125,21 +125,13 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
     return s;
 }
 
-/* sb_f32_to_bf16 on 16 lanes in integer arithmetic (vcvtneps2bf16 would flush subnormals). */
+/* sb_f32_to_bf16 on 16 lanes (sb_bf16_bits512). */
 static void to_bf16(const float *x, size_t n, uint16_t *y)
 {
-    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff),
-                  abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000),
-                  quiet = _mm512_set1_epi32(0x40);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 m = lanes(i, n);
-        __m512i u = _mm512_maskz_loadu_epi32(m, x + i);
-        __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, half),
-                                     _mm512_and_si512(_mm512_srli_epi32(u, 16), one));
-        r = _mm512_srli_epi32(r, 16);
-        __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, abs_mask), inf);
-        r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), quiet);
-        _mm512_mask_cvtepi32_storeu_epi16(y + i, m, r);
+        __m512i r = sb_bf16_bits512(_mm512_maskz_loadu_epi32(m, x + i));
+        _mm512_mask_cvtepi32_storeu_epi16(y + i, m, _mm512_srli_epi32(r, 16));
     }
 }
 

@@ -1,7 +1,8 @@
 /*
  * vecmath.h - vector exp for the x86 elementwise kernels, written once as a
  * macro over the vector type and instruction prefix (included by the AVX2 and
- * AVX-512 files, each compiled with its own flags).
+ * AVX-512 files, each compiled with its own flags); and, for AVX-512 files,
+ * bfloat16 rounding.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) by a degree-6 polynomial on |r| <= ln2/2 (Cephes coefficients);
@@ -10,6 +11,23 @@
  */
 #ifndef SB_VECMATH_H
 #define SB_VECMATH_H
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+/*
+ * FP32 bit patterns u rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made quiet),
+ * in integer arithmetic (vcvtneps2bf16 would flush subnormals): the bfloat16 is the upper 16
+ * bits of each lane; the lower 16 are not cleared.
+ */
+static inline __m512i sb_bf16_bits512(__m512i u)
+{
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
+                                 _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1)));
+    __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));
+}
+#endif
 
 #define SB_DEFINE_VEXP(name, V, VI, P)                                                        \
     static inline V name(V x)                                                                  \
