@@ -105,8 +105,8 @@ static void stream_in(const sb_attn_args *a, size_t seq)
 }
 
 /* Queries [i0, i0 + nqg) (nqg <= 16) of one head against all keys. Row pointers point at the
-   head's slice of token 0; tokens step by *step floats. bf16: round Q, K, V and P (a constant
-   in each caller, so each form is compiled without the other's tests). */
+   head's slice of token 0; tokens step by *step floats. bf16: round Q, V and P (K comes
+   rounded; a constant in each caller, so each form is compiled without the other's tests). */
 static inline __attribute__((always_inline)) void
 head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0, size_t kstep,
            const float *v0, size_t vstep, float *o0, size_t ostep, size_t nqg, const int bf16)
@@ -115,18 +115,6 @@ head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0
     float qt[SB_FLASH_MAX_D][L] __attribute__((aligned(64)));
     float p[MAXT + JB][L] __attribute__((aligned(64)));
     float inv[L] __attribute__((aligned(64)));
-    float kb[bf16 ? MAXT : 1][bf16 ? SB_FLASH_MAX_D : 1] __attribute__((aligned(64)));
-
-    if (bf16) { /* K of the head, rounded, [nkv][D] */
-        for (size_t j = 0; j < nkv; j++)
-            for (size_t dc = 0; dc < D; dc += L) {
-                __mmask16 dm = sb_f512_dmask(dc, D);
-                _mm512_mask_storeu_ps(kb[j] + dc, dm,
-                                      round_bf16(_mm512_maskz_loadu_ps(dm, k0 + j * kstep + dc)));
-            }
-        k0 = kb[0];
-        kstep = SB_FLASH_MAX_D;
-    }
 
     /* Qt: 16 rows (zeros beyond nqg) x 16 d per transpose */
     for (size_t dc = 0; dc < D; dc += L) {
@@ -204,12 +192,25 @@ static inline __attribute__((always_inline)) void short_seq(const sb_attn_args *
     size_t qr = sb_seq_row(&a->ql, seq, 0), kr = sb_seq_row(&a->kvl, seq, 0);
     size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
+    float kb[bf16 ? MAXT : 1][bf16 ? SB_FLASH_MAX_D : 1] __attribute__((aligned(64)));
     stream_in(a, seq);
     for (size_t h = 0; h < a->heads; h++) {
         size_t off = h * D;
+        const float *k0 = a->k + kr * a->ldk + off;
+        size_t ks = kstep;
+        if (bf16) { /* K of the head rounded once, [nkv][D], for all its query groups */
+            for (size_t j = 0; j < a->nkv; j++)
+                for (size_t dc = 0; dc < D; dc += L) {
+                    __mmask16 dm = sb_f512_dmask(dc, D);
+                    __m512 kv = _mm512_maskz_loadu_ps(dm, k0 + j * kstep + dc);
+                    _mm512_mask_storeu_ps(kb[j] + dc, dm, round_bf16(kv));
+                }
+            k0 = kb[0];
+            ks = SB_FLASH_MAX_D;
+        }
         for (size_t i0 = 0; i0 < a->nq; i0 += L)
-            head_group(a, a->q + (qr + i0 * a->ql.tok_stride) * a->ldq + off, qstep,
-                       a->k + kr * a->ldk + off, kstep, a->v + kr * a->ldv + off, vstep,
+            head_group(a, a->q + (qr + i0 * a->ql.tok_stride) * a->ldq + off, qstep, k0, ks,
+                       a->v + kr * a->ldv + off, vstep,
                        a->o + (qr + i0 * a->ql.tok_stride) * a->ldo + off, ostep,
                        a->nq - i0 < L ? a->nq - i0 : L, bf16);
     }
