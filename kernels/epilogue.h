@@ -15,7 +15,10 @@
 #include <math.h>
 #include "kernel.h"
 
-/* Vector code for one row segment of n values (bias, gate may be NULL). */
+/*
+ * Vector code for one row segment of n values (bias, gate may be NULL). Every table fills
+ * every field (test_ref checks the host's), so callers need no per-field fallback.
+ */
 typedef struct sb_epi_ops {
     /* y[j] += bias[j] (an unfused layer's bias) */
     void (*bias)(float *y, const float *bias, size_t n);
@@ -27,8 +30,8 @@ typedef struct sb_epi_ops {
     void (*dequant)(float *y, float sx, const float *sw, const float *comp, const float *bias,
                     size_t n);
     /*
-     * The INT8 prologue, one activation row: sb_quantize_s8 (gemm.h), the same bits. NULL:
-     * the portable one. A scalar max loop in it once cost 14% of an INT8 fc2 (K = 4608).
+     * The INT8 prologue, one activation row: sb_quantize_s8 (gemm.h), the same bits. A scalar
+     * max loop in it once cost 14% of an INT8 fc2 (K = 4608).
      */
     float (*quantize)(const float *x, size_t n, int8_t *q);
     /* BF16 packing of A, one row segment: y[j] = sb_f32_to_bf16(x[j]) (gemm.h), the same bits */

@@ -61,7 +61,7 @@ void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r
             break;
         default: /* SB_EPI_NONE */
             if (bias)
-                (ops->bias ? ops->bias : bias_row)(y, bias, n);
+                ops->bias(y, bias, n);
             break;
         }
     }

@@ -137,6 +137,7 @@ typedef struct gemm_ctx {
     size_t apack_bytes;    /* size of the A packing buffer each task needs */
     const int8_t *xq;      /* INT8: the quantized activations [m][k] */
     const float *sx;       /* INT8: their per-row scales [m] */
+    const sb_epi_ops *ops; /* the micro-kernel's row code (the portable one if it names none) */
 } gemm_ctx;
 
 /* After a tile's last KC block (in L1): INT8 dequantization, bias, the fused epilogue. */
@@ -145,16 +146,14 @@ static void tile_finish(const gemm_ctx *c, float *cp, size_t i, size_t j, size_t
     const sb_linear_args *a = c->a;
     const packed_b *p = c->p;
     if (sb_pack_is_int8(p->desc->pack)) { /* y = sx sw (C - comp) + b */
-        const sb_epi_ops *ops = p->desc->epi && p->desc->epi->dequant ? p->desc->epi
-                                                                       : &sb_epi_portable;
         for (size_t r = 0; r < mv; r++)
-            ops->dequant(cp + r * a->ldy, c->sx[i + r], p->sw + j, p->comp + j,
+            c->ops->dequant(cp + r * a->ldy, c->sx[i + r], p->sw + j, p->comp + j,
                          a->bias ? a->bias + j : NULL, nv);
         if (a->epi != SB_EPI_NONE)
-            sb_linear_epilogue(a, p->desc->epi, i, i + mv, j, j + nv, 0);
+            sb_linear_epilogue(a, c->ops, i, i + mv, j, j + nv, 0);
         return;
     }
-    sb_linear_epilogue(a, p->desc->epi, i, i + mv, j, j + nv, 1);
+    sb_linear_epilogue(a, c->ops, i, i + mv, j, j + nv, 1);
 }
 
 /*
@@ -193,9 +192,9 @@ static void gemm_task(void *ctx, size_t t, int worker)
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
         if (int8)
-            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, d->epi, ap);
+            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, c->ops, ap);
         else
-            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, d->epi, ap);
+            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, c->ops, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;
@@ -226,12 +225,9 @@ static void quantize_task(void *ctx, size_t t, int worker)
 {
     const gemm_ctx *c = ctx;
     const sb_linear_args *a = c->a;
-    const sb_epi_ops *ops = c->p->desc->epi;
-    float (*quantize)(const float *, size_t, int8_t *) =
-        ops && ops->quantize ? ops->quantize : sb_quantize_s8;
     (void)worker;
     for (size_t r = t * QROWS; r < a->m && r < (t + 1) * QROWS; r++)
-        ((float *)c->sx)[r] = quantize(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
+        ((float *)c->sx)[r] = c->ops->quantize(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
 }
 
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
@@ -239,7 +235,7 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     const packed_b *p = a->w;
     const sb_ukr_desc *d = p->desc;
     size_t kc, mc, nc, workers = (size_t)sb_pool_threads(pool);
-    gemm_ctx c = {.a = a, .p = p};
+    gemm_ctx c = {.a = a, .p = p, .ops = d->epi ? d->epi : &sb_epi_portable};
 
     sb_gemm_blocking(d, a->k, &kc, &mc, &nc);
     /* enough tasks for every worker: shrink MC, then NC (never below MR / NR) */

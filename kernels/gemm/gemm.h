@@ -158,7 +158,7 @@ void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp
  * Pack rows [0, rows) (of mr-row panels; rows beyond are zero) x columns
  * [k0, k0 + kc) of src (float rows, or int8 rows for the INT8 kinds; row
  * stride lds elements) into panels [kcp/g][mr][g] of kind's element. The BF16
- * kinds convert with ops->to_bf16 (NULL: the portable ops).
+ * kinds convert with ops->to_bf16.
  */
 void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size_t k0, size_t kc,
                size_t kcp, size_t mr, const sb_epi_ops *ops, void *out);

@@ -123,8 +123,6 @@ void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size
                size_t kcp, size_t mr, const sb_epi_ops *ops, void *out)
 {
     size_t g = elem[kind].group;
-    void (*to_bf16)(const float *, size_t, uint16_t *) =
-        ops && ops->to_bf16 ? ops->to_bf16 : sb_epi_portable.to_bf16;
     for (size_t p = 0; p < rows; p += mr) {
         size_t pr = rows - p < mr ? rows - p : mr;
         if (sb_pack_is_int8(kind)) {
@@ -140,7 +138,7 @@ void sb_pack_a(sb_pack_kind kind, const void *src, size_t lds, size_t rows, size
             if (kind == SB_PACK_F32)
                 PACK_A(float, AS_F32, 0.0f);
             else
-                pack_a_bf16(g, x, lds, pr, kc, kcp, mr, to_bf16, (uint16_t *)out + p * kcp);
+                pack_a_bf16(g, x, lds, pr, kc, kcp, mr, ops->to_bf16, (uint16_t *)out + p * kcp);
         }
     }
 }

@@ -111,8 +111,6 @@ static sb_status pack(sb_dtype dt, const float *w, size_t n, size_t k, void **pa
         if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
             cpu.isa = 0; /* an unknown SB_ISA_CAP: the runner reports it; portable here */
         p->quantize = sb_epi_find(cpu.isa)->quantize;
-        if (!p->quantize)
-            p->quantize = sb_quantize_s8;
     } else {
         if (!(p->w = malloc(n * k * sizeof(float))))
             goto out;
