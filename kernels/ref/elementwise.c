@@ -149,20 +149,31 @@ static void norm_rope_seqs_with(const void *args, size_t s0, size_t s1)
     const sb_rope_args *ro = &a->rope;
     size_t half = ro->head_dim / 2, d = ro->head_dim;
     float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
-    for (size_t seq = s0; seq < s1; seq++)
-        for (size_t t = 0; t < ro->n; t++) {
-            size_t row = sb_seq_row(&ro->layout, seq, t);
-            sb_rope_expand(ro->cos_t + t * half, ro->sin_t + t * half, half, cd, sd);
-            for (size_t h = 0; h < ro->heads; h++) {
-                float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
-                if (c->rms)
-                    c->rms(q, a->wq, d, a->eps);
-                c->rope(q, cd, sd, d);
-                if (c->rms)
-                    c->rms(k, a->wk, d, a->eps);
-                c->rope(k, cd, sd, d);
-            }
+    size_t n = ro->n, i1 = s1 * n;
+    for (size_t i = s0 * n; i < i1; i++) { /* token i % n of sequence i / n */
+        size_t t = i % n, row = sb_seq_row(&ro->layout, i / n, t);
+        size_t f = i + SB_HEAD_PREFETCH_ROWS; /* the token whose heads are prefetched */
+        float *fq = NULL, *fk = NULL;
+        if (f < i1) {
+            size_t frow = sb_seq_row(&ro->layout, f / n, f % n);
+            fq = ro->q + frow * ro->ldq;
+            fk = ro->k + frow * ro->ldk;
         }
+        sb_rope_expand(ro->cos_t + t * half, ro->sin_t + t * half, half, cd, sd);
+        for (size_t h = 0; h < ro->heads; h++) {
+            float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
+            if (fq) {
+                sb_prefetch_head(fq + h * d, d);
+                sb_prefetch_head(fk + h * d, d);
+            }
+            if (c->rms)
+                c->rms(q, a->wq, d, a->eps);
+            c->rope(q, cd, sd, d);
+            if (c->rms)
+                c->rms(k, a->wk, d, a->eps);
+            c->rope(k, cd, sd, d);
+        }
+    }
 }
 
 void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,

@@ -72,11 +72,19 @@ static void qk_rows_with(const void *args, size_t r0, size_t r1)
 {
     const qk_with *c = args;
     const sb_qk_norm_args *a = c->a;
-    for (size_t r = r0; r < r1; r++)
-        for (size_t h = 0; h < a->heads; h++) {
-            c->head(a->q + r * a->ldq + h * a->head_dim, a->wq, a->head_dim, a->eps);
-            c->head(a->k + r * a->ldk + h * a->head_dim, a->wk, a->head_dim, a->eps);
+    size_t d = a->head_dim;
+    for (size_t r = r0; r < r1; r++) {
+        float *q = a->q + r * a->ldq, *k = a->k + r * a->ldk;
+        size_t ahead = r + SB_HEAD_PREFETCH_ROWS < r1 ? SB_HEAD_PREFETCH_ROWS : 0;
+        for (size_t h = 0; h < a->heads * d; h += d) {
+            if (ahead) {
+                sb_prefetch_head(q + ahead * a->ldq + h, d);
+                sb_prefetch_head(k + ahead * a->ldk + h, d);
+            }
+            c->head(q + h, a->wq, d, a->eps);
+            c->head(k + h, a->wk, d, a->eps);
         }
+    }
 }
 
 void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head)

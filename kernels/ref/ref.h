@@ -55,6 +55,24 @@ enum { SB_ROPE_MAX_D = 512 }; /* head dims the vector RoPE kernels expand on the
  * RoPE on heads over SB_ROPE_MAX_D runs the reference.
  */
 typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
+
+/*
+ * These loops work in place on rows of q and k that are a few KB each and
+ * strided (the v third, or other tokens, lie between). One core's hardware
+ * prefetchers did not keep enough lines in flight for them: the head code
+ * waited on its first loads. So while a row's heads run, the loops prefetch
+ * (for writing) the same head of the row SB_HEAD_PREFETCH_ROWS rows ahead,
+ * one head at a time so the prefetches spread out. Measured on Zen 4
+ * (docs/performance.md): 1, 2 and 4 rows gave the same gain; all at once at
+ * the start of a row made it slower.
+ */
+enum { SB_HEAD_PREFETCH_ROWS = 4 };
+static inline void sb_prefetch_head(const float *x, size_t d)
+{
+    for (size_t i = 0; i < d; i += 16) /* 16 floats: one 64-byte line */
+        __builtin_prefetch(x + i, 1, 3);
+}
+
 typedef void (*sb_rope_head_fn)(float *x, const float *cd, const float *sd, size_t d);
 void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head);
 void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head);
