@@ -36,6 +36,13 @@ typedef struct sb_epi_ops {
     float (*quantize)(const float *x, size_t n, int8_t *q);
     /* BF16 packing of A, one row segment: y[j] = sb_f32_to_bf16(x[j]) (gemm.h), the same bits */
     void (*to_bf16)(const float *x, size_t n, uint16_t *y);
+    /*
+     * A row of attention scores in place (unfused attention), n >= 1:
+     * x[j] = exp(scale x[j] - m) / sum_i exp(scale x[i] - m), m = max_i scale x[i].
+     * The vector forms use the kernels' exp (vecmath.h) and FP32 sums; test_ref bounds
+     * their difference from the portable form (libm expf, double sum).
+     */
+    void (*softmax)(float *x, size_t n, float scale);
 } sb_epi_ops;
 
 /* Scalar C, for the reference kernels and for micro-kernels that bring none. */

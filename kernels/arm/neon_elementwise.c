@@ -165,8 +165,36 @@ static void to_bf16(const float *x, size_t n, uint16_t *y)
         y[i] = sb_f32_to_bf16(x[i]);
 }
 
+/* The softmax of a row of scores (epilogue.h), 4 lanes, the tail in scalar code (libm expf). */
+static void softmax_row(float *x, size_t n, float scale)
+{
+    float32x4_t m = vdupq_n_f32(-INFINITY), s = vdupq_n_f32(0.0f);
+    size_t i, full = n - n % 4;
+    for (i = 0; i < full; i += 4)
+        m = vmaxq_f32(m, vmulq_n_f32(vld1q_f32(x + i), scale));
+    float mx = vmaxvq_f32(m), tail = 0.0f;
+    for (; i < n; i++)
+        mx = x[i] * scale > mx ? x[i] * scale : mx;
+    const float32x4_t nm = vdupq_n_f32(-mx), sc = vdupq_n_f32(scale);
+    for (i = 0; i < full; i += 4) {
+        float32x4_t e = vexp4(vfmaq_f32(nm, vld1q_f32(x + i), sc)); /* scale x - m */
+        s = vaddq_f32(s, e);
+        vst1q_f32(x + i, e);
+    }
+    for (; i < n; i++) {
+        x[i] = expf(x[i] * scale - mx);
+        tail += x[i];
+    }
+    float inv = 1.0f / (vaddvq_f32(s) + tail);
+    for (i = 0; i < full; i += 4)
+        vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), inv));
+    for (; i < n; i++)
+        x[i] *= inv;
+}
+
 const sb_epi_ops sb_epi_neon = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
-                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16};
+                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16,
+                                .softmax = softmax_row};
 
 /* y = (x - mean) rstd, then * (1 + scale) + shift where given, over n lanes. */
 static inline float32x4_t ln4(float32x4_t x, float32x4_t mean, float32x4_t rstd,

@@ -38,9 +38,26 @@ static void to_bf16_row(const float *x, size_t n, uint16_t *y)
         y[j] = sb_f32_to_bf16(x[j]);
 }
 
+static void softmax_row(float *x, size_t n, float scale)
+{
+    float m = -INFINITY;
+    for (size_t j = 0; j < n; j++) {
+        x[j] *= scale;
+        m = x[j] > m ? x[j] : m;
+    }
+    double sum = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        x[j] = expf(x[j] - m);
+        sum += x[j];
+    }
+    float inv = (float)(1.0 / sum);
+    for (size_t j = 0; j < n; j++)
+        x[j] *= inv;
+}
+
 const sb_epi_ops sb_epi_portable = {.bias = bias_row, .gelu = gelu_row, .gres = gres_row,
                                     .dequant = dequant_row, .quantize = sb_quantize_s8,
-                                    .to_bf16 = to_bf16_row};
+                                    .to_bf16 = to_bf16_row, .softmax = softmax_row};
 
 void sb_linear_epilogue(const sb_linear_args *a, const sb_epi_ops *ops, size_t r0, size_t r1,
                         size_t c0, size_t c1, int add_bias)

@@ -430,6 +430,50 @@ static void special_inputs(float *x, size_t n, int variant)
 }
 
 /*
+ * Each ISA's softmax row against the portable one (libm expf, double sum) on rows of scores
+ * like attention's (and wider, and with one dominant score), every length 1..70 and two
+ * long ones, with scale 0.118 (72^-0.5) and 1: each value within 2e-6 relative + 1e-12,
+ * and the sum of each row 1 within 1e-5.
+ */
+static void softmax_rows(const sb_epi_ops **rows, size_t nrows)
+{
+    enum { NMAX = 3600 };
+    float *x = malloc(NMAX * sizeof(float)), *want = malloc(NMAX * sizeof(float)),
+          *got = malloc(NMAX * sizeof(float));
+    double worst = 0.0;
+    for (size_t r = 0; r < nrows; r++)
+        for (int variant = 0; variant < 3; variant++)
+            for (size_t n = 1; n <= NMAX; n = n < 70 ? n + 1 : n == 70 ? 1003 : n == 1003 ? NMAX : NMAX + 1) {
+                float scale = variant == 1 ? 1.0f : 0.11785113f;
+                sb_fill_uniform(x, n, 7, (uint64_t)n, variant == 0 ? 8.0f : 30.0f);
+                if (variant == 2)
+                    x[n / 2] = 200.0f; /* one score dominates: the rest underflow toward 0 */
+                memcpy(want, x, n * sizeof(float));
+                memcpy(got, x, n * sizeof(float));
+                sb_epi_portable.softmax(want, n, scale);
+                rows[r]->softmax(got, n, scale);
+                double sum = 0.0;
+                for (size_t j = 0; j < n; j++) {
+                    double d = fabs((double)got[j] - want[j]);
+                    sum += got[j];
+                    if (d > 2e-6 * want[j] + 1e-12)
+                        fail_msg("softmax: ISA row %zu, inputs %d, n %zu, value %zu: %.9g, portable %.9g",
+                                 r, variant, n, j, got[j], want[j]);
+                    if (want[j] > 1e-30 && d / want[j] > worst)
+                        worst = d / want[j];
+                }
+                if (fabs(sum - 1.0) > 1e-5)
+                    fail_msg("softmax: ISA row %zu, inputs %d, n %zu: the row sums to %.9g", r, variant,
+                             n, sum);
+            }
+    printf("softmax: %zu vector row(s), worst relative difference from the portable row %.2e\n",
+           nrows, worst);
+    free(x);
+    free(want);
+    free(got);
+}
+
+/*
  * Each ISA's vector row code gives the same bits as the definition: the quantizer
  * (sb_epi_ops.quantize vs sb_quantize_s8) and the bfloat16 conversion (.to_bf16 vs
  * sb_f32_to_bf16), on every length 0..70 (vector tails), 1003 and 4608, with ties, NaN,
@@ -447,8 +491,10 @@ static void test_row_code_isa(void **state)
     rows[nrows] = &sb_epi_portable; /* every table fills every field (epilogue.h) */
     for (size_t r = 0; r <= nrows; r++) {
         const sb_epi_ops *o = rows[r];
-        assert_true(o->bias && o->gelu && o->gres && o->dequant && o->quantize && o->to_bf16);
+        assert_true(o->bias && o->gelu && o->gres && o->dequant && o->quantize && o->to_bf16 &&
+                    o->softmax);
     }
+    softmax_rows(rows, nrows);
     for (size_t r = 0; r < nrows; r++)
         for (int variant = 0; variant < 6; variant++) {
             special_inputs(x, nmax, variant);

@@ -150,9 +150,6 @@ static void to_bf16(const float *x, size_t n, uint16_t *y)
         y[i] = sb_f32_to_bf16(x[i]);
 }
 
-const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
-                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16};
-
 static float hsum8(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -160,6 +157,47 @@ static float hsum8(__m256 v)
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+
+static float hmax8(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The softmax of a row of scores (epilogue.h), 8 lanes, the tail in scalar code (libm expf). */
+static void softmax_row(float *x, size_t n, float scale)
+{
+    const __m256 sc = _mm256_set1_ps(scale);
+    __m256 m = _mm256_set1_ps(-INFINITY), s = _mm256_setzero_ps();
+    size_t i, full = n - n % 8;
+    for (i = 0; i < full; i += 8)
+        m = _mm256_max_ps(m, _mm256_mul_ps(_mm256_loadu_ps(x + i), sc));
+    float mx = hmax8(m), tail = 0.0f;
+    for (; i < n; i++)
+        mx = x[i] * scale > mx ? x[i] * scale : mx;
+    const __m256 vm = _mm256_set1_ps(mx);
+    for (i = 0; i < full; i += 8) {
+        __m256 e = vexp8(_mm256_fmsub_ps(_mm256_loadu_ps(x + i), sc, vm));
+        s = _mm256_add_ps(s, e);
+        _mm256_storeu_ps(x + i, e);
+    }
+    for (; i < n; i++) {
+        x[i] = expf(x[i] * scale - mx);
+        tail += x[i];
+    }
+    float inv1 = 1.0f / (hsum8(s) + tail);
+    const __m256 inv = _mm256_set1_ps(inv1);
+    for (i = 0; i < full; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (; i < n; i++)
+        x[i] *= inv1;
+}
+
+const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
+                                .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16,
+                                .softmax = softmax_row};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {

@@ -135,9 +135,32 @@ static void to_bf16(const float *x, size_t n, uint16_t *y)
     }
 }
 
+/* The softmax of a row of scores (epilogue.h): scaled max, exp and sum, then 1 / sum. */
+static void softmax_row(float *x, size_t n, float scale)
+{
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 m = _mm512_set1_ps(-INFINITY), s = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = lanes(i, n);
+        m = _mm512_mask_max_ps(m, k, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), sc));
+    }
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = lanes(i, n);
+        __m512 e = vexp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, x + i), sc, mx));
+        s = _mm512_mask_add_ps(s, k, s, e);
+        _mm512_mask_storeu_ps(x + i, k, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s));
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = lanes(i, n);
+        _mm512_mask_storeu_ps(x + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), inv));
+    }
+}
+
 const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_gres,
                                   .dequant = epi_dequant, .quantize = quantize_s8,
-                                  .to_bf16 = to_bf16};
+                                  .to_bf16 = to_bf16, .softmax = softmax_row};
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
