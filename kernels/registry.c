@@ -78,6 +78,34 @@ GEMM_PACK_VL(pack_sve_bfmmla, sb_ukr_sve_bfmmla)
 GEMM_PACK_VL(pack_sve_smmla, sb_ukr_sve_smmla)
 #endif
 
+/* Unfused attention from the GEMM framework with one micro-kernel (and its softmax row). */
+#define GEMM_ATTENTION(fn, desc)                                                 \
+    static void fn(const sb_attn_args *a, sb_pool *pool)                         \
+    {                                                                            \
+        sb_attention_unfused(&desc, a, pool);                                    \
+    }
+#ifdef SB_HAVE_AVX512
+GEMM_ATTENTION(attention_avx512_f32, sb_ukr_avx512_f32)
+#endif
+#ifdef SB_HAVE_AVX2
+GEMM_ATTENTION(attention_avx2_f32, sb_ukr_avx2_f32)
+#endif
+#ifdef SB_HAVE_AVX512BF16
+GEMM_ATTENTION(attention_avx512bf16, sb_ukr_avx512bf16_bf16)
+#endif
+#ifdef SB_HAVE_NEON
+GEMM_ATTENTION(attention_neon_f32, sb_ukr_neon_f32)
+#endif
+#ifdef SB_HAVE_BF16
+GEMM_ATTENTION(attention_bfmmla, sb_ukr_bf16_bfmmla)
+#endif
+#ifdef SB_HAVE_SVE
+static void attention_sve_f32(const sb_attn_args *a, sb_pool *pool)
+{
+    sb_attention_unfused(sb_ukr_sve_f32(), a, pool);
+}
+#endif
+
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
     {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
 
@@ -170,6 +198,31 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_NEON
     KERNEL("attention.f32.neon-flash", SB_OP_ATTENTION, SB_DT_F32, true, "neon", ARM(NEON),
            attention, sb_attention_flash_neon),
+#endif
+    /* unfused (scores materialised): matmul, softmax, matmul on the GEMM framework */
+#ifdef SB_HAVE_AVX512BF16
+    KERNEL("attention.bf16.avx512bf16-unfused", SB_OP_ATTENTION, SB_DT_BF16, false, "avx512-bf16",
+           X86(AVX512F) | X86(AVX512_BF16) | X86(FMA), attention, attention_avx512bf16),
+#endif
+#ifdef SB_HAVE_BF16
+    KERNEL("attention.bf16.bfmmla-unfused", SB_OP_ATTENTION, SB_DT_BF16, false, "bf16",
+           ARM(BF16), attention, attention_bfmmla),
+#endif
+#ifdef SB_HAVE_AVX512
+    KERNEL("attention.f32.avx512-unfused", SB_OP_ATTENTION, SB_DT_F32, false, "avx512",
+           X86(AVX512F) | X86(FMA), attention, attention_avx512_f32),
+#endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("attention.f32.avx2-unfused", SB_OP_ATTENTION, SB_DT_F32, false, "avx2",
+           X86(AVX2) | X86(FMA), attention, attention_avx2_f32),
+#endif
+#ifdef SB_HAVE_SVE
+    KERNEL("attention.f32.sve-unfused", SB_OP_ATTENTION, SB_DT_F32, false, "sve",
+           ARM(SVE), attention, attention_sve_f32),
+#endif
+#ifdef SB_HAVE_NEON
+    KERNEL("attention.f32.neon-unfused", SB_OP_ATTENTION, SB_DT_F32, false, "neon", ARM(NEON),
+           attention, attention_neon_f32),
 #endif
     KERNEL("attention.f32.ref", SB_OP_ATTENTION, SB_DT_F32, false, "ref", 0, attention,
            sb_attention_ref),

@@ -261,3 +261,36 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     }
     sb_pool_run(pool, gemm_task, &c, ((a->m + mc - 1) / mc) * c.col_blocks);
 }
+
+size_t sb_gemm_strided_bytes(const sb_ukr_desc *d, size_t n, size_t k)
+{
+    size_t nr = (size_t)d->nr, kp = round_up(k, sb_pack_group(d->pack));
+    return (n + nr - 1) / nr * kp * nr * sb_pack_bytes(d->pack);
+}
+
+sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, const float *b,
+                          size_t bs_n, size_t bs_k, size_t m, size_t n, size_t k, float *y,
+                          size_t ldy, void *buf, sb_pool *pool)
+{
+    if (d->pack != SB_PACK_F32 && d->pack != SB_PACK_BF16_PAIRS && d->pack != SB_PACK_BF16_QUADS)
+        return SB_EINVAL;
+    size_t nr = (size_t)d->nr, g = sb_pack_group(d->pack), kp = round_up(k, g);
+    packed_b p = {.desc = d, .n = n, .k = k, .kp = kp, .b = buf};
+    /* panels [ceil(n/nr)][kp/g][nr][g] as sb_pack_b lays them out, from B's strides */
+    memset(buf, 0, sb_gemm_strided_bytes(d, n, k));
+    for (size_t i0 = 0; i0 < n; i0 += nr)
+        for (size_t j = 0; j < k; j++) {
+            size_t at = ((i0 / nr) * kp + j - j % g) * nr + j % g;
+            const float *src = b + i0 * bs_n + j * bs_k;
+            size_t cols = n - i0 < nr ? n - i0 : nr;
+            if (d->pack == SB_PACK_F32)
+                for (size_t i = 0; i < cols; i++)
+                    ((float *)buf)[at + i] = src[i * bs_n];
+            else
+                for (size_t i = 0; i < cols; i++)
+                    ((uint16_t *)buf)[at + i * g] = sb_f32_to_bf16(src[i * bs_n]);
+        }
+    sb_linear_args la = {.x = x, .ldx = ldx, .w = &p, .y = y, .ldy = ldy, .m = m, .n = n, .k = k};
+    sb_gemm_linear(&la, pool);
+    return SB_OK;
+}

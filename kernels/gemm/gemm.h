@@ -134,6 +134,24 @@ void sb_gemm_free(void *packed);
 /* The linear layer over a packed weight (any micro-kernel): y = epi(x W^T + b). */
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
 
+/*
+ * y[m][n] (row stride ldy) = x[m][k] (row stride ldx) times B^T, for B [n][k] given by
+ * element strides, B[i][j] = b[i * bs_n + j * bs_k] (a transposed operand is just other
+ * strides), no bias: for operands that change on every call (attention's K and V). B is
+ * packed on the calling thread into buf (sb_gemm_strided_bytes(d, n, k) bytes, 64-byte
+ * aligned), then the GEMM runs on pool (NULL: on the calling thread). FP32 and BF16
+ * micro-kernels; SB_EINVAL for the INT8 ones.
+ */
+size_t sb_gemm_strided_bytes(const sb_ukr_desc *d, size_t n, size_t k);
+sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, const float *b,
+                          size_t bs_n, size_t bs_k, size_t m, size_t n, size_t k, float *y,
+                          size_t ldy, void *buf, sb_pool *pool);
+/*
+ * Unfused attention (matmul, softmax, matmul) with micro-kernel d, whose sb_epi_ops gives
+ * the softmax row (attention_gemm.c): the baseline of the flash kernels, scores
+ * materialised per (sequence, head).
+ */
+void sb_attention_unfused(const sb_ukr_desc *d, const sb_attn_args *a, sb_pool *pool);
 /* Blocking chosen for a micro-kernel on k input channels at the current cache sizes (gemm.c says how). */
 void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc, size_t *nc);
 
