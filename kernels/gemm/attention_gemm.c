@@ -59,8 +59,8 @@ void sb_attention_unfused(const sb_ukr_desc *d, const sb_attn_args *a, sb_pool *
     /* split a head's queries only as far as it takes to give every worker about 4 tasks:
        each task packs K and V of its head again */
     size_t split = units >= want ? 1 : (want + units - 1) / units;
-    size_t pk = sb_gemm_strided_bytes(d, a->nkv, a->head_dim);
-    size_t pv = sb_gemm_strided_bytes(d, a->head_dim, a->nkv);
+    size_t pk = sb_gemm_packed_bytes(d, a->nkv, a->head_dim);
+    size_t pv = sb_gemm_packed_bytes(d, a->head_dim, a->nkv);
     unfused_ctx c = {.d = d, .a = a, .pack_bytes = ((pk > pv ? pk : pv) + 63) / 64 * 64};
     c.qchunk = ((a->nq + split - 1) / split + 15) / 16 * 16;
     c.qchunks = (a->nq + c.qchunk - 1) / c.qchunk;

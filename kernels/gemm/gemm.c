@@ -93,9 +93,7 @@ static sb_status pack_int8(packed_b *p, const float *w)
 
 sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed)
 {
-    size_t nr = (size_t)desc->nr, panels = (n + nr - 1) / nr;
-    size_t kp = round_up(k, sb_pack_group(desc->pack));
-    size_t bytes = panels * kp * nr * sb_pack_bytes(desc->pack);
+    size_t kp = round_up(k, sb_pack_group(desc->pack)), bytes = sb_gemm_packed_bytes(desc, n, k);
     packed_b *p = calloc(1, sizeof(*p));
     sb_status st = SB_OK;
     if (!p || (p->b = aligned_alloc(64, (bytes + 63) & ~(size_t)63)) == NULL) {
@@ -109,7 +107,7 @@ sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t
     if (sb_pack_is_int8(desc->pack))
         st = pack_int8(p, w);
     else
-        sb_pack_b(desc->pack, w, n, k, kp, nr, p->b);
+        sb_pack_b(desc->pack, w, n, k, kp, (size_t)desc->nr, p->b);
     if (st != SB_OK) {
         sb_gemm_free(p);
         return st;
@@ -262,7 +260,7 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     sb_pool_run(pool, gemm_task, &c, ((a->m + mc - 1) / mc) * c.col_blocks);
 }
 
-size_t sb_gemm_strided_bytes(const sb_ukr_desc *d, size_t n, size_t k)
+size_t sb_gemm_packed_bytes(const sb_ukr_desc *d, size_t n, size_t k)
 {
     size_t nr = (size_t)d->nr, kp = round_up(k, sb_pack_group(d->pack));
     return (n + nr - 1) / nr * kp * nr * sb_pack_bytes(d->pack);
@@ -274,22 +272,9 @@ sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, cons
 {
     if (d->pack != SB_PACK_F32 && d->pack != SB_PACK_BF16_PAIRS && d->pack != SB_PACK_BF16_QUADS)
         return SB_EINVAL;
-    size_t nr = (size_t)d->nr, g = sb_pack_group(d->pack), kp = round_up(k, g);
+    size_t nr = (size_t)d->nr, kp = round_up(k, sb_pack_group(d->pack));
     packed_b p = {.desc = d, .n = n, .k = k, .kp = kp, .b = buf};
-    /* panels [ceil(n/nr)][kp/g][nr][g] as sb_pack_b lays them out, from B's strides */
-    memset(buf, 0, sb_gemm_strided_bytes(d, n, k));
-    for (size_t i0 = 0; i0 < n; i0 += nr)
-        for (size_t j = 0; j < k; j++) {
-            size_t at = ((i0 / nr) * kp + j - j % g) * nr + j % g;
-            const float *src = b + i0 * bs_n + j * bs_k;
-            size_t cols = n - i0 < nr ? n - i0 : nr;
-            if (d->pack == SB_PACK_F32)
-                for (size_t i = 0; i < cols; i++)
-                    ((float *)buf)[at + i] = src[i * bs_n];
-            else
-                for (size_t i = 0; i < cols; i++)
-                    ((uint16_t *)buf)[at + i * g] = sb_f32_to_bf16(src[i * bs_n]);
-        }
+    sb_pack_b_strided(d->pack, b, bs_n, bs_k, n, k, kp, nr, buf);
     sb_linear_args la = {.x = x, .ldx = ldx, .w = &p, .y = y, .ldy = ldy, .m = m, .n = n, .k = k};
     sb_gemm_linear(&la, pool);
     return SB_OK;

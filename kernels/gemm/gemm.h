@@ -138,11 +138,12 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
  * y[m][n] (row stride ldy) = x[m][k] (row stride ldx) times B^T, for B [n][k] given by
  * element strides, B[i][j] = b[i * bs_n + j * bs_k] (a transposed operand is just other
  * strides), no bias: for operands that change on every call (attention's K and V). B is
- * packed on the calling thread into buf (sb_gemm_strided_bytes(d, n, k) bytes, 64-byte
+ * packed on the calling thread into buf (sb_gemm_packed_bytes(d, n, k) bytes, 64-byte
  * aligned), then the GEMM runs on pool (NULL: on the calling thread). FP32 and BF16
  * micro-kernels; SB_EINVAL for the INT8 ones.
  */
-size_t sb_gemm_strided_bytes(const sb_ukr_desc *d, size_t n, size_t k);
+/* Bytes of B [n][k] packed for d's micro-kernel (what sb_gemm_pack allocates). */
+size_t sb_gemm_packed_bytes(const sb_ukr_desc *d, size_t n, size_t k);
 sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, const float *b,
                           size_t bs_n, size_t bs_k, size_t m, size_t n, size_t k, float *y,
                           size_t ldy, void *buf, sb_pool *pool);
@@ -171,6 +172,9 @@ size_t sb_pack_group(sb_pack_kind k);
  */
 void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp, size_t nr,
                void *out);
+/* The same from element strides: B[i][j] = src[i * bs_n + j * bs_k]. */
+void sb_pack_b_strided(sb_pack_kind kind, const void *src, size_t bs_n, size_t bs_k, size_t n,
+                       size_t k, size_t kp, size_t nr, void *out);
 
 /*
  * Pack rows [0, rows) (of mr-row panels; rows beyond are zero) x columns

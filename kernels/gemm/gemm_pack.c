@@ -44,24 +44,45 @@ void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out)
 void sb_pack_b(sb_pack_kind kind, const void *src, size_t n, size_t k, size_t kp, size_t nr,
                void *out)
 {
+    sb_pack_b_strided(kind, src, k, 1, n, k, kp, nr, out);
+}
+
+/* A panel's nr columns for one k value at a time, so the element switch is outside the copy. */
+void sb_pack_b_strided(sb_pack_kind kind, const void *src, size_t bs_n, size_t bs_k, size_t n,
+                       size_t k, size_t kp, size_t nr, void *out)
+{
     size_t g = elem[kind].group;
     memset(out, 0, ((n + nr - 1) / nr) * kp * nr * elem[kind].bytes);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i0 = 0; i0 < n; i0 += nr) {
+        size_t cols = n - i0 < nr ? n - i0 : nr;
         for (size_t j = 0; j < k; j++) {
-            size_t at = ((i / nr) * kp + j - j % g) * nr + (i % nr) * g + j % g;
-            const float *f = src;
-            const int8_t *q = src;
+            size_t at = ((i0 / nr) * kp + j - j % g) * nr + j % g, s0 = i0 * bs_n + j * bs_k;
+            const float *f = (const float *)src + s0;
+            const int8_t *q = (const int8_t *)src + s0;
             switch (kind) {
-            case SB_PACK_F32: ((float *)out)[at] = f[i * k + j]; break;
+            case SB_PACK_F32:
+                for (size_t i = 0; i < cols; i++)
+                    ((float *)out)[at + i] = f[i * bs_n];
+                break;
             case SB_PACK_BF16_PAIRS:
-            case SB_PACK_BF16_QUADS: ((uint16_t *)out)[at] = sb_f32_to_bf16(f[i * k + j]); break;
+            case SB_PACK_BF16_QUADS:
+                for (size_t i = 0; i < cols; i++)
+                    ((uint16_t *)out)[at + i * g] = sb_f32_to_bf16(f[i * bs_n]);
+                break;
             case SB_PACK_U8S8_QUADS:
             case SB_PACK_S8S8_QUADS:
-            case SB_PACK_S8S8_OCTETS: ((int8_t *)out)[at] = q[i * k + j]; break;
-            case SB_PACK_S16_PAIRS: ((int16_t *)out)[at] = q[i * k + j]; break;
+            case SB_PACK_S8S8_OCTETS:
+                for (size_t i = 0; i < cols; i++)
+                    ((int8_t *)out)[at + i * g] = q[i * bs_n];
+                break;
+            case SB_PACK_S16_PAIRS:
+                for (size_t i = 0; i < cols; i++)
+                    ((int16_t *)out)[at + i * g] = q[i * bs_n];
+                break;
             case SB_PACK_COUNT: break;
             }
         }
+    }
 }
 
 /*
