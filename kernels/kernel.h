@@ -267,4 +267,16 @@ const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mas
 /* Kernel by exact name, or NULL. */
 const sb_kernel *sb_kernel_by_name(const char *name);
 
+/*
+ * Ask for the cache lines of x[0, n) for writing, into every level: every line
+ * the span touches, whatever x's alignment (the last element's line too). For
+ * row code that is about to rewrite a span of memory it has not touched yet.
+ */
+static inline void sb_prefetch_w(const float *x, size_t n)
+{
+    const char *p = (const char *)((uintptr_t)x & ~(uintptr_t)63), *end = (const char *)(x + n);
+    for (; p < end; p += 64) /* one prefetch per 64-byte line */
+        __builtin_prefetch(p, 1, 3);
+}
+
 #endif

@@ -164,11 +164,8 @@ static void tile_finish(const gemm_ctx *c, float *cp, size_t i, size_t j, size_t
  */
 static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)
 {
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t off = 0; off < cols; off += 16)
-            __builtin_prefetch(cp + r * ldc + off, 1, 3);
-        __builtin_prefetch(cp + r * ldc + cols - 1, 1, 3);
-    }
+    for (size_t r = 0; r < rows; r++)
+        sb_prefetch_w(cp + r * ldc, cols);
 }
 
 static void gemm_task(void *ctx, size_t t, int worker)

@@ -163,8 +163,8 @@ static void norm_rope_seqs_with(const void *args, size_t s0, size_t s1)
         for (size_t h = 0; h < ro->heads; h++) {
             float *q = ro->q + row * ro->ldq + h * d, *k = ro->k + row * ro->ldk + h * d;
             if (fq) {
-                sb_prefetch_head(fq + h * d, d);
-                sb_prefetch_head(fk + h * d, d);
+                sb_prefetch_w(fq + h * d, d);
+                sb_prefetch_w(fk + h * d, d);
             }
             if (c->rms)
                 c->rms(q, a->wq, d, a->eps);

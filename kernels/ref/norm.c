@@ -78,8 +78,8 @@ static void qk_rows_with(const void *args, size_t r0, size_t r1)
         size_t ahead = r + SB_HEAD_PREFETCH_ROWS < r1 ? SB_HEAD_PREFETCH_ROWS : 0;
         for (size_t h = 0; h < a->heads * d; h += d) {
             if (ahead) {
-                sb_prefetch_head(q + ahead * a->ldq + h, d);
-                sb_prefetch_head(k + ahead * a->ldk + h, d);
+                sb_prefetch_w(q + ahead * a->ldq + h, d);
+                sb_prefetch_w(k + ahead * a->ldk + h, d);
             }
             c->head(q + h, a->wq, d, a->eps);
             c->head(k + h, a->wk, d, a->eps);

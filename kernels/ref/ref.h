@@ -66,12 +66,7 @@ typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
  * (docs/performance.md): 1, 2 and 4 rows gave the same gain; all at once at
  * the start of a row made it slower.
  */
-enum { SB_HEAD_PREFETCH_ROWS = 4 };
-static inline void sb_prefetch_head(const float *x, size_t d)
-{
-    for (size_t i = 0; i < d; i += 16) /* 16 floats: one 64-byte line */
-        __builtin_prefetch(x + i, 1, 3);
-}
+enum { SB_HEAD_PREFETCH_ROWS = 4 }; /* the heads are prefetched with sb_prefetch_w (kernel.h) */
 
 typedef void (*sb_rope_head_fn)(float *x, const float *cd, const float *sd, size_t d);
 void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head);
