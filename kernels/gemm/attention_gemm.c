@@ -28,7 +28,7 @@ static void unfused_task(void *ctx, size_t t, int worker)
 {
     const unfused_ctx *c = ctx;
     const sb_attn_args *a = c->a;
-    const sb_epi_ops *ops = c->d->epi ? c->d->epi : &sb_epi_portable;
+    const sb_epi_ops *ops = sb_ukr_ops(c->d);
     size_t qc = t % c->qchunks, h = (t / c->qchunks) % a->heads, seq = t / c->qchunks / a->heads;
     size_t D = a->head_dim, off = h * D, nkv = a->nkv;
     size_t i0 = qc * c->qchunk, nq = a->nq - i0 < c->qchunk ? a->nq - i0 : c->qchunk;

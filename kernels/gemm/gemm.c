@@ -230,7 +230,7 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     const packed_b *p = a->w;
     const sb_ukr_desc *d = p->desc;
     size_t kc, mc, nc, workers = (size_t)sb_pool_threads(pool);
-    gemm_ctx c = {.a = a, .p = p, .ops = d->epi ? d->epi : &sb_epi_portable};
+    gemm_ctx c = {.a = a, .p = p, .ops = sb_ukr_ops(d)};
 
     sb_gemm_blocking(d, a->k, &kc, &mc, &nc);
     /* enough tasks for every worker: shrink MC, then NC (never below MR / NR) */
@@ -267,7 +267,7 @@ sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, cons
                           size_t bs_n, size_t bs_k, size_t m, size_t n, size_t k, float *y,
                           size_t ldy, void *buf, sb_pool *pool)
 {
-    if (d->pack != SB_PACK_F32 && d->pack != SB_PACK_BF16_PAIRS && d->pack != SB_PACK_BF16_QUADS)
+    if (sb_pack_is_int8(d->pack)) /* B would need quantizing, with scales the tiles apply */
         return SB_EINVAL;
     size_t nr = (size_t)d->nr, kp = round_up(k, sb_pack_group(d->pack));
     packed_b p = {.desc = d, .n = n, .k = k, .kp = kp, .b = buf};

@@ -124,6 +124,11 @@ typedef struct sb_ukr_desc {
     const sb_epi_ops *epi; /* the ISA's fused-epilogue row code; NULL = portable */
 } sb_ukr_desc;
 
+/* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */
+static inline const sb_epi_ops *sb_ukr_ops(const sb_ukr_desc *d)
+{
+    return d->epi ? d->epi : &sb_epi_portable;
+}
 /* L2 and L3 sizes in bytes used for blocking (0 keeps the current value). */
 void sb_gemm_set_caches(size_t l2, size_t l3);
 
