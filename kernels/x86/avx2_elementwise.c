@@ -199,6 +199,27 @@ const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_
                                 .dequant = epi_dequant, .quantize = quantize_s8, .to_bf16 = to_bf16,
                                 .softmax = softmax_row};
 
+/*
+ * The sum of x[0..full) (full a multiple of 8), and of (x - mean)^2 when sq: four independent
+ * accumulators, so a 1152-value row is 36 steps of 4 adds rather than a chain of 144 (the
+ * chain bounded the row at 15 GB/s; the AVX-512 form has half as many steps).
+ */
+static float row_sum8(const float *x, size_t full, __m256 mean, int sq)
+{
+    __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    size_t i = 0;
+    for (; i + 32 <= full; i += 32)
+        for (int j = 0; j < 4; j++) {
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * j), mean);
+            s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
+        }
+    for (int j = 0; i < full; i += 8, j++) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mean);
+        s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
+    }
+    return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
+}
+
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;
@@ -207,19 +228,12 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
         const float *x, *shift, *scale;
         float *y;
         sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
-        __m256 s = _mm256_setzero_ps();
-        for (size_t i = 0; i < full; i += 8)
-            s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
-        float sum = hsum8(s);
+        float sum = row_sum8(x, full, _mm256_setzero_ps(), 0);
         for (size_t i = full; i < c; i++)
             sum += x[i];
         float mean = sum / (float)c;
-        __m256 vm = _mm256_set1_ps(mean), v = _mm256_setzero_ps();
-        for (size_t i = 0; i < full; i += 8) {
-            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-            v = _mm256_fmadd_ps(d, d, v);
-        }
-        float var = hsum8(v);
+        __m256 vm = _mm256_set1_ps(mean);
+        float var = row_sum8(x, full, vm, 1);
         for (size_t i = full; i < c; i++)
             var += (x[i] - mean) * (x[i] - mean);
         float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
