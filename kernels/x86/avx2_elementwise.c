@@ -12,15 +12,16 @@
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
-#define _mm256_roundscale(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define _mm256_castps_si _mm256_castps_si256
 #define _mm256_castsi_ps _mm256_castsi256_ps
 SB_DEFINE_VEXP(vexp8, __m256, __m256i, _mm256)
 
 static inline __m256 gelu8(__m256 x)
 {
     __m256 x2 = _mm256_mul_ps(x, x);
-    __m256 u = _mm256_mul_ps(x, _mm256_fmadd_ps(x2, _mm256_set1_ps(0.044715f), _mm256_set1_ps(1.0f)));
-    __m256 e = vexp8(_mm256_mul_ps(u, _mm256_set1_ps(-2.0f * 0.7978845608028654f)));
+    /* -2u = x (k + k 0.044715 x^2), k = -2 sqrt(2/pi), in two operations */
+    __m256 e = vexp8(_mm256_mul_ps(x, _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.0f * 0.7978845608028654f * 0.044715f),
+                                                 _mm256_set1_ps(-2.0f * 0.7978845608028654f))));
     return _mm256_div_ps(x, _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
 }
 

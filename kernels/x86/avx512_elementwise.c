@@ -14,7 +14,7 @@
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
-#define _mm512_roundscale(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define _mm512_castps_si _mm512_castps_si512
 #define _mm512_castsi_ps _mm512_castsi512_ps
 SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
 
@@ -22,8 +22,9 @@ SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
 static inline __m512 gelu16(__m512 x)
 {
     __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 u = _mm512_mul_ps(x, _mm512_fmadd_ps(x2, _mm512_set1_ps(0.044715f), _mm512_set1_ps(1.0f)));
-    __m512 e = vexp16(_mm512_mul_ps(u, _mm512_set1_ps(-2.0f * 0.7978845608028654f)));
+    /* -2u = x (k + k 0.044715 x^2), k = -2 sqrt(2/pi), in two operations */
+    __m512 e = vexp16(_mm512_mul_ps(x, _mm512_fmadd_ps(x2, _mm512_set1_ps(-2.0f * 0.7978845608028654f * 0.044715f),
+                                                 _mm512_set1_ps(-2.0f * 0.7978845608028654f))));
     return _mm512_div_ps(x, _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
 }
 

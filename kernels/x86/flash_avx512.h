@@ -11,7 +11,7 @@
 #include <string.h>
 #include "x86/vecmath.h"
 
-#define _mm512_roundscale(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define _mm512_castps_si _mm512_castps_si512
 #define _mm512_castsi_ps _mm512_castsi512_ps
 SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
 
