@@ -153,8 +153,7 @@ static void flash_task(void *ctx, size_t t, int worker)
     size_t s1 = s0 + c->run < nseq ? s0 + c->run : nseq;
     (void)worker;
     if (c->short_seqs && c->impl->short_seq) { /* in place: no packing, no scratch */
-        for (size_t seq = s0; seq < s1; seq++)
-            c->impl->short_seq(a, seq);
+        c->impl->short_seq(a, s0, s1);
         return;
     }
     size_t pack = 2 * nkvp * D + 2 * QB * D + QB, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;

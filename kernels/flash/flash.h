@@ -51,11 +51,13 @@ typedef struct sb_flash_block {
 typedef void (*sb_flash_fn)(const sb_flash_block *b);
 
 /*
- * Optional per ISA: one short sequence (at most SB_FLASH_SHORT queries and keys) with all its
- * heads, read and written in place, nothing packed (temporal attention, where per-head packing
- * cost more than the arithmetic).
+ * Optional per ISA: the short sequences [s0, s1) (at most SB_FLASH_SHORT queries and keys each),
+ * consecutive and so adjacent in memory, with all their heads, read and written in place,
+ * nothing packed (temporal attention, where per-head packing cost more than the arithmetic).
+ * A run rather than one sequence, so the function can fetch the next sequence's rows while
+ * this one computes.
  */
-typedef void (*sb_flash_short_fn)(const sb_attn_args *a, size_t seq);
+typedef void (*sb_flash_short_fn)(const sb_attn_args *a, size_t s0, size_t s1);
 
 /* One ISA's flash attention. */
 typedef struct sb_flash_impl {

@@ -25,10 +25,14 @@
  * bound by memory and overheads, not by the FMA rate vdpbf16ps would double,
  * and the block path's per-head bf16 packing made BF16 temporal attention 3x
  * slower than FP32 (13.7 against 41.0 GFLOP/s). K of the head is rounded once
- * into a stack buffer; V and P as they are loaded. Before its heads run, a
- * sequence's rows are read once, whole and in order (stream_in): each head
- * reads a 4 D-byte slice of every row, too many short streams for the
- * hardware prefetcher.
+ * into a stack buffer; V and P as they are loaded.
+ *
+ * Memory: each head reads a 4 D-byte slice of every row of its sequence, too
+ * many short streams for the hardware prefetcher. The function runs a run of
+ * consecutive sequences: the first one's rows are read in whole and in order
+ * (stream_in); while a sequence's heads compute, the next one's rows are
+ * prefetched into L2 one 64-byte line per step of the score and P V loops
+ * (pf_cursor), so the traffic overlaps the arithmetic.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -78,10 +82,9 @@ static inline void transpose16(__m512 r[L])
 
 /*
  * Pull the q, k and v rows of sequence seq into the cache with demand loads, row by row, before
- * its heads run. Measured on the development VM (docs/performance.md): software prefetches
- * of the rows (each head's slice, or whole rows of the next sequence, into L1 or L2) changed
- * nothing, while this pass took the 240p 2s temporal layer from 22.6 to 10.2-13.6 ms on
- * 1 thread (run to run).
+ * its heads run: the first sequence of a run, which nothing prefetched. (Before the spread
+ * prefetch below, this pass ran for every sequence and took the 240p 2s temporal layer from
+ * 22.6 to 10.2 ms on 1 thread; docs/performance.md.)
  */
 static void stream_in(const sb_attn_args *a, size_t seq)
 {
@@ -104,12 +107,51 @@ static void stream_in(const sb_attn_args *a, size_t seq)
     __asm__ volatile("" : : "v"(acc)); /* the loads are the point: keep them */
 }
 
+/*
+ * The lines of the next sequence's q, k and v rows, prefetched one at a time from inside the
+ * loops of this sequence's heads, so the memory traffic overlaps the arithmetic. At 15 tokens,
+ * a head has 144 score steps and 75 P V steps, 219 slots for the 203 lines of 1/16 of a
+ * sequence. Measured (240p 2s, 1 thread): with a line every 4th score step (55% of the lines)
+ * the layer went 10.2 -> 9.6 ms; with every line 7.5 ms, and 7.0 ms without stream_in.
+ * A burst of prefetches at the start of a head, or T0 hints, did not help.
+ */
+typedef struct pf_cursor {
+    const sb_attn_args *a;
+    size_t seq;        /* the sequence being prefetched */
+    size_t r, nrows;   /* row r of nq q rows, then nkv k rows, then nkv v rows */
+    size_t off, len;   /* float offset of the next line in the row; floats per row */
+    const char *row;
+} pf_cursor;
+
+static const char *pf_row(const pf_cursor *c)
+{
+    const sb_attn_args *a = c->a;
+    if (c->r < a->nq)
+        return (const char *)(a->q + sb_seq_row(&a->ql, c->seq, c->r) * a->ldq);
+    size_t t = (c->r - a->nq) % a->nkv, row = sb_seq_row(&a->kvl, c->seq, t);
+    return (const char *)(c->r < a->nq + a->nkv ? a->k + row * a->ldk : a->v + row * a->ldv);
+}
+
+static inline void pf_next(pf_cursor *c)
+{
+    if (c->r >= c->nrows)
+        return;
+    _mm_prefetch(c->row + c->off * sizeof(float), _MM_HINT_T1);
+    c->off += 16;
+    if (c->off >= c->len) {
+        c->off = 0;
+        if (++c->r < c->nrows)
+            c->row = pf_row(c);
+    }
+}
+
 /* Queries [i0, i0 + nqg) (nqg <= 16) of one head against all keys. Row pointers point at the
    head's slice of token 0; tokens step by *step floats. bf16: round Q, V and P (K comes
    rounded; a constant in each caller, so each form is compiled without the other's tests). */
 static inline __attribute__((always_inline)) void
 head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0, size_t kstep,
-           const float *v0, size_t vstep, float *o0, size_t ostep, size_t nqg, const int bf16)
+           const float *v0, size_t vstep, float *o0, size_t ostep, size_t nqg, pf_cursor *pf,
+           const int bf16)
 {
     size_t D = a->head_dim, nkv = a->nkv;
     float qt[SB_FLASH_MAX_D][L] __attribute__((aligned(64)));
@@ -136,6 +178,7 @@ head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0
             s[jj] = _mm512_setzero_ps();
         }
         for (size_t d = 0; d < D; d++) {
+            pf_next(pf);
             __m512 qd = _mm512_load_ps(qt[d]);
             for (size_t jj = 0; jj < JB; jj++)
                 s[jj] = _mm512_fmadd_ps(qd, _mm512_set1_ps(kr[jj][d]), s[jj]);
@@ -172,6 +215,7 @@ head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0
             __m512 vj = _mm512_maskz_loadu_ps(dm, v0 + j * vstep + dc);
             if (bf16)
                 vj = round_bf16(vj);
+            pf_next(pf);
             for (size_t i = 0; i < L; i++)
                 acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(p[j][i]), vj, acc[i]);
         }
@@ -185,15 +229,19 @@ head_group(const sb_attn_args *a, const float *q0, size_t qstep, const float *k0
     }
 }
 
+/* Sequence seq with all its heads; while they compute, prefetch sequence seq + 1 if next. */
 static inline __attribute__((always_inline)) void short_seq(const sb_attn_args *a, size_t seq,
-                                                            const int bf16)
+                                                            int next, const int bf16)
 {
     size_t D = a->head_dim;
     size_t qr = sb_seq_row(&a->ql, seq, 0), kr = sb_seq_row(&a->kvl, seq, 0);
     size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
     float kb[bf16 ? MAXT : 1][bf16 ? SB_FLASH_MAX_D : 1] __attribute__((aligned(64)));
-    stream_in(a, seq);
+    pf_cursor pf = {.a = a, .seq = seq + 1, .nrows = next ? a->nq + 2 * a->nkv : 0,
+                    .len = a->heads * D};
+    if (pf.nrows)
+        pf.row = pf_row(&pf);
     for (size_t h = 0; h < a->heads; h++) {
         size_t off = h * D;
         const float *k0 = a->k + kr * a->ldk + off;
@@ -212,10 +260,27 @@ static inline __attribute__((always_inline)) void short_seq(const sb_attn_args *
             head_group(a, a->q + (qr + i0 * a->ql.tok_stride) * a->ldq + off, qstep, k0, ks,
                        a->v + kr * a->ldv + off, vstep,
                        a->o + (qr + i0 * a->ql.tok_stride) * a->ldo + off, ostep,
-                       a->nq - i0 < L ? a->nq - i0 : L, bf16);
+                       a->nq - i0 < L ? a->nq - i0 : L, &pf, bf16);
     }
 }
 
-void sb_attention_short_avx512(const sb_attn_args *a, size_t seq) { short_seq(a, seq, 0); }
+/* The first sequence of the run is read in whole (stream_in); each later one was prefetched
+   while the one before it computed. */
+static inline __attribute__((always_inline)) void short_run(const sb_attn_args *a, size_t s0,
+                                                            size_t s1, const int bf16)
+{
+    if (s0 < s1)
+        stream_in(a, s0);
+    for (size_t seq = s0; seq < s1; seq++)
+        short_seq(a, seq, seq + 1 < s1, bf16);
+}
 
-void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t seq) { short_seq(a, seq, 1); }
+void sb_attention_short_avx512(const sb_attn_args *a, size_t s0, size_t s1)
+{
+    short_run(a, s0, s1, 0);
+}
+
+void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t s0, size_t s1)
+{
+    short_run(a, s0, s1, 1);
+}

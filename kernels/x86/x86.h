@@ -32,8 +32,8 @@ extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 /* flash-style attention (avx512_attention.c; BF16: avx512bf16_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
 /* the short-sequence function of the FP32 one (avx512_short_attention.c, flash.h) */
-void sb_attention_short_avx512(const sb_attn_args *a, size_t seq);
+void sb_attention_short_avx512(const sb_attn_args *a, size_t s0, size_t s1);
 /* ... and of the BF16 one: bfloat16 rounding of Q, K, V and P, FP32 arithmetic */
-void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t seq);
+void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t s0, size_t s1);
 void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool);
 #endif
