@@ -21,11 +21,12 @@
  * The BF16 form (the short-sequence function of attention.bf16.avx512bf16-flash)
  * computes what the BF16 block function does, with FP32 FMAs: Q, K, V and P are
  * rounded to bfloat16 (nearest even), products of bfloat16 values are exact in
- * FP32, and the softmax and the sums stay FP32. On 15..60 keys the kernel is
- * bound by memory and overheads, not by the FMA rate vdpbf16ps would double,
- * and the block path's per-head bf16 packing made BF16 temporal attention 3x
- * slower than FP32 (13.7 against 41.0 GFLOP/s). K of the head is rounded once
- * into a stack buffer; V and P as they are loaded.
+ * FP32, and the softmax and the sums stay FP32. The block path's per-head bf16
+ * packing had made BF16 temporal attention 3x slower than FP32 (13.7 against
+ * 41.0 GFLOP/s). K of the head is rounded once into a stack buffer; V and P as
+ * they are loaded. With the memory traffic overlapped (below), the rounding
+ * (7 integer operations per vector) is what keeps this form behind FP32; a
+ * vdpbf16ps form would halve the FMAs (docs/performance.md).
  *
  * Memory: each head reads a 4 D-byte slice of every row of its sequence, too
  * many short streams for the hardware prefetcher. The function runs a run of
@@ -117,32 +118,34 @@ static void stream_in(const sb_attn_args *a, size_t seq)
  */
 typedef struct pf_cursor {
     const sb_attn_args *a;
-    size_t seq;        /* the sequence being prefetched */
-    size_t r, nrows;   /* row r of nq q rows, then nkv k rows, then nkv v rows */
-    size_t off, len;   /* float offset of the next line in the row; floats per row */
-    const char *row;
+    size_t seq;           /* the sequence being prefetched */
+    size_t r, nrows;      /* row r of nq q rows, then nkv k rows, then nkv v rows */
+    const char *p, *end;  /* the next line of row r (64-byte aligned) and the row's end */
 } pf_cursor;
 
-static const char *pf_row(const pf_cursor *c)
+/* Point c at the first line of its row r. */
+static void pf_row(pf_cursor *c)
 {
     const sb_attn_args *a = c->a;
-    if (c->r < a->nq)
-        return (const char *)(a->q + sb_seq_row(&a->ql, c->seq, c->r) * a->ldq);
-    size_t t = (c->r - a->nq) % a->nkv, row = sb_seq_row(&a->kvl, c->seq, t);
-    return (const char *)(c->r < a->nq + a->nkv ? a->k + row * a->ldk : a->v + row * a->ldv);
+    const float *x;
+    if (c->r < a->nq) {
+        x = a->q + sb_seq_row(&a->ql, c->seq, c->r) * a->ldq;
+    } else {
+        size_t row = sb_seq_row(&a->kvl, c->seq, (c->r - a->nq) % a->nkv);
+        x = c->r < a->nq + a->nkv ? a->k + row * a->ldk : a->v + row * a->ldv;
+    }
+    c->p = (const char *)((uintptr_t)x & ~(uintptr_t)63);
+    c->end = (const char *)(x + a->heads * a->head_dim);
 }
 
 static inline void pf_next(pf_cursor *c)
 {
     if (c->r >= c->nrows)
         return;
-    _mm_prefetch(c->row + c->off * sizeof(float), _MM_HINT_T1);
-    c->off += 16;
-    if (c->off >= c->len) {
-        c->off = 0;
-        if (++c->r < c->nrows)
-            c->row = pf_row(c);
-    }
+    _mm_prefetch(c->p, _MM_HINT_T1);
+    c->p += 64;
+    if (c->p >= c->end && ++c->r < c->nrows)
+        pf_row(c);
 }
 
 /* Queries [i0, i0 + nqg) (nqg <= 16) of one head against all keys. Row pointers point at the
@@ -238,10 +241,9 @@ static inline __attribute__((always_inline)) void short_seq(const sb_attn_args *
     size_t qstep = a->ql.tok_stride * a->ldq, ostep = a->ql.tok_stride * a->ldo;
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
     float kb[bf16 ? MAXT : 1][bf16 ? SB_FLASH_MAX_D : 1] __attribute__((aligned(64)));
-    pf_cursor pf = {.a = a, .seq = seq + 1, .nrows = next ? a->nq + 2 * a->nkv : 0,
-                    .len = a->heads * D};
+    pf_cursor pf = {.a = a, .seq = seq + 1, .nrows = next ? a->nq + 2 * a->nkv : 0};
     if (pf.nrows)
-        pf.row = pf_row(&pf);
+        pf_row(&pf);
     for (size_t h = 0; h < a->heads; h++) {
         size_t off = h * D;
         const float *k0 = a->k + kr * a->ldk + off;
