@@ -12,10 +12,6 @@
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
-#define _mm256_castps_si _mm256_castps_si256
-#define _mm256_castsi_ps _mm256_castsi256_ps
-SB_DEFINE_VEXP(vexp8, __m256, __m256i, _mm256)
-
 static inline __m256 gelu8(__m256 x)
 {
     __m256 x2 = _mm256_mul_ps(x, x);

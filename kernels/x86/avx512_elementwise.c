@@ -14,10 +14,6 @@
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
-#define _mm512_castps_si _mm512_castps_si512
-#define _mm512_castsi_ps _mm512_castsi512_ps
-SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
-
 /* gelu_tanh(x) = 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
 static inline __m512 gelu16(__m512 x)
 {

@@ -11,10 +11,6 @@
 #include <string.h>
 #include "x86/vecmath.h"
 
-#define _mm512_castps_si _mm512_castps_si512
-#define _mm512_castsi_ps _mm512_castsi512_ps
-SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512)
-
 enum { SB_F512_QB = 8, SB_F512_KB = 32 };
 
 /* Before the first block: running maxima -inf, sums and outputs 0. */

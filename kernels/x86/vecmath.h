@@ -1,8 +1,8 @@
 /*
- * vecmath.h - vector exp for the x86 elementwise kernels, written once as a
- * macro over the vector type and instruction prefix (included by the AVX2 and
- * AVX-512 files, each compiled with its own flags); and, for AVX-512 files,
- * bfloat16 rounding.
+ * vecmath.h - vector exp for the x86 kernels, written once as a macro over the
+ * vector type and instruction prefix and instantiated here for the ISA of the
+ * including file (vexp8 in AVX2 files; vexp16 too in AVX-512 files, each
+ * compiled with its own flags); and, for AVX-512 files, bfloat16 rounding.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) = 1 + r + r^2 p(r), p of degree 5 on |r| <= ln2/2 (Cephes coefficients);
@@ -16,8 +16,9 @@
 #ifndef SB_VECMATH_H
 #define SB_VECMATH_H
 
-#ifdef __AVX512F__
 #include <immintrin.h>
+
+#ifdef __AVX512F__
 /*
  * FP32 bit patterns u rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made quiet),
  * in integer arithmetic (vcvtneps2bf16 would flush subnormals): the bfloat16 is the upper 16
@@ -33,7 +34,7 @@ static inline __m512i sb_bf16_bits512(__m512i u)
 }
 #endif
 
-#define SB_DEFINE_VEXP(name, V, VI, P)                                                        \
+#define SB_DEFINE_VEXP(name, V, VI, P, TO_INT, TO_FLOAT)                                      \
     static inline V name(V x)                                                                  \
     {                                                                                          \
         x = P##_min_ps(P##_max_ps(x, P##_set1_ps(-87.3f)), P##_set1_ps(88.7f));               \
@@ -47,8 +48,16 @@ static inline __m512i sb_bf16_bits512(__m512i u)
         V p10 = P##_fmadd_ps(P##_set1_ps(1.6666665459e-1f), r, P##_set1_ps(5.0000001201e-1f)); \
         V p = P##_fmadd_ps(P##_fmadd_ps(p54, r2, p32), r2, p10);                              \
         p = P##_fmadd_ps(p, r2, P##_add_ps(r, P##_set1_ps(1.0f)));                             \
-        VI e = P##_slli_epi32(P##_castps_si(t), 23);                                           \
-        return P##_mul_ps(p, P##_castsi_ps(e));                                                \
+        VI e = P##_slli_epi32(TO_INT(t), 23);                                                  \
+        return P##_mul_ps(p, TO_FLOAT(e));                                                     \
     }
+
+/* vexp8 in AVX2 files, and vexp16 too in AVX-512 files (which also define __AVX2__) */
+#ifdef __AVX2__
+SB_DEFINE_VEXP(vexp8, __m256, __m256i, _mm256, _mm256_castps_si256, _mm256_castsi256_ps)
+#endif
+#ifdef __AVX512F__
+SB_DEFINE_VEXP(vexp16, __m512, __m512i, _mm512, _mm512_castps_si512, _mm512_castsi512_ps)
+#endif
 
 #endif
