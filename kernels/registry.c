@@ -127,7 +127,8 @@ static const sb_kernel table[] = {
      .fn.linear = sb_linear_ref, .pack = sb_linear_ref_pack, .packed_free = sb_linear_ref_free},
     /* ---- linear, BF16 (FP32 accumulation and output) ---- */
 #ifdef SB_HAVE_AVX512BF16
-    GEMM_LINEAR("linear.bf16.avx512bf16", SB_DT_BF16, "avx512-bf16", X86(AVX512F) | X86(AVX512_BF16),
+    GEMM_LINEAR("linear.bf16.avx512bf16", SB_DT_BF16, "avx512-bf16",
+                X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16),
                 pack_avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
@@ -189,7 +190,8 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX512BF16
     KERNEL("attention.bf16.avx512bf16-flash", SB_OP_ATTENTION, SB_DT_BF16, true, "avx512-bf16",
-           X86(AVX512F) | X86(AVX512_BF16) | X86(FMA), attention, sb_attention_flash_avx512bf16),
+           X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16) | X86(FMA), attention,
+           sb_attention_flash_avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
     KERNEL("attention.f32.avx512-flash", SB_OP_ATTENTION, SB_DT_F32, true, "avx512",

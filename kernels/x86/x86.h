@@ -9,7 +9,7 @@ extern const sb_ukr_desc sb_ukr_avx2_f32;         /* avx2_gemm.c: -mavx2 -mfma *
 extern const sb_ukr_desc sb_ukr_avx2_bf16cvt;     /* avx2_gemm.c */
 extern const sb_ukr_desc sb_ukr_avx512_f32;       /* avx512_gemm.c: -mavx512f -mfma */
 extern const sb_ukr_desc sb_ukr_avx512_bf16cvt;   /* avx512_gemm.c */
-extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: -mavx512f -mavx512bf16 */
+extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: -mavx512f -mavx512bw -mavx512bf16 */
 extern const sb_ukr_desc sb_ukr_avx512vnni_int8;  /* avx512vnni_gemm.c: -mavx512f -mavx512vnni */
 extern const sb_ukr_desc sb_ukr_avx2_int8;        /* avx2_gemm.c */
 
@@ -33,7 +33,7 @@ extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
 /* the short-sequence function of the FP32 one (avx512_short_attention.c, flash.h) */
 void sb_attention_short_avx512(const sb_attn_args *a, size_t s0, size_t s1);
-/* ... and of the BF16 one: bfloat16 rounding of Q, K, V and P, FP32 arithmetic */
+/* ... and of the BF16 one (avx512bf16_short_attention.c): vdpbf16ps on bfloat16 pairs */
 void sb_attention_short_avx512_bf16(const sb_attn_args *a, size_t s0, size_t s1);
 void sb_attention_flash_avx512bf16(const sb_attn_args *a, sb_pool *pool);
 #endif
