@@ -10,8 +10,9 @@
  *        stored [D][16] on the stack: the only copy;
  *   S^T[j] (16 query lanes) = sum_d Qt[d] * k_j[d], k_j[d] broadcast from K's
  *        own row: 8 keys at a time, 8 accumulators;
- *   softmax per lane over j (scale applied first): elementwise max, exp and
- *        sum over the key vectors, no horizontal reduction; P^T kept [nkv][16];
+ *   softmax per lane over j (scores scaled, and their maximum taken, as they
+ *        leave the registers): elementwise exp and sum over the key vectors, no
+ *        horizontal reduction; P^T kept [nkv][16];
  *   O: 16 lanes of D at a time, 16 query accumulators, per key one V load and
  *        16 FMAs with P broadcast; scaled by 1 / l and stored to the output row.
  *

@@ -3,14 +3,18 @@
  * (flash.h's sb_flash_short_fn: FP32 in avx512_short_attention.c, BF16 with
  * vdpbf16ps in avx512bf16_short_attention.c) share, inline in each and built
  * with its library's flags: the 16 x 16 register transpose that puts queries
- * in the vector lanes, and the memory side of a run of sequences.
+ * in the vector lanes, the FP32 rows around the two products (scores scaled
+ * with their maximum taken in registers, the softmax per query lane, the
+ * normalised output store), and the memory side of a run of sequences.
  *
  * Memory: each head reads a 4 D-byte slice of every row of its sequence, too
  * many short streams for the hardware prefetcher. A run's first sequence is
  * read in whole and in order (sb_short_stream_in); while a sequence's heads
  * compute, the next one's rows are prefetched into L2 one 64-byte line per
  * call of sb_short_pf_next, which the callers place in their inner loops, so
- * the traffic overlaps the arithmetic.
+ * the traffic overlaps the arithmetic; its output rows too, since a head
+ * writes a slice of each, not whole lines, and a store to an absent line
+ * reads it first.
  */
 #ifndef SB_SHORT_AVX512_H
 #define SB_SHORT_AVX512_H
