@@ -139,6 +139,9 @@ void sb_gemm_free(void *packed);
 /* The linear layer over a packed weight (any micro-kernel): y = epi(x W^T + b). */
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
 
+/* Bytes of B [n][k] packed for d's micro-kernel (what sb_gemm_pack allocates). */
+size_t sb_gemm_packed_bytes(const sb_ukr_desc *d, size_t n, size_t k);
+
 /*
  * y[m][n] (row stride ldy) = x[m][k] (row stride ldx) times B^T, for B [n][k] given by
  * element strides, B[i][j] = b[i * bs_n + j * bs_k] (a transposed operand is just other
@@ -147,11 +150,10 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool);
  * aligned), then the GEMM runs on pool (NULL: on the calling thread). FP32 and BF16
  * micro-kernels; SB_EINVAL for the INT8 ones.
  */
-/* Bytes of B [n][k] packed for d's micro-kernel (what sb_gemm_pack allocates). */
-size_t sb_gemm_packed_bytes(const sb_ukr_desc *d, size_t n, size_t k);
 sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, const float *b,
                           size_t bs_n, size_t bs_k, size_t m, size_t n, size_t k, float *y,
                           size_t ldy, void *buf, sb_pool *pool);
+
 /*
  * Unfused attention (matmul, softmax, matmul) with micro-kernel d, whose sb_epi_ops gives
  * the softmax row (attention_gemm.c): the baseline of the flash kernels, scores
