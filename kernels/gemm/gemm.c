@@ -188,6 +188,10 @@ static void gemm_task(void *ctx, size_t t, int worker)
         int first = pc == 0, last = pc + kc == a->k;
         if (int8)
             sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, c->ops, ap);
+        else if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
+            for (size_t p = 0; p < mc; p += mr)
+                d->pack_a(a->x + (ic + p) * a->ldx + pc, a->ldx, mc - p < mr ? mc - p : mr, kc,
+                          kcp, ap + p * kcp * es);
         else
             sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, c->ops, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {

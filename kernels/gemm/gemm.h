@@ -122,6 +122,12 @@ typedef struct sb_ukr_desc {
     sb_pack_kind pack;
     sb_ukr fn;
     const sb_epi_ops *epi; /* the ISA's fused-epilogue row code; NULL = portable */
+    /*
+     * Optional, FP32 and BF16 packings only: packs one panel of A as sb_pack_a would
+     * (rows <= mr of x, row stride ldx, from its first column; kc values, zeros up
+     * to kcp and in rows beyond rows) with the ISA's vector code. NULL: sb_pack_a.
+     */
+    void (*pack_a)(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst);
 } sb_ukr_desc;
 
 /* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */

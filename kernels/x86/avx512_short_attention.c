@@ -20,8 +20,9 @@
  * memory does not grow with the number of sequences.
  *
  * The BF16 form is avx512bf16_short_attention.c (vdpbf16ps); both share
- * short_avx512.h (the transpose, and the memory side: a run's first sequence
- * read in whole, the next one prefetched while a sequence computes).
+ * short_avx512.h (the rows around the products, and the memory side: a run's
+ * first sequence read in whole, the next one prefetched while a sequence
+ * computes) and transpose_avx512.h.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -52,7 +53,7 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep, con
         __m512 r[L];
         for (size_t i = 0; i < L; i++)
             r[i] = i < nqg ? _mm512_maskz_loadu_ps(dm, q0 + i * qstep + dc) : _mm512_setzero_ps();
-        sb_short_transpose16(r);
+        sb_transpose16_avx512(r);
         for (size_t e = 0; e < L && dc + e < D; e++)
             _mm512_store_ps(qt[dc + e], r[e]);
     }

@@ -87,7 +87,7 @@ static void head_group(const sb_attn_args *a, const float *q0, size_t qstep,
         for (size_t i = 0; i < L; i++)
             r[i] = i < nqg ? _mm512_castsi512_ps(pair_row(q0 + i * qstep, dc, D))
                            : _mm512_setzero_ps();
-        sb_short_transpose16(r);
+        sb_transpose16_avx512(r);
         for (size_t w = 0; w < L && dc / 2 + w < D / 2; w++)
             _mm512_store_ps((float *)qt[dc / 2 + w], r[w]);
     }

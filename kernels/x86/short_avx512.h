@@ -2,8 +2,7 @@
  * short_avx512.h - what the two AVX-512 short-sequence attention functions
  * (flash.h's sb_flash_short_fn: FP32 in avx512_short_attention.c, BF16 with
  * vdpbf16ps in avx512bf16_short_attention.c) share, inline in each and built
- * with its library's flags: the 16 x 16 register transpose that puts queries
- * in the vector lanes, the FP32 rows around the two products (scores scaled
+ * with its library's flags: the FP32 rows around the two products (scores scaled
  * with their maximum taken in registers, the softmax per query lane, the
  * normalised output store), and the memory side of a run of sequences.
  *
@@ -23,36 +22,8 @@
 #include <stdint.h>
 #include "flash/flash.h"
 #include "ref/ref.h"
+#include "x86/transpose_avx512.h"
 #include "x86/vecmath.h"
-
-/* r[0..16) rows -> r[k] = column k (the 16 x 16 transpose of 32-bit lanes, 64 shuffles). */
-static inline void sb_short_transpose16(__m512 r[16])
-{
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    /* u[4g + c], 128-bit lane l: column 4l + c of rows 4g..4g+3 */
-    for (int g = 0; g < 4; g++) {
-        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int c = 0; c < 4; c++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
-        __m512 v1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
-        __m512 w0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xee);
-        __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xee);
-        r[c] = _mm512_shuffle_f32x4(v0, v1, 0x88);
-        r[4 + c] = _mm512_shuffle_f32x4(v0, v1, 0xdd);
-        r[8 + c] = _mm512_shuffle_f32x4(w0, w1, 0x88);
-        r[12 + c] = _mm512_shuffle_f32x4(w0, w1, 0xdd);
-    }
-}
 
 /*
  * The scores of keys j0..j0+8 (16 query lanes each, unscaled) into p[j0 + jj], times scale; m
