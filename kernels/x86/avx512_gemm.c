@@ -10,6 +10,7 @@
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
+#include "x86/transpose_avx512.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -36,8 +37,26 @@ static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_
 #undef ROW
 }
 
+/*
+ * One FP32 panel of A for ukr_12x32 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
+ * pack_a): 16 values of k of each row per step, transposed in registers, each k's 12
+ * values one masked store. The portable packer moved one value at a time: 4.4% of a
+ * 720p fc2 layer (3600x4608->1152, 1 thread).
+ */
+static void pack_a_12(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
+{
+    for (size_t k = 0; k < kcp; k += 16) {
+        __mmask16 m = sb_lanes16(kc > k ? kc - k : 0);
+        __m512 w[16];
+        for (size_t r = 0; r < 16; r++)
+            w[r] = r < rows ? _mm512_maskz_loadu_ps(m, x + r * ldx + k) : _mm512_setzero_ps();
+        sb_store_columns_avx512(w, (float *)dst + k * MR, MR, kcp - k < 16 ? kcp - k : 16);
+    }
+}
+
 const sb_ukr_desc sb_ukr_avx512_f32 = {.name = "avx512 12x32 f32", .mr = MR, .nr = NR,
-                                       .pack = SB_PACK_F32, .fn = ukr_12x32, .epi = &sb_epi_avx512};
+                                       .pack = SB_PACK_F32, .fn = ukr_12x32, .epi = &sb_epi_avx512,
+                                       .pack_a = pack_a_12};
 
 /*
  * BF16 pairs widened to FP32, a 12 x 32 block of C. A bf16 is the top half of

@@ -48,7 +48,8 @@ static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, 
  * zeros) of x, kc values each, as bfloat16 pairs [kcp/2][MR] (what sb_pack_a gives
  * for SB_PACK_BF16_PAIRS; k beyond kc is zero). Per 32 values of k: each row's two
  * vectors become 16 pairs with one vcvtne2ps2bf16, the 16 rows x 16 pairs are
- * transposed in registers, and each pair index's 12 words are one masked store.
+ * transposed in registers, and each pair index's 12 words are one masked store
+ * (transpose_avx512.h, shared with the FP32 packer of avx512_gemm.c).
  * The portable packer converted each row into a buffer, then moved the pairs
  * one 4-byte word at a time: on fc2 (3600x4608->1152), whose A is packed
  * 4x as often per FLOP as fc1's, that was 6% of the layer. vcvtne2ps2bf16 rounds
@@ -56,11 +57,9 @@ static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, 
  */
 static void pack_a_12(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
 {
-    int32_t *d = dst;
     for (size_t k = 0; k < kcp; k += 32) {
-        size_t n = kc > k ? (kc - k < 32 ? kc - k : 32) : 0; /* real values in this step */
-        __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
-        __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffff : n > 16 ? (1u << (n - 16)) - 1 : 0);
+        size_t n = kc > k ? kc - k : 0; /* real values from k on */
+        __mmask16 m0 = sb_lanes16(n), m1 = sb_lanes16(n > 16 ? n - 16 : 0);
         __m512 w[16];
         for (size_t r = 0; r < 16; r++) {
             if (r < rows) {
@@ -71,10 +70,8 @@ static void pack_a_12(const float *x, size_t ldx, size_t rows, size_t kc, size_t
                 w[r] = _mm512_setzero_ps();
             }
         }
-        sb_transpose16_avx512(w);
-        size_t pairs = (kcp - k) / 2 < 16 ? (kcp - k) / 2 : 16;
-        for (size_t j = 0; j < pairs; j++)
-            _mm512_mask_storeu_epi32(d + (k / 2 + j) * MR, 0x0fff, _mm512_castps_si512(w[j]));
+        sb_store_columns_avx512(w, (float *)dst + k / 2 * MR, MR,
+                                (kcp - k) / 2 < 16 ? (kcp - k) / 2 : 16);
     }
 }
 

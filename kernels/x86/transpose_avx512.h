@@ -1,8 +1,8 @@
 /*
  * transpose_avx512.h - the 16 x 16 transpose of 32-bit lanes in AVX-512
  * registers, inline in the files that need it (the short-sequence attention
- * functions put queries in the lanes with it; the AVX512-BF16 GEMM packs A
- * panels with it). Needs -mavx512f.
+ * functions put queries in the lanes with it; the AVX-512 GEMM micro-kernels
+ * pack their A panels with it). Needs -mavx512f.
  */
 #ifndef SB_TRANSPOSE_AVX512_H
 #define SB_TRANSPOSE_AVX512_H
@@ -35,5 +35,24 @@ static inline void sb_transpose16_avx512(__m512 r[16])
         r[8 + c] = _mm512_shuffle_f32x4(w0, w1, 0x88);
         r[12 + c] = _mm512_shuffle_f32x4(w0, w1, 0xdd);
     }
+}
+
+/*
+ * The A-panel packers' last step: w[r] holds 16 words (floats, or bf16 pairs) of row r
+ * (zeros beyond the panel's rows); word j of rows 0..mr-1 goes to dst + j * mr, for
+ * j < cols (mr <= 16, cols <= 16), one masked store each.
+ */
+static inline void sb_store_columns_avx512(__m512 w[16], float *dst, size_t mr, size_t cols)
+{
+    __mmask16 rows = (__mmask16)((1u << mr) - 1);
+    sb_transpose16_avx512(w);
+    for (size_t j = 0; j < cols; j++)
+        _mm512_mask_storeu_ps(dst + j * mr, rows, w[j]);
+}
+
+/* Mask of the first n (<= 16) lanes. */
+static inline __mmask16 sb_lanes16(size_t n)
+{
+    return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
 }
 #endif
