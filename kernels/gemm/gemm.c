@@ -186,12 +186,14 @@ static void gemm_task(void *ctx, size_t t, int worker)
     for (size_t pc = 0; pc < a->k; pc += c->kc) {
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
-        if (int8)
-            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, c->ops, ap);
-        else if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
+        if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
             for (size_t p = 0; p < mc; p += mr)
-                d->pack_a(a->x + (ic + p) * a->ldx + pc, a->ldx, mc - p < mr ? mc - p : mr, kc,
-                          kcp, ap + p * kcp * es);
+                d->pack_a(int8 ? (const void *)(c->xq + (ic + p) * a->k + pc)
+                               : (const void *)(a->x + (ic + p) * a->ldx + pc),
+                          int8 ? a->k : a->ldx, mc - p < mr ? mc - p : mr, kc, kcp,
+                          ap + p * kcp * es);
+        else if (int8)
+            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, c->ops, ap);
         else
             sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, c->ops, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {

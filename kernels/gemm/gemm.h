@@ -123,11 +123,12 @@ typedef struct sb_ukr_desc {
     sb_ukr fn;
     const sb_epi_ops *epi; /* the ISA's fused-epilogue row code; NULL = portable */
     /*
-     * Optional, FP32 and BF16 packings only: packs one panel of A as sb_pack_a would
-     * (rows <= mr of x, row stride ldx, from its first column; kc values, zeros up
-     * to kcp and in rows beyond rows) with the ISA's vector code. NULL: sb_pack_a.
+     * Optional: packs one panel of A as sb_pack_a would, with the ISA's vector code
+     * (NULL: sb_pack_a). x: the layer's FP32 activations, or for the INT8 packings the
+     * quantized int8 rows; rows <= mr of it, row stride ldx elements, from its first
+     * column; kc values, padded to kcp and in rows beyond rows as sb_pack_a pads.
      */
-    void (*pack_a)(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst);
+    void (*pack_a)(const void *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst);
 } sb_ukr_desc;
 
 /* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */

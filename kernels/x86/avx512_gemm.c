@@ -43,8 +43,9 @@ static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_
  * values one masked store. The portable packer moved one value at a time: 4.4% of a
  * 720p fc2 layer (3600x4608->1152, 1 thread).
  */
-static void pack_a_12(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
+static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
 {
+    const float *x = xv;
     for (size_t k = 0; k < kcp; k += 16) {
         __mmask16 m = sb_lanes16(kc > k ? kc - k : 0);
         __m512 w[16];

@@ -55,8 +55,9 @@ static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, 
  * 4x as often per FLOP as fc1's, that was 6% of the layer. vcvtne2ps2bf16 rounds
  * to nearest even like sb_f32_to_bf16, but reads FP32 subnormals as zero.
  */
-static void pack_a_12(const float *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
+static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
 {
+    const float *x = xv;
     for (size_t k = 0; k < kcp; k += 32) {
         size_t n = kc > k ? kc - k : 0; /* real values from k on */
         __mmask16 m0 = sb_lanes16(n), m1 = sb_lanes16(n > 16 ? n - 16 : 0);
