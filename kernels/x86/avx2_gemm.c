@@ -35,8 +35,53 @@ static void ukr_6x16(size_t kc, const void *ap, const void *bp, float *c, size_t
 #undef ROW
 }
 
+/* r[0..8) rows of 8 floats -> r[k] = column k (24 shuffles). */
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
+    }
+}
+
+/*
+ * One FP32 panel of A for ukr_6x16 ([kc][MR], as sb_pack_a packs it; see gemm.h's
+ * pack_a): 8 values of k of each row per step, transposed in registers, each k's 6
+ * values stored as 4 + 2 (plain stores, not vmaskmovps).
+ */
+static void pack_a_6(const void *xv, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
+{
+    const float *x = xv;
+    float *d = dst;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t k = 0; k < kcp; k += 8) {
+        size_t n = kc > k ? kc - k : 0; /* real values from k on */
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n < 8 ? (int)n : 8), lane);
+        __m256 w[8];
+        for (size_t r = 0; r < 8; r++)
+            w[r] = r < rows ? _mm256_maskload_ps(x + r * ldx + k, m) : _mm256_setzero_ps();
+        transpose8(w);
+        for (size_t j = 0; j < 8 && k + j < kcp; j++) {
+            _mm_storeu_ps(d + (k + j) * MR, _mm256_castps256_ps128(w[j]));
+            _mm_storel_pi((__m64 *)(d + (k + j) * MR + 4), _mm256_extractf128_ps(w[j], 1));
+        }
+    }
+}
+
 const sb_ukr_desc sb_ukr_avx2_f32 = {.name = "avx2 6x16 f32", .mr = MR, .nr = NR,
-                                     .pack = SB_PACK_F32, .fn = ukr_6x16, .epi = &sb_epi_avx2};
+                                     .pack = SB_PACK_F32, .fn = ukr_6x16, .epi = &sb_epi_avx2,
+                                     .pack_a = pack_a_6};
 
 /*
  * BF16 pairs widened to FP32, a 4 x 16 block of C (see avx512_gemm.c for the
