@@ -40,8 +40,8 @@ static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_
 /*
  * One FP32 panel of A for ukr_12x32 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
  * pack_a): 16 values of k of each row per step, transposed in registers, each k's 12
- * values one masked store. The portable packer moved one value at a time: 4.4% of a
- * 720p fc2 layer (3600x4608->1152, 1 thread).
+ * values one masked store. The portable packer moved one value at a time: 3.8% of the
+ * samples of a 720p fc2 profile (3600x4608->1152, 1 thread).
  */
 static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst)
 {
