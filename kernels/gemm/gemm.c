@@ -182,20 +182,19 @@ static void gemm_task(void *ctx, size_t t, int worker)
     size_t nc = a->n - jc < c->nc ? a->n - jc : c->nc;
     char *ap = sb_thread_scratch(SB_SCRATCH_TASK, c->apack_bytes); /* grows on the warmup call */
     float tile[MAX_MR * MAX_NR];
+    /* A's rows for this task: the quantized int8 rows (INT8) or the FP32 activations */
+    const char *asrc = int8 ? (const char *)(c->xq + ic * a->k) : (const char *)(a->x + ic * a->ldx);
+    size_t lda = int8 ? a->k : a->ldx, aes = int8 ? 1 : sizeof(float); /* elements, bytes */
 
     for (size_t pc = 0; pc < a->k; pc += c->kc) {
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
         if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
             for (size_t p = 0; p < mc; p += mr)
-                d->pack_a(int8 ? (const void *)(c->xq + (ic + p) * a->k + pc)
-                               : (const void *)(a->x + (ic + p) * a->ldx + pc),
-                          int8 ? a->k : a->ldx, mc - p < mr ? mc - p : mr, kc, kcp,
+                d->pack_a(asrc + (p * lda + pc) * aes, lda, mc - p < mr ? mc - p : mr, kc, kcp,
                           ap + p * kcp * es);
-        else if (int8)
-            sb_pack_a(d->pack, c->xq + ic * a->k, a->k, mc, pc, kc, kcp, mr, c->ops, ap);
         else
-            sb_pack_a(d->pack, a->x + ic * a->ldx, a->ldx, mc, pc, kc, kcp, mr, c->ops, ap);
+            sb_pack_a(d->pack, asrc, lda, mc, pc, kc, kcp, mr, c->ops, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;

@@ -38,7 +38,7 @@ static inline void sb_transpose16_avx512(__m512 r[16])
 }
 
 /*
- * The A-panel packers' last step: w[r] holds 16 words (floats, or bf16 pairs) of row r
+ * The A-panel packers' last step: w[r] holds 16 words (floats, bf16 pairs or u8 quads) of row r
  * (zeros beyond the panel's rows); word j of rows 0..mr-1 goes to dst + j * mr, for
  * j < cols (mr <= 16, cols <= 16), one masked store each.
  */
