@@ -9,7 +9,8 @@
  * name is stored with every result so reports say which kernel actually ran.
  *
  * Conventions for all kernels:
- *  - tensors are row-major float32; ld* are row strides in elements;
+ *  - tensors are row-major float32 (bfloat16 for the BF16-storage kernels,
+ *    see sb_bf16); ld* are row strides in elements;
  *  - a linear weight is given as [n_out][k] (PyTorch layout) to pack(), which
  *    returns an opaque packed form used by run; packing is never timed;
  *  - work is split over the pool with sb_pool_run(); kernels allocate nothing
@@ -50,6 +51,18 @@ typedef enum sb_op {
  * layer), accumulates in int32 and writes FP32 (docs/workloads.md).
  */
 typedef enum sb_dtype { SB_DT_F32, SB_DT_BF16, SB_DT_INT8, SB_DT_COUNT } sb_dtype;
+
+/*
+ * A bfloat16 in memory: the upper 16 bits of an IEEE binary32, rounded to
+ * nearest even when written (NaN stays NaN). The BF16-storage elementwise
+ * kernels (sb_kernel.io == SB_DT_BF16: GELU, LayerNorm + modulate, gated
+ * residual) read and write rows of these, computing in FP32 and rounding once
+ * per stored value; their argument structs name the bfloat16 pointers (xh, yh,
+ * hh), the other kernels the float ones. No workload stores activations in
+ * bfloat16 yet, so these kernels are chosen by name only: kernels/tests
+ * checks them and `meson test --benchmark` times them (docs/performance.md).
+ */
+typedef uint16_t sb_bf16;
 
 /* CPU features a kernel may require (bit mask; see harness/cpu.h). */
 typedef uint64_t sb_isa_mask;
@@ -116,9 +129,15 @@ typedef struct sb_attn_args {
 } sb_attn_args;
 
 typedef struct sb_ln_mod_args {
-    const float *x;       /* [rows][c], stride ldx */
+    union {
+        const float *x;   /* [rows][c], stride ldx */
+        const sb_bf16 *xh; /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldx;
-    float *y;             /* [rows][c], stride ldy; may alias x */
+    union {
+        float *y;         /* [rows][c], stride ldy; may alias x */
+        sb_bf16 *yh;      /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldy;
     const float *shift;   /* row g = r / group_rows, stride ldm; NULL = 0 */
     const float *scale;   /* row g, stride ldm; NULL = no modulation (y = LN) */
@@ -164,17 +183,29 @@ typedef struct sb_qk_norm_rope_args {
 } sb_qk_norm_rope_args;
 
 typedef struct sb_unary_args {
-    const float *x;       /* [rows][c], stride ldx */
+    union {
+        const float *x;   /* [rows][c], stride ldx */
+        const sb_bf16 *xh; /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldx;
-    float *y;             /* may alias x */
+    union {
+        float *y;         /* may alias x */
+        sb_bf16 *yh;      /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldy;
     size_t rows, c;
 } sb_unary_args;
 
 typedef struct sb_gres_args {
-    float *x;             /* residual [rows][c], updated in place */
+    union {
+        float *x;         /* residual [rows][c], updated in place */
+        sb_bf16 *xh;      /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldx;
-    const float *h;       /* branch output [rows][c] */
+    union {
+        const float *h;   /* branch output [rows][c] */
+        const sb_bf16 *hh; /* the same, bfloat16 (BF16-storage kernels) */
+    };
     size_t ldh;
     const float *gate;    /* row g = r / group_rows, stride ldg; NULL = plain add */
     size_t ldg;
@@ -234,6 +265,8 @@ typedef struct sb_kernel {
     const char *isa;           /* text key: "ref", "avx2", "avx512", "sve", ... */
     sb_isa_mask requires;      /* CPU features needed; 0 for reference kernels */
     bool provider;             /* another library's kernel: only ever chosen by name */
+    sb_dtype io;               /* activations it reads and writes: SB_DT_F32 (0), or SB_DT_BF16
+                                  (the BF16-storage kernels: chosen by name only, see sb_bf16) */
     union {
         sb_linear_fn linear;
         sb_attn_fn attention;
@@ -256,7 +289,8 @@ const sb_kernel *sb_kernel_table(size_t *count);
 
 /*
  * First kernel for (op, dtype, fused) whose requirements are a subset of
- * host_isa; providers are skipped (they are chosen by name only). An op with
+ * host_isa and whose activations are FP32; providers and BF16-storage kernels
+ * are skipped (they are chosen by name only). An op with
  * no such kernel falls back to its unfused kernel, then to FP32 (fused, then
  * unfused, then fused for ops that exist only fused, like qk_norm_rope); the
  * caller stores the returned kernel's name, so a report says

@@ -108,6 +108,10 @@ static void attention_sve_f32(const sb_attn_args *a, sb_pool *pool)
 
 #define KERNEL(nm, o, dt, fu, is, req, field, f) \
     {.name = nm, .op = o, .dtype = dt, .fused = fu, .isa = is, .requires = req, .fn.field = f}
+/* An elementwise kernel on bfloat16 rows (BF16 storage): unfused, dtype and io BF16. */
+#define BF16_IO(nm, o, is, req, field, f) \
+    {.name = nm, .op = o, .dtype = SB_DT_BF16, .io = SB_DT_BF16, .isa = is, .requires = req, \
+     .fn.field = f}
 
 static const sb_kernel table[] = {
     /* ---- linear, FP32 ---- */
@@ -300,6 +304,28 @@ static const sb_kernel table[] = {
     KERNEL("silu.f32.ref", SB_OP_SILU, SB_DT_F32, false, "ref", 0, unary, sb_silu_ref),
     KERNEL("gated_residual.f32.ref", SB_OP_GATED_RESIDUAL, SB_DT_F32, false, "ref", 0,
            gated_residual, sb_gated_residual_ref),
+    /* BF16 storage (kernel.h, sb_bf16): chosen by name only, no workload stores bfloat16 yet */
+#ifdef SB_HAVE_AVX512
+    BF16_IO("gelu_tanh.bf16.avx512", SB_OP_GELU_TANH, "avx512", X86(AVX512F) | X86(FMA), unary,
+            sb_gelu_tanh_bf16_avx512),
+    BF16_IO("ln_modulate.bf16.avx512", SB_OP_LN_MODULATE, "avx512", X86(AVX512F) | X86(FMA),
+            ln_modulate, sb_ln_modulate_bf16_avx512),
+    BF16_IO("gated_residual.bf16.avx512", SB_OP_GATED_RESIDUAL, "avx512", X86(AVX512F) | X86(FMA),
+            gated_residual, sb_gated_residual_bf16_avx512),
+#endif
+#ifdef SB_HAVE_AVX2
+    BF16_IO("gelu_tanh.bf16.avx2", SB_OP_GELU_TANH, "avx2", X86(AVX2) | X86(FMA), unary,
+            sb_gelu_tanh_bf16_avx2),
+    BF16_IO("ln_modulate.bf16.avx2", SB_OP_LN_MODULATE, "avx2", X86(AVX2) | X86(FMA), ln_modulate,
+            sb_ln_modulate_bf16_avx2),
+    BF16_IO("gated_residual.bf16.avx2", SB_OP_GATED_RESIDUAL, "avx2", X86(AVX2) | X86(FMA),
+            gated_residual, sb_gated_residual_bf16_avx2),
+#endif
+    BF16_IO("gelu_tanh.bf16.ref", SB_OP_GELU_TANH, "ref", 0, unary, sb_gelu_tanh_bf16_ref),
+    BF16_IO("ln_modulate.bf16.ref", SB_OP_LN_MODULATE, "ref", 0, ln_modulate,
+            sb_ln_modulate_bf16_ref),
+    BF16_IO("gated_residual.bf16.ref", SB_OP_GATED_RESIDUAL, "ref", 0, gated_residual,
+            sb_gated_residual_bf16_ref),
     KERNEL("add_rows.f32.ref", SB_OP_ADD_ROWS, SB_DT_F32, false, "ref", 0, add_rows,
            sb_add_rows_ref),
     KERNEL("timestep_freq.f32.ref", SB_OP_TIMESTEP_FREQ, SB_DT_F32, false, "ref", 0,
@@ -351,7 +377,7 @@ const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mas
         for (size_t i = 0; i < SB_ARRAY_LEN(table); i++) {
             const sb_kernel *k = &table[i];
             if (k->op == op && k->dtype == tries[t].dtype && k->fused == tries[t].fused &&
-                !k->provider && (k->requires & ~host_isa) == 0)
+                !k->provider && k->io == SB_DT_F32 && (k->requires & ~host_isa) == 0)
                 return k;
         }
     return NULL;

@@ -347,6 +347,12 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
             goto out;
         }
     }
+    if (cfg->force && cfg->force->io != SB_DT_F32) { /* the graph's activations are FP32 */
+        snprintf(err, errlen, "kernel %s reads and writes %s activations; the graph stores FP32",
+                 cfg->force->name, sb_dtype_name(cfg->force->io));
+        st = SB_EINVAL;
+        goto out;
+    }
     if (cfg->force)
         g->kern[cfg->force->op] = cfg->force;
     if (cfg->kind == SB_WL_LAYER && !cfg->layer) {

@@ -150,6 +150,7 @@ static int list_kernels(const list_cfg *c, sb_table *t)
                                      {"dtype", "dtype", SB_COL_TEXT, 0},
                                      {"isa", "isa", SB_COL_TEXT, 0},
                                      {"fused", "fused", SB_COL_INT, 0},
+                                     {"activations", "activations", SB_COL_TEXT, 0},
                                      {"runs_here", "runs here", SB_COL_TEXT, 0}};
     sb_cpu cpu;
     char err[160];
@@ -166,7 +167,8 @@ static int list_kernels(const list_cfg *c, sb_table *t)
         sb_table_set_text(t, r, 2, sb_dtype_name(k[i].dtype));
         sb_table_set_text(t, r, 3, k[i].isa);
         sb_table_set_num(t, r, 4, k[i].fused);
-        sb_table_set_text(t, r, 5, (k[i].requires & ~cpu.isa) == 0 ? "yes" : "no");
+        sb_table_set_text(t, r, 5, sb_dtype_name(k[i].io));
+        sb_table_set_text(t, r, 6, (k[i].requires & ~cpu.isa) == 0 ? "yes" : "no");
     }
     return SB_EXIT_OK;
 }

@@ -342,6 +342,13 @@ int sb_cmd_run(int argc, char **argv)
                               "unknown kernel '%s' (sorabench list kernels shows them)", knames[i]);
             goto out;
         }
+        if (kerns[i]->io != SB_DT_F32) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE,
+                              "kernel '%s' reads and writes %s activations, which no workload "
+                              "stores yet (docs/workloads.md); `meson test --benchmark` times it",
+                              knames[i], sb_dtype_name(kerns[i]->io));
+            goto out;
+        }
         if (kerns[i]->requires & ~cpu.isa) {
             rc = sb_cli_error("run", SB_EXIT_USAGE, "kernel '%s' needs ISA %s, which this host%s lacks",
                               knames[i], kerns[i]->isa, c.isa ? " (with --isa)" : "");

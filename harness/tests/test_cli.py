@@ -229,6 +229,9 @@ class Cli(unittest.TestCase):
             self.assertGreater(rel, 0.0)   # vector exp against libm tanhf: never bit-identical
             self.assertLess(rel, 1e-5)
         self.bad(["run", *TINY, "--kernel", "linear.f32.nope", "--db", db], "unknown kernel", db)
+        # a BF16-storage kernel has no workload to run in (activations are FP32 buffers)
+        self.bad(["run", *TINY, "--variant", "bf16", "--layers", "spatial.mlp.gelu", "--kernel",
+                  "gelu_tanh.bf16.ref", "--db", db], "no workload stores yet", db)
         self.bad(["run", *TINY, "--kernel", choice, "--layers", "spatial.mlp.gelu", "--db", db],
                  "do not meet", db)
         # a fused variant runs mlp.fc1_gelu in place of mlp.gelu

@@ -30,6 +30,10 @@ void sb_gated_residual_ref(const sb_gres_args *a, sb_pool *pool);
 void sb_add_rows_ref(const sb_add_rows_args *a, sb_pool *pool);
 void sb_timestep_freq_ref(const sb_tfreq_args *a, sb_pool *pool);
 void sb_patchify_ref(const sb_patchify_args *a, sb_pool *pool);
+/* BF16 storage (bf16_storage.c): rows of bfloat16, FP32 arithmetic, one rounding per value */
+void sb_gelu_tanh_bf16_ref(const sb_unary_args *a, sb_pool *pool);
+void sb_ln_modulate_bf16_ref(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_gated_residual_bf16_ref(const sb_gres_args *a, sb_pool *pool);
 
 /* ---- helper shared by the row-wise reference kernels ---- */
 

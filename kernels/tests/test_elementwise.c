@@ -6,13 +6,16 @@
  * (LayerNorm). q/k RMSNorm and RoPE, apart and fused, run on heads of 8, 16,
  * 72 (the models'), 6 and 10 (tails) values. Exits 77 when this host cannot execute the kernel.
  * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
- * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|).
+ * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|). The BF16-storage kernels
+ * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
+ * against the BF16 reference and the FP32 one (check_bf16).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernel_test.h"
+#include "gemm/gemm.h"
 #include "graph.h"
 #include "kernel.h"
 
@@ -153,6 +156,108 @@ static int check_heads(const sb_kernel *k, sb_pool *pool)
     return bad;
 }
 
+/*
+ * BF16 storage (kernel.h, sb_bf16): x (and h) rounded to bfloat16, one run of k on bfloat16
+ * rows, one of the BF16 reference on the same rows and one of the FP32 reference on the same
+ * values widened. Each row of LayerNorm is offset, the gated residual runs with a gate and
+ * without. yh: k's output; yr: the BF16 reference's; yf: the FP32 reference's.
+ */
+typedef struct bf16_case {
+    size_t rows, c;
+    sb_bf16 *xh, *hh, *yh, *yr;
+    float *x, *h, *yf, *mod; /* the widened inputs, the FP32 output, shift/scale/gate rows */
+} bf16_case;
+
+static void run_bf16(const sb_kernel *k, const bf16_case *t, sb_bf16 *yh, float *yf, int with_mod,
+                     sb_pool *pool)
+{
+    size_t c = t->c, n = t->rows * c;
+    int f32 = yf != NULL;
+    if (k->op == SB_OP_GELU_TANH) {
+        sb_unary_args a = {.ldx = c, .ldy = c, .rows = t->rows, .c = c};
+        if (f32)
+            a.x = t->x, a.y = yf;
+        else
+            a.xh = t->xh, a.yh = yh;
+        k->fn.unary(&a, pool);
+    } else if (k->op == SB_OP_LN_MODULATE) {
+        sb_ln_mod_args a = {.ldx = c, .ldy = c, .shift = with_mod ? t->mod : NULL,
+                            .scale = with_mod ? t->mod + c : NULL, .ldm = 2 * c, .rows = t->rows,
+                            .c = c, .group_rows = 3, .eps = 1e-6f};
+        if (f32)
+            a.x = t->x, a.y = yf;
+        else
+            a.xh = t->xh, a.yh = yh;
+        k->fn.ln_modulate(&a, pool);
+    } else { /* gated residual, in place: the output starts as x */
+        sb_gres_args a = {.ldx = c, .ldh = c, .gate = with_mod ? t->mod : NULL, .ldg = 2 * c,
+                          .rows = t->rows, .c = c, .group_rows = 3};
+        if (f32) {
+            memcpy(yf, t->x, n * sizeof(float));
+            a.x = yf, a.h = t->h;
+        } else if (yh) {
+            memcpy(yh, t->xh, n * sizeof(sb_bf16));
+            a.xh = yh, a.hh = t->hh;
+        }
+        k->fn.gated_residual(&a, pool);
+    }
+}
+
+/*
+ * k against the BF16 reference: within one bfloat16 step of its value (2^-7 |ref|; both
+ * compute in FP32 and round once, so they differ where FP32 differences cross a rounding
+ * boundary) plus the FP32 kernels' tolerance (GELU 2e-6 (1 + |x|): its vector exp is
+ * clamped, so values near 0 differ absolutely; the others 1e-5 (1 + |ref|)). Against the
+ * FP32 reference: at most that bound plus one rounding, 2^-8 |ref|.
+ */
+static int check_bf16(const sb_kernel *k, sb_pool *pool)
+{
+    char rname[64];
+    snprintf(rname, sizeof(rname), "%s.bf16.ref", sb_op_name(k->op));
+    const sb_kernel *rb = sb_kernel_by_name(rname), *rf = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+    int bad = 0;
+    if (!rb || !rf)
+        return 99;
+    for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
+        size_t rows = 6, c = widths[w], n = rows * c;
+        bf16_case t = {.rows = rows, .c = c, .xh = malloc(n * 2), .hh = malloc(n * 2),
+                       .yh = malloc(n * 2), .yr = malloc(n * 2), .x = malloc(n * 4),
+                       .h = malloc(n * 4), .yf = malloc(n * 4), .mod = malloc(4 * c * 4)};
+        double step = 0, store = 0;
+        sb_fill_uniform(t.x, n, 8, w, k->op == SB_OP_GELU_TANH ? 10.0f : 3.0f);
+        sb_fill_uniform(t.h, n, 9, w, 3.0f);
+        sb_fill_uniform(t.mod, 4 * c, 10, w, 0.5f);
+        for (size_t i = 0; i < n; i++) {
+            if (k->op == SB_OP_LN_MODULATE)
+                t.x[i] += (float)(i / c); /* each row offset: the mean must not matter */
+            t.xh[i] = sb_f32_to_bf16(t.x[i]);
+            t.hh[i] = sb_f32_to_bf16(t.h[i]);
+            t.x[i] = sb_bf16_to_f32(t.xh[i]); /* the FP32 reference sees the same values */
+            t.h[i] = sb_bf16_to_f32(t.hh[i]);
+        }
+        for (int with_mod = 0; with_mod < 2; with_mod++) {
+            run_bf16(k, &t, t.yh, NULL, with_mod, pool);
+            run_bf16(rb, &t, t.yr, NULL, with_mod, NULL);
+            run_bf16(rf, &t, NULL, t.yf, with_mod, NULL);
+            for (size_t i = 0; i < n; i++) {
+                double y = sb_bf16_to_f32(t.yh[i]), yr = sb_bf16_to_f32(t.yr[i]), yf = t.yf[i];
+                double tol = k->op == SB_OP_GELU_TANH ? 2e-6 * (1.0 + fabs(t.x[i]))
+                                                      : 1e-5 * (1.0 + fabs(yf));
+                double bound = 0x1p-7 * fabs(yr) + tol, e = fabs(y - yr) / bound;
+                bad |= !(e <= 1.0) || !(fabs(y - yf) <= bound + 0x1p-8 * fabs(yf));
+                step = e > step ? e : step;
+                e = fabs(y - yf) / (1.0 + fabs(yf));
+                store = e > store ? e : store;
+            }
+        }
+        printf("%-26s c=%-5zu max |y - bf16 ref| / bound = %.2f, max |y - f32 ref| / (1 + |ref|) "
+               "= %.2e %s\n", k->name, c, step, store, bad ? "FAIL" : "ok");
+        free(t.xh), free(t.hh), free(t.yh), free(t.yr), free(t.x), free(t.h), free(t.yf),
+            free(t.mod);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const sb_kernel *k;
@@ -160,6 +265,11 @@ int main(int argc, char **argv)
     int bad, rc = sb_kernel_test_setup(argc, argv, -1, &k, &pool);
     if (rc >= 0)
         return rc;
+    if (k->io == SB_DT_BF16) {
+        bad = check_bf16(k, pool);
+        sb_pool_destroy(pool);
+        return bad;
+    }
     switch (k->op) {
     case SB_OP_GELU_TANH:
     case SB_OP_SILU: bad = check_unary(k, pool); break;

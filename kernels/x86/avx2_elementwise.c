@@ -1,8 +1,9 @@
 /*
  * avx2_elementwise.c - AVX2 + FMA elementwise kernels: GELU (tanh form),
  * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the fused
- * linear epilogues, 8 lanes per step, the row (or head) tail in scalar code.
- * Same algorithm as avx512_elementwise.c.
+ * linear epilogues, 8 lanes per step, the row (or head) tail in scalar code;
+ * GELU, LayerNorm + modulate and the gated residual on bfloat16 rows too (BF16
+ * storage). Same algorithm as avx512_elementwise.c.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -21,23 +22,79 @@ static inline __m256 gelu8(__m256 x)
     return _mm256_div_ps(x, _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
 }
 
+/*
+ * Rows are FP32 or bfloat16 (BF16 storage, kernel.h's sb_bf16): the row code takes bf16 as a
+ * constant, so each of its two callers gets its own copy with the other form's loads and
+ * stores compiled out. A bfloat16 is widened exactly and rounded to nearest even when stored.
+ */
+static inline __m256 ld8(const void *x, size_t i, int bf16)
+{
+    return bf16 ? sb_bf16_load8((const sb_bf16 *)x + i) : _mm256_loadu_ps((const float *)x + i);
+}
+
+static inline float ld1(const void *x, size_t i, int bf16)
+{
+    return bf16 ? sb_bf16_to_f32(((const sb_bf16 *)x)[i]) : ((const float *)x)[i];
+}
+
+static inline void st8(void *y, size_t i, __m256 v, int bf16)
+{
+    if (bf16)
+        sb_bf16_store8((sb_bf16 *)y + i, v);
+    else
+        _mm256_storeu_ps((float *)y + i, v);
+}
+
+static inline void st1(void *y, size_t i, float v, int bf16)
+{
+    if (bf16)
+        ((sb_bf16 *)y)[i] = sb_f32_to_bf16(v);
+    else
+        ((float *)y)[i] = v;
+}
+
+/* Row r of a matrix of FP32 or bfloat16 elements with row stride ld (elements). */
+static inline const char *row_of(const void *m, size_t r, size_t ld, int bf16)
+{
+    return (const char *)m + r * ld * (bf16 ? sizeof(sb_bf16) : sizeof(float));
+}
+
+static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
+{
+    size_t i = 0;
+    for (; i + 16 <= c; i += 16) { /* two vectors in flight: the exp is a long chain */
+        __m256 v0 = gelu8(ld8(x, i, bf16)), v1 = gelu8(ld8(x, i + 8, bf16));
+        st8(y, i, v0, bf16);
+        st8(y, i + 8, v1, bf16);
+    }
+    for (; i + 8 <= c; i += 8)
+        st8(y, i, gelu8(ld8(x, i, bf16)), bf16);
+    for (; i < c; i++)
+        st1(y, i, sb_gelu_tanh1(ld1(x, i, bf16)), bf16);
+}
+
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
-    for (size_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * a->ldx;
-        float *y = a->y + r * a->ldy;
-        size_t i = 0;
-        for (; i + 8 <= a->c; i += 8)
-            _mm256_storeu_ps(y + i, gelu8(_mm256_loadu_ps(x + i)));
-        for (; i < a->c; i++)
-            y[i] = sb_gelu_tanh1(x[i]);
-    }
+    for (size_t r = r0; r < r1; r++)
+        gelu_row(row_of(a->x, r, a->ldx, 0), (void *)row_of(a->y, r, a->ldy, 0), a->c, 0);
+}
+
+static void gelu_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    const sb_unary_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        gelu_row(row_of(a->xh, r, a->ldx, 1), (void *)row_of(a->yh, r, a->ldy, 1), a->c, 1);
 }
 
 void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
+}
+
+void sb_gelu_tanh_bf16_avx2(const sb_unary_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 4, gelu_rows_bf16, a);
 }
 
 /* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
@@ -125,24 +182,13 @@ static float quantize_s8(const float *x, size_t n, int8_t *q)
     return s;
 }
 
-/* sb_f32_to_bf16 on 8 lanes in integer arithmetic, the tail in scalar code. */
+/* sb_f32_to_bf16 on 8 lanes in integer arithmetic (sb_bf16_round8), the tail in scalar code. */
 static void to_bf16(const float *x, size_t n, uint16_t *y)
 {
-    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff),
-                  abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000),
-                  quiet = _mm256_set1_epi32(0x40);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256i u = _mm256_loadu_si256((const __m256i *)(x + i));
-        __m256i r = _mm256_add_epi32(_mm256_add_epi32(u, half),
-                                     _mm256_and_si256(_mm256_srli_epi32(u, 16), one));
-        r = _mm256_srli_epi32(r, 16);
-        __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
-        r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
-        /* 32-bit lanes hold values < 2^16: an unsigned pack keeps them */
-        __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-        _mm_storeu_si128((__m128i *)(y + i), w);
-    }
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i),
+                         sb_bf16_round8(_mm256_loadu_si256((const __m256i *)(x + i))));
     for (; i < n; i++)
         y[i] = sb_f32_to_bf16(x[i]);
 }
@@ -201,62 +247,103 @@ const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_
  * accumulators, so a 1152-value row is 36 steps of 4 adds rather than a chain of 144 (the
  * chain bounded the row at 15 GB/s; the AVX-512 form has half as many steps).
  */
-static float row_sum8(const float *x, size_t full, __m256 mean, int sq)
+static inline float row_sum8(const void *x, size_t full, __m256 mean, int sq, int bf16)
 {
     __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     size_t i = 0;
     for (; i + 32 <= full; i += 32)
         for (int j = 0; j < 4; j++) {
-            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * j), mean);
+            __m256 d = _mm256_sub_ps(ld8(x, i + 8 * j, bf16), mean);
             s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
         }
     for (int j = 0; i < full; i += 8, j++) {
-        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mean);
+        __m256 d = _mm256_sub_ps(ld8(x, i, bf16), mean);
         s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
     }
     return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
 }
 
+static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
+{
+    size_t c = a->c, full = c - c % 8, g = r / a->group_rows;
+    const void *x = row_of(a->x, r, a->ldx, bf16);
+    void *y = (void *)row_of(a->y, r, a->ldy, bf16);
+    const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
+    const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+    float sum = row_sum8(x, full, _mm256_setzero_ps(), 0, bf16);
+    for (size_t i = full; i < c; i++)
+        sum += ld1(x, i, bf16);
+    float mean = sum / (float)c;
+    __m256 vm = _mm256_set1_ps(mean);
+    float var = row_sum8(x, full, vm, 1, bf16);
+    for (size_t i = full; i < c; i++)
+        var += (ld1(x, i, bf16) - mean) * (ld1(x, i, bf16) - mean);
+    float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
+    __m256 vr = _mm256_set1_ps(rstd);
+    for (size_t i = 0; i < full; i += 8) {
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(ld8(x, i, bf16), vm), vr);
+        if (scale)
+            t = _mm256_fmadd_ps(t, _mm256_loadu_ps(scale + i), t);
+        if (shift)
+            t = _mm256_add_ps(t, _mm256_loadu_ps(shift + i));
+        st8(y, i, t, bf16);
+    }
+    for (size_t i = full; i < c; i++) {
+        float t = (ld1(x, i, bf16) - mean) * rstd;
+        if (scale)
+            t = t * (1.0f + scale[i]);
+        if (shift)
+            t = t + shift[i];
+        st1(y, i, t, bf16);
+    }
+}
+
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    const sb_ln_mod_args *a = args;
-    size_t c = a->c, full = c - c % 8;
-    for (size_t r = r0; r < r1; r++) {
-        const float *x, *shift, *scale;
-        float *y;
-        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
-        float sum = row_sum8(x, full, _mm256_setzero_ps(), 0);
-        for (size_t i = full; i < c; i++)
-            sum += x[i];
-        float mean = sum / (float)c;
-        __m256 vm = _mm256_set1_ps(mean);
-        float var = row_sum8(x, full, vm, 1);
-        for (size_t i = full; i < c; i++)
-            var += (x[i] - mean) * (x[i] - mean);
-        float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
-        __m256 vr = _mm256_set1_ps(rstd);
-        for (size_t i = 0; i < full; i += 8) {
-            __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
-            if (scale)
-                t = _mm256_fmadd_ps(t, _mm256_loadu_ps(scale + i), t);
-            if (shift)
-                t = _mm256_add_ps(t, _mm256_loadu_ps(shift + i));
-            _mm256_storeu_ps(y + i, t);
-        }
-        for (size_t i = full; i < c; i++) {
-            float t = (x[i] - mean) * rstd;
-            if (scale)
-                t = t * (1.0f + scale[i]);
-            if (shift)
-                t = t + shift[i];
-            y[i] = t;
-        }
-    }
+    for (size_t r = r0; r < r1; r++)
+        ln_row(args, r, 0);
+}
+
+static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    for (size_t r = r0; r < r1; r++)
+        ln_row(args, r, 1);
 }
 
 void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+void sb_ln_modulate_bf16_avx2(const sb_ln_mod_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows_bf16, a);
+}
+
+/* The gated residual on bfloat16 rows: x += gate * h (the FP32 one is the -O3 reference). */
+static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    const sb_gres_args *a = args;
+    for (size_t r = r0; r < r1; r++) {
+        sb_bf16 *x = a->xh + r * a->ldx;
+        const sb_bf16 *h = a->hh + r * a->ldh;
+        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        size_t i = 0;
+        for (; i + 8 <= a->c; i += 8) {
+            __m256 xv = sb_bf16_load8(x + i), hv = sb_bf16_load8(h + i);
+            sb_bf16_store8(x + i, g ? _mm256_fmadd_ps(_mm256_loadu_ps(g + i), hv, xv)
+                                    : _mm256_add_ps(xv, hv));
+        }
+        for (; i < a->c; i++) {
+            float hv = sb_bf16_to_f32(h[i]);
+            x[i] = sb_f32_to_bf16(sb_bf16_to_f32(x[i]) + (g ? g[i] * hv : hv));
+        }
+    }
+}
+
+void sb_gated_residual_bf16_avx2(const sb_gres_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, gres_rows_bf16, a);
 }
 
 /* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */

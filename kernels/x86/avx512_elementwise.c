@@ -1,7 +1,8 @@
 /*
  * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form),
  * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the
- * fused linear epilogues (GELU, gate + residual). Rows split over the pool as in
+ * fused linear epilogues (GELU, gate + residual); GELU, LayerNorm + modulate
+ * and the gated residual on bfloat16 rows too (BF16 storage). Rows split over the pool as in
  * the reference; within a
  * row, 16 lanes per step and a masked tail. Memory-bound by design: each
  * reads its input once and writes its output once (LayerNorm reads its row
@@ -30,25 +31,67 @@ static inline __mmask16 lanes(size_t i, size_t n)
     return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
 }
 
+/*
+ * Rows are FP32 or bfloat16 (BF16 storage, kernel.h's sb_bf16): the row code takes bf16 as a
+ * constant, so each of its two callers gets its own copy with the other form's loads and
+ * stores compiled out. A bfloat16 is widened exactly and rounded to nearest even when stored.
+ * ld16 reads lanes [i, i + 16) of a row of n values; lanes past n read 0.
+ */
+static inline __m512 ld16(const void *x, size_t i, size_t n, int bf16)
+{
+    if (bf16)
+        return sb_bf16_load16_part(x, i, n);
+    return _mm512_maskz_loadu_ps(lanes(i, n), (const float *)x + i);
+}
+
+static inline void st16(void *y, size_t i, __mmask16 m, __m512 v, int bf16)
+{
+    if (bf16)
+        sb_bf16_store16((sb_bf16 *)y + i, m, v);
+    else
+        _mm512_mask_storeu_ps((float *)y + i, m, v);
+}
+
+/* Row r of a matrix of FP32 or bfloat16 elements with row stride ld (elements). */
+static inline const char *row_of(const void *m, size_t r, size_t ld, int bf16)
+{
+    return (const char *)m + r * ld * (bf16 ? sizeof(sb_bf16) : sizeof(float));
+}
+
+static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
+{
+    size_t i = 0;
+    for (; i + 32 <= c; i += 32) { /* two vectors in flight: the exp is a long chain */
+        __m512 v0 = gelu16(ld16(x, i, c, bf16)), v1 = gelu16(ld16(x, i + 16, c, bf16));
+        st16(y, i, 0xffff, v0, bf16);
+        st16(y, i + 16, 0xffff, v1, bf16);
+    }
+    for (; i < c; i += 16)
+        st16(y, i, lanes(i, c), gelu16(ld16(x, i, c, bf16)), bf16);
+}
+
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
-    for (size_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * a->ldx;
-        float *y = a->y + r * a->ldy;
-        size_t i = 0;
-        for (; i + 16 <= a->c; i += 16)
-            _mm512_storeu_ps(y + i, gelu16(_mm512_loadu_ps(x + i)));
-        if (i < a->c) {
-            __mmask16 m = (__mmask16)((1u << (a->c - i)) - 1);
-            _mm512_mask_storeu_ps(y + i, m, gelu16(_mm512_maskz_loadu_ps(m, x + i)));
-        }
-    }
+    for (size_t r = r0; r < r1; r++)
+        gelu_row(row_of(a->x, r, a->ldx, 0), (void *)row_of(a->y, r, a->ldy, 0), a->c, 0);
+}
+
+static void gelu_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    const sb_unary_args *a = args;
+    for (size_t r = r0; r < r1; r++)
+        gelu_row(row_of(a->xh, r, a->ldx, 1), (void *)row_of(a->yh, r, a->ldy, 1), a->c, 1);
 }
 
 void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
+}
+
+void sb_gelu_tanh_bf16_avx512(const sb_unary_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 4, gelu_rows_bf16, a);
 }
 
 /* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
@@ -159,45 +202,88 @@ const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = ep
                                   .dequant = epi_dequant, .quantize = quantize_s8,
                                   .to_bf16 = to_bf16, .softmax = softmax_row};
 
+static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
+{
+    size_t c = a->c, g = r / a->group_rows;
+    const void *x = row_of(a->x, r, a->ldx, bf16);
+    void *y = (void *)row_of(a->y, r, a->ldy, bf16);
+    const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
+    const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= c; i += 32) { /* two accumulators: half the dependent adds */
+        s0 = _mm512_add_ps(s0, ld16(x, i, c, bf16));
+        s1 = _mm512_add_ps(s1, ld16(x, i + 16, c, bf16));
+    }
+    for (; i < c; i += 16) /* lanes past c read 0 */
+        s0 = _mm512_add_ps(s0, ld16(x, i, c, bf16));
+    __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)c);
+    s0 = s1 = _mm512_setzero_ps();
+    for (i = 0; i + 32 <= c; i += 32) {
+        __m512 d0 = _mm512_sub_ps(ld16(x, i, c, bf16), mean);
+        __m512 d1 = _mm512_sub_ps(ld16(x, i + 16, c, bf16), mean);
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < c; i += 16) {
+        __m512 d = _mm512_maskz_sub_ps(lanes(i, c), ld16(x, i, c, bf16), mean);
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    float var = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)c;
+    __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
+    for (i = 0; i < c; i += 16) {
+        __mmask16 k = lanes(i, c);
+        __m512 t = _mm512_mul_ps(_mm512_sub_ps(ld16(x, i, c, bf16), mean), rstd);
+        if (scale)
+            t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, scale + i), t);
+        if (shift)
+            t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(k, shift + i));
+        st16(y, i, k, t, bf16);
+    }
+}
+
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    const sb_ln_mod_args *a = args;
-    size_t c = a->c, tail = c % 16, full = c - tail;
-    __mmask16 m = (__mmask16)((1u << tail) - 1);
-    for (size_t r = r0; r < r1; r++) {
-        const float *x, *shift, *scale;
-        float *y;
-        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
-        __m512 s = _mm512_setzero_ps();
-        for (size_t i = 0; i < full; i += 16)
-            s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
-        if (tail)
-            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, x + full));
-        __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(s) / (float)c), v = _mm512_setzero_ps();
-        for (size_t i = 0; i < full; i += 16) {
-            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), mean);
-            v = _mm512_fmadd_ps(d, d, v);
-        }
-        if (tail) {
-            __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + full), mean);
-            v = _mm512_fmadd_ps(d, d, v);
-        }
-        __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(v) / (float)c + a->eps));
-        for (size_t i = 0; i < c; i += 16) {
-            __mmask16 k = i + 16 <= c ? (__mmask16)0xffff : m;
-            __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mean), rstd);
-            if (scale)
-                t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, scale + i), t);
-            if (shift)
-                t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(k, shift + i));
-            _mm512_mask_storeu_ps(y + i, k, t);
-        }
-    }
+    for (size_t r = r0; r < r1; r++)
+        ln_row(args, r, 0);
+}
+
+static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    for (size_t r = r0; r < r1; r++)
+        ln_row(args, r, 1);
 }
 
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+}
+
+void sb_ln_modulate_bf16_avx512(const sb_ln_mod_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows_bf16, a);
+}
+
+/* The gated residual on bfloat16 rows: x += gate * h (the FP32 one is the -O3 reference). */
+static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    const sb_gres_args *a = args;
+    for (size_t r = r0; r < r1; r++) {
+        sb_bf16 *x = a->xh + r * a->ldx;
+        const sb_bf16 *h = a->hh + r * a->ldh;
+        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        for (size_t i = 0; i < a->c; i += 16) {
+            __mmask16 m = lanes(i, a->c);
+            __m512 xv = sb_bf16_load16_part(x, i, a->c), hv = sb_bf16_load16_part(h, i, a->c);
+            sb_bf16_store16(x + i, m, g ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, g + i), hv, xv)
+                                        : _mm512_add_ps(xv, hv));
+        }
+    }
+}
+
+void sb_gated_residual_bf16_avx512(const sb_gres_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, gres_rows_bf16, a);
 }
 
 /* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */

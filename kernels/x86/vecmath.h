@@ -2,7 +2,8 @@
  * vecmath.h - vector exp for the x86 kernels, written once as a macro over the
  * vector type and instruction prefix and instantiated here for the ISA of the
  * including file (vexp8 in AVX2 files; vexp16 too in AVX-512 files, each
- * compiled with its own flags); and, for AVX-512 files, bfloat16 rounding.
+ * compiled with its own flags); and bfloat16 rounding, loads and stores of
+ * each width (sb_bf16 in kernel.h: the upper half of a binary32).
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) = 1 + r + r^2 p(r), p of degree 5 on |r| <= ln2/2 (Cephes coefficients);
@@ -17,6 +18,39 @@
 #define SB_VECMATH_H
 
 #include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __AVX2__
+/* 8 bfloat16 values widened to FP32 (exact: a bfloat16 is the upper half of a binary32). */
+static inline __m256 sb_bf16_load8(const uint16_t *p)
+{
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* FP32 bit patterns u rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made
+   quiet), the 8 results packed into 128 bits. */
+static inline __m128i sb_bf16_round8(__m256i u)
+{
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff),
+                  abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000),
+                  quiet = _mm256_set1_epi32(0x40);
+    __m256i r = _mm256_add_epi32(_mm256_add_epi32(u, half),
+                                 _mm256_and_si256(_mm256_srli_epi32(u, 16), one));
+    r = _mm256_srli_epi32(r, 16);
+    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
+    /* 32-bit lanes hold values < 2^16: an unsigned pack keeps them */
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+
+/* v rounded to bfloat16 and stored to p[0, 8). */
+static inline void sb_bf16_store8(uint16_t *p, __m256 v)
+{
+    _mm_storeu_si128((__m128i *)p, sb_bf16_round8(_mm256_castps_si256(v)));
+}
+#endif
 
 #ifdef __AVX512F__
 /*
@@ -31,6 +65,30 @@ static inline __m512i sb_bf16_bits512(__m512i u)
     __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
                                             _mm512_set1_epi32(0x7f800000));
     return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));
+}
+
+/* 16 bfloat16 values widened to FP32; all 16 must be readable. */
+static inline __m512 sb_bf16_load16(const uint16_t *p)
+{
+    __m256i h = _mm256_loadu_si256((const __m256i *)p);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* Values [i, i + 16) of a bfloat16 row of n: all, or the tail, whose lanes past n read 0. */
+static inline __m512 sb_bf16_load16_part(const uint16_t *p, size_t i, size_t n)
+{
+    uint16_t t[16] = {0};
+    if (n - i >= 16)
+        return sb_bf16_load16(p + i);
+    memcpy(t, p + i, (n - i) * sizeof(*p));
+    return sb_bf16_load16(t);
+}
+
+/* v rounded to bfloat16 (sb_bf16_bits512), stored to the lanes of m of p. */
+static inline void sb_bf16_store16(uint16_t *p, __mmask16 m, __m512 v)
+{
+    __m512i r = _mm512_srli_epi32(sb_bf16_bits512(_mm512_castps_si512(v)), 16);
+    _mm512_mask_cvtepi32_storeu_epi16(p, m, r);
 }
 #endif
 

@@ -24,6 +24,13 @@ void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool);
 void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool);
 void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool);
 void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool);
+/* ... and on bfloat16 rows (BF16 storage, kernel.h's sb_bf16), in the same files */
+void sb_gelu_tanh_bf16_avx2(const sb_unary_args *a, sb_pool *pool);
+void sb_ln_modulate_bf16_avx2(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_gated_residual_bf16_avx2(const sb_gres_args *a, sb_pool *pool);
+void sb_gelu_tanh_bf16_avx512(const sb_unary_args *a, sb_pool *pool);
+void sb_ln_modulate_bf16_avx512(const sb_ln_mod_args *a, sb_pool *pool);
+void sb_gated_residual_bf16_avx512(const sb_gres_args *a, sb_pool *pool);
 
 /* fused linear epilogues, the row code of the micro-kernels' descriptors */
 extern const sb_epi_ops sb_epi_avx2;     /* avx2_elementwise.c */
