@@ -35,21 +35,35 @@ static inline __mmask16 lanes(size_t i, size_t n)
  * Rows are FP32 or bfloat16 (BF16 storage, kernel.h's sb_bf16): the row code takes bf16 as a
  * constant, so each of its two callers gets its own copy with the other form's loads and
  * stores compiled out. A bfloat16 is widened exactly and rounded to nearest even when stored.
- * ld16 reads lanes [i, i + 16) of a row of n values; lanes past n read 0.
+ * ld16 / st16 move 16 values at element i; the _tail forms the values [i, n) of a row of n,
+ * the lanes past n reading 0.
  */
-static inline __m512 ld16(const void *x, size_t i, size_t n, int bf16)
+static inline __m512 ld16(const void *x, size_t i, int bf16)
+{
+    return bf16 ? sb_bf16_load16((const sb_bf16 *)x + i) : _mm512_loadu_ps((const float *)x + i);
+}
+
+static inline __m512 ld16_tail(const void *x, size_t i, size_t n, int bf16)
 {
     if (bf16)
         return sb_bf16_load16_part(x, i, n);
     return _mm512_maskz_loadu_ps(lanes(i, n), (const float *)x + i);
 }
 
-static inline void st16(void *y, size_t i, __mmask16 m, __m512 v, int bf16)
+static inline void st16(void *y, size_t i, __m512 v, int bf16)
 {
     if (bf16)
-        sb_bf16_store16((sb_bf16 *)y + i, m, v);
+        sb_bf16_store16((sb_bf16 *)y + i, v);
     else
-        _mm512_mask_storeu_ps((float *)y + i, m, v);
+        _mm512_storeu_ps((float *)y + i, v);
+}
+
+static inline void st16_tail(void *y, size_t i, size_t n, __m512 v, int bf16)
+{
+    if (bf16)
+        sb_bf16_store16_mask((sb_bf16 *)y + i, lanes(i, n), v);
+    else
+        _mm512_mask_storeu_ps((float *)y + i, lanes(i, n), v);
 }
 
 /* Row r of a matrix of FP32 or bfloat16 elements with row stride ld (elements). */
@@ -62,12 +76,14 @@ static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
 {
     size_t i = 0;
     for (; i + 32 <= c; i += 32) { /* two vectors in flight: the exp is a long chain */
-        __m512 v0 = gelu16(ld16(x, i, c, bf16)), v1 = gelu16(ld16(x, i + 16, c, bf16));
-        st16(y, i, 0xffff, v0, bf16);
-        st16(y, i + 16, 0xffff, v1, bf16);
+        __m512 v0 = gelu16(ld16(x, i, bf16)), v1 = gelu16(ld16(x, i + 16, bf16));
+        st16(y, i, v0, bf16);
+        st16(y, i + 16, v1, bf16);
     }
-    for (; i < c; i += 16)
-        st16(y, i, lanes(i, c), gelu16(ld16(x, i, c, bf16)), bf16);
+    for (; i + 16 <= c; i += 16)
+        st16(y, i, gelu16(ld16(x, i, bf16)), bf16);
+    if (i < c)
+        st16_tail(y, i, c, gelu16(ld16_tail(x, i, c, bf16)), bf16);
 }
 
 static void gelu_rows(const void *args, size_t r0, size_t r1)
@@ -202,43 +218,47 @@ const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = ep
                                   .dequant = epi_dequant, .quantize = quantize_s8,
                                   .to_bf16 = to_bf16, .softmax = softmax_row};
 
+/*
+ * Three passes over the row: the sum, the squared deviations, the normalised and modulated
+ * output (the FP32 loops as they were timed, docs/performance.md). A bfloat16 row is widened
+ * in each pass: widening it once into an FP32 buffer in L1 was slower on Zen 4 (7.2-7.8
+ * GB/s against 11.0-11.1, bench_elementwise --only ln_modulate.bf16 1, three runs each).
+ */
 static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
 {
-    size_t c = a->c, g = r / a->group_rows;
+    size_t c = a->c, tail = c % 16, full = c - tail, g = r / a->group_rows;
+    __mmask16 m = (__mmask16)((1u << tail) - 1);
     const void *x = row_of(a->x, r, a->ldx, bf16);
     void *y = (void *)row_of(a->y, r, a->ldy, bf16);
     const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
     const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= c; i += 32) { /* two accumulators: half the dependent adds */
-        s0 = _mm512_add_ps(s0, ld16(x, i, c, bf16));
-        s1 = _mm512_add_ps(s1, ld16(x, i + 16, c, bf16));
+    __m512 s = _mm512_setzero_ps();
+    for (size_t i = 0; i < full; i += 16)
+        s = _mm512_add_ps(s, ld16(x, i, bf16));
+    if (tail) /* lanes past c read 0 */
+        s = _mm512_add_ps(s, ld16_tail(x, full, c, bf16));
+    __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(s) / (float)c), v = _mm512_setzero_ps();
+    for (size_t i = 0; i < full; i += 16) {
+        __m512 d = _mm512_sub_ps(ld16(x, i, bf16), mean);
+        v = _mm512_fmadd_ps(d, d, v);
     }
-    for (; i < c; i += 16) /* lanes past c read 0 */
-        s0 = _mm512_add_ps(s0, ld16(x, i, c, bf16));
-    __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)c);
-    s0 = s1 = _mm512_setzero_ps();
-    for (i = 0; i + 32 <= c; i += 32) {
-        __m512 d0 = _mm512_sub_ps(ld16(x, i, c, bf16), mean);
-        __m512 d1 = _mm512_sub_ps(ld16(x, i + 16, c, bf16), mean);
-        s0 = _mm512_fmadd_ps(d0, d0, s0);
-        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    if (tail) {
+        __m512 d = _mm512_maskz_sub_ps(m, ld16_tail(x, full, c, bf16), mean);
+        v = _mm512_fmadd_ps(d, d, v);
     }
-    for (; i < c; i += 16) {
-        __m512 d = _mm512_maskz_sub_ps(lanes(i, c), ld16(x, i, c, bf16), mean);
-        s0 = _mm512_fmadd_ps(d, d, s0);
-    }
-    float var = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)c;
-    __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
-    for (i = 0; i < c; i += 16) {
-        __mmask16 k = lanes(i, c);
-        __m512 t = _mm512_mul_ps(_mm512_sub_ps(ld16(x, i, c, bf16), mean), rstd);
+    __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(v) / (float)c + a->eps));
+    for (size_t i = 0; i < c; i += 16) {
+        __mmask16 k = i + 16 <= c ? (__mmask16)0xffff : m;
+        __m512 t = k == 0xffff ? ld16(x, i, bf16) : ld16_tail(x, i, c, bf16);
+        t = _mm512_mul_ps(_mm512_sub_ps(t, mean), rstd);
         if (scale)
             t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, scale + i), t);
         if (shift)
             t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(k, shift + i));
-        st16(y, i, k, t, bf16);
+        if (k == 0xffff)
+            st16(y, i, t, bf16);
+        else
+            st16_tail(y, i, c, t, bf16);
     }
 }
 
@@ -274,9 +294,13 @@ static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
         const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
         for (size_t i = 0; i < a->c; i += 16) {
             __mmask16 m = lanes(i, a->c);
-            __m512 xv = sb_bf16_load16_part(x, i, a->c), hv = sb_bf16_load16_part(h, i, a->c);
-            sb_bf16_store16(x + i, m, g ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, g + i), hv, xv)
-                                        : _mm512_add_ps(xv, hv));
+            __m512 xv = ld16_tail(x, i, a->c, 1), hv = ld16_tail(h, i, a->c, 1);
+            __m512 v = g ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, g + i), hv, xv)
+                         : _mm512_add_ps(xv, hv);
+            if (i + 16 <= a->c)
+                st16(x, i, v, 1);
+            else
+                st16_tail(x, i, a->c, v, 1);
         }
     }
 }

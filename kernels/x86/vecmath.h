@@ -84,8 +84,15 @@ static inline __m512 sb_bf16_load16_part(const uint16_t *p, size_t i, size_t n)
     return sb_bf16_load16(t);
 }
 
-/* v rounded to bfloat16 (sb_bf16_bits512), stored to the lanes of m of p. */
-static inline void sb_bf16_store16(uint16_t *p, __mmask16 m, __m512 v)
+/* v rounded to bfloat16 (sb_bf16_bits512), stored to p[0, 16). */
+static inline void sb_bf16_store16(uint16_t *p, __m512 v)
+{
+    __m512i r = _mm512_srli_epi32(sb_bf16_bits512(_mm512_castps_si512(v)), 16);
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtepi32_epi16(r));
+}
+
+/* The same to the lanes of m of p only (a row's tail). */
+static inline void sb_bf16_store16_mask(uint16_t *p, __mmask16 m, __m512 v)
 {
     __m512i r = _mm512_srli_epi32(sb_bf16_bits512(_mm512_castps_si512(v)), 16);
     _mm512_mask_cvtepi32_storeu_epi16(p, m, r);

@@ -1,0 +1,198 @@
+/*
+ * bench_elementwise.c [--only TEXT] [THREADS...] - memory bandwidth of the elementwise kernels on data far
+ * larger than the caches, FP32 beside BF16 storage, each against a triad timed in the same
+ * run with the same threads (the issue's target: 70% of the triad). `meson test --benchmark`
+ * runs it; docs/performance.md has its output. Not a test: it asserts nothing and times.
+ *
+ * Shapes: 240p 4s rows (24300), GELU in place on 4608 columns, LayerNorm + modulate 1152 ->
+ * 1152 into another buffer, the gated residual in place on 1152 with h and a gate row. GB/s
+ * counts the minimum traffic: each input read once, each output written once. The triad is
+ * a = b + s c over 3 x 2^26 floats (768 MiB), 12 bytes per element (no write-allocate, as in
+ * STREAM). Each figure: the median of REPS timed calls after one untimed call.
+ * THREADS: the pool sizes to run (default 1 2); --only: the kernels whose name contains TEXT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cpu.h"
+#include "gemm/gemm.h"
+#include "graph.h"
+#include "kernel.h"
+#include "ref/ref.h"
+#include "stats.h"
+
+enum { ROWS = 24300, C = 1152, C4 = 4 * 1152, REPS = 10 };
+#define TRIAD_N ((size_t)1 << 26)
+
+typedef struct bufs {
+    float *x, *y, *h, *mod;          /* FP32 rows, shift/scale/gate rows [2][2C] */
+    sb_bf16 *xh, *yh, *hh;           /* the same rows in bfloat16 */
+    float *ta, *tb, *tc;             /* the triad's arrays */
+} bufs;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct triad_args {
+    float *a;
+    const float *b, *c;
+} triad_args;
+
+static void triad_rows(const void *args, size_t r0, size_t r1)
+{
+    const triad_args *t = args;
+    size_t chunk = TRIAD_N / 1024;
+    for (size_t i = r0 * chunk; i < r1 * chunk; i++)
+        t->a[i] = t->b[i] + 3.0f * t->c[i];
+}
+
+/* One timed call: which kernel on which buffers (k == NULL: the triad). */
+static void call(const sb_kernel *k, bufs *b, sb_pool *pool)
+{
+    int bf = k && k->io == SB_DT_BF16;
+    if (!k) {
+        triad_args t = {b->ta, b->tb, b->tc};
+        sb_ref_split_rows(pool, 1024, 1, triad_rows, &t);
+    } else if (k->op == SB_OP_GELU_TANH) {
+        sb_unary_args a = {.ldx = C4, .ldy = C4, .rows = ROWS, .c = C4};
+        if (bf)
+            a.xh = b->xh, a.yh = b->xh;
+        else
+            a.x = b->x, a.y = b->x;
+        k->fn.unary(&a, pool);
+    } else if (k->op == SB_OP_LN_MODULATE) {
+        sb_ln_mod_args a = {.ldx = C, .ldy = C, .shift = b->mod, .scale = b->mod + C, .ldm = 2 * C,
+                            .rows = ROWS, .c = C, .group_rows = ROWS / 2, .eps = 1e-6f};
+        if (bf)
+            a.xh = b->xh, a.yh = b->yh;
+        else
+            a.x = b->x, a.y = b->y;
+        k->fn.ln_modulate(&a, pool);
+    } else {
+        sb_gres_args a = {.ldx = C, .ldh = C, .gate = b->mod, .ldg = 2 * C, .rows = ROWS, .c = C,
+                          .group_rows = ROWS / 2};
+        if (bf)
+            a.xh = b->xh, a.hh = b->hh;
+        else
+            a.x = b->x, a.h = b->h;
+        k->fn.gated_residual(&a, pool);
+    }
+}
+
+/* Bytes one call moves at the minimum (see the header). */
+static double bytes_of(const sb_kernel *k)
+{
+    double es = k && k->io == SB_DT_BF16 ? 2.0 : 4.0;
+    if (!k)
+        return 12.0 * (double)TRIAD_N;
+    if (k->op == SB_OP_GELU_TANH)
+        return 2.0 * es * ROWS * C4;
+    return (k->op == SB_OP_LN_MODULATE ? 2.0 : 3.0) * es * ROWS * C;
+}
+
+static double median_gbs(const sb_kernel *k, bufs *b, sb_pool *pool)
+{
+    double s[REPS];
+    call(k, b, pool);
+    for (int r = 0; r < REPS; r++) {
+        double t0 = now_s();
+        call(k, b, pool);
+        s[r] = bytes_of(k) / (now_s() - t0) / 1e9;
+    }
+    return sb_median(s, REPS);
+}
+
+static int alloc_bufs(bufs *b)
+{
+    size_t n = (size_t)ROWS * C4; /* the largest rows: GELU's */
+    b->x = malloc(n * 4), b->y = malloc(n * 4), b->h = malloc(n * 4), b->mod = malloc(4 * C * 4);
+    b->xh = malloc(n * 2), b->yh = malloc(n * 2), b->hh = malloc(n * 2);
+    b->ta = malloc(TRIAD_N * 4), b->tb = malloc(TRIAD_N * 4), b->tc = malloc(TRIAD_N * 4);
+    if (!b->x || !b->y || !b->h || !b->mod || !b->xh || !b->yh || !b->hh || !b->ta || !b->tb ||
+        !b->tc)
+        return -1;
+    /* every page written before timing: values in [-3, 3], gate and modulation in [-0.5, 0.5] */
+    sb_fill_uniform(b->x, n, 1, 0, 3.0f);
+    sb_fill_uniform(b->h, n, 2, 0, 3.0f);
+    sb_fill_uniform(b->mod, 4 * C, 3, 0, 0.5f);
+    memset(b->y, 0, n * 4);
+    memset(b->yh, 0, n * 2);
+    for (size_t i = 0; i < n; i++) {
+        b->xh[i] = sb_f32_to_bf16(b->x[i]);
+        b->hh[i] = sb_f32_to_bf16(b->h[i]);
+    }
+    sb_fill_uniform(b->tb, TRIAD_N, 4, 0, 1.0f);
+    sb_fill_uniform(b->tc, TRIAD_N, 5, 0, 1.0f);
+    memset(b->ta, 0, TRIAD_N * 4);
+    return 0;
+}
+
+static void free_bufs(bufs *b)
+{
+    free(b->x), free(b->y), free(b->h), free(b->mod), free(b->xh), free(b->yh), free(b->hh);
+    free(b->ta), free(b->tb), free(b->tc);
+}
+
+int main(int argc, char **argv)
+{
+    static const sb_op ops[] = {SB_OP_GELU_TANH, SB_OP_LN_MODULATE, SB_OP_GATED_RESIDUAL};
+    const char *deflt[] = {"1", "2"}, *only = "";
+    int rc = 1;
+    if (argc > 2 && strcmp(argv[1], "--only") == 0) {
+        only = argv[2];
+        argc -= 2, argv += 2;
+    }
+    const char **thr = argc > 1 ? (const char **)argv + 1 : deflt;
+    int nthr = argc > 1 ? argc - 1 : 2;
+    sb_cpu cpu;
+    char err[256];
+    bufs b = {0};
+    size_t nk;
+    const sb_kernel *tab = sb_kernel_table(&nk);
+
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK) {
+        fprintf(stderr, "bench_elementwise: %s\n", err);
+        return 1;
+    }
+    if (cpu.emulated)
+        printf("EMULATED CPU (%s): these timings are not performance\n", cpu.emulated_why);
+    if (alloc_bufs(&b) != 0) {
+        fprintf(stderr, "bench_elementwise: out of memory (about 1.8 GiB needed)\n");
+        goto out;
+    }
+    printf("%-28s %7s %9s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "of triad");
+    for (int t = 0; t < nthr; t++) {
+        sb_pool *pool = NULL;
+        char *end;
+        long n = strtol(thr[t], &end, 10);
+        if (*end || n < 1 || n > 4096 ||
+            sb_pool_create(&pool, NULL, (int)n, NULL, err, sizeof(err)) != SB_OK) {
+            fprintf(stderr, "bench_elementwise: bad thread count '%s' %s\n", thr[t], err);
+            goto out;
+        }
+        double triad = median_gbs(NULL, &b, pool);
+        printf("%-28s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
+               triad, "");
+        for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+            for (size_t i = 0; i < nk; i++) {
+                const sb_kernel *k = &tab[i];
+                if (k->op != ops[o] || k->fused || k->provider || (k->requires & ~cpu.isa) ||
+                    (k->dtype != SB_DT_F32 && k->io != SB_DT_BF16) || !strstr(k->name, only))
+                    continue;
+                double gbs = median_gbs(k, &b, pool);
+                printf("%-28s %7ld %9.0f %8.2f %8.0f%%\n", k->name, n, bytes_of(k) / 1e6, gbs,
+                       100.0 * gbs / triad);
+                fflush(stdout);
+            }
+        sb_pool_destroy(pool);
+    }
+    rc = 0;
+out:
+    free_bufs(&b);
+    return rc;
+}
