@@ -75,12 +75,7 @@ static inline const char *row_of(const void *m, size_t r, size_t ld, int bf16)
 static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
 {
     size_t i = 0;
-    for (; i + 32 <= c; i += 32) { /* two vectors in flight: the exp is a long chain */
-        __m512 v0 = gelu16(ld16(x, i, bf16)), v1 = gelu16(ld16(x, i + 16, bf16));
-        st16(y, i, v0, bf16);
-        st16(y, i + 16, v1, bf16);
-    }
-    for (; i + 16 <= c; i += 16)
+    for (; i + 16 <= c; i += 16) /* two vectors per step timed the same (FP32, 240p 4s) */
         st16(y, i, gelu16(ld16(x, i, bf16)), bf16);
     if (i < c)
         st16_tail(y, i, c, gelu16(ld16_tail(x, i, c, bf16)), bf16);
