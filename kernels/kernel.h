@@ -146,15 +146,22 @@ typedef struct sb_ln_mod_args {
     float eps;            /* 1e-6 in STDiT3 */
 } sb_ln_mod_args;
 
-/* Rows of x and y and the shift/scale rows (NULL when absent) for row r. */
+/* The shift/scale rows (NULL when absent) for row r: those of its group. */
+static inline void sb_ln_mod_modulation(const sb_ln_mod_args *a, size_t r, const float **shift,
+                                        const float **scale)
+{
+    size_t g = r / a->group_rows;
+    *shift = a->shift ? a->shift + g * a->ldm : NULL;
+    *scale = a->scale ? a->scale + g * a->ldm : NULL;
+}
+
+/* Rows of x and y (FP32) and the shift/scale rows for row r. */
 static inline void sb_ln_mod_row(const sb_ln_mod_args *a, size_t r, const float **x, float **y,
                                  const float **shift, const float **scale)
 {
-    size_t g = r / a->group_rows;
     *x = a->x + r * a->ldx;
     *y = a->y + r * a->ldy;
-    *shift = a->shift ? a->shift + g * a->ldm : NULL;
-    *scale = a->scale ? a->scale + g * a->ldm : NULL;
+    sb_ln_mod_modulation(a, r, shift, scale);
 }
 
 typedef struct sb_qk_norm_args {
@@ -211,6 +218,12 @@ typedef struct sb_gres_args {
     size_t ldg;
     size_t rows, c, group_rows;
 } sb_gres_args;
+
+/* The gate row for row r (that of its group), or NULL for a plain add. */
+static inline const float *sb_gres_gate(const sb_gres_args *a, size_t r)
+{
+    return a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+}
 
 typedef struct sb_add_rows_args {
     const float *a;       /* [rows][c] */

@@ -31,11 +31,10 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;
     for (size_t r = r0; r < r1; r++) {
-        size_t g = r / a->group_rows;
         const sb_bf16 *x = a->xh + r * a->ldx;
         sb_bf16 *y = a->yh + r * a->ldy;
-        const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
-        const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+        const float *shift, *scale;
+        sb_ln_mod_modulation(a, r, &shift, &scale);
         double mean = 0.0, var = 0.0;
         for (size_t i = 0; i < a->c; i++)
             mean += sb_bf16_to_f32(x[i]);
@@ -66,7 +65,7 @@ static void gres_rows(const void *args, size_t r0, size_t r1)
     for (size_t r = r0; r < r1; r++) {
         sb_bf16 *x = a->xh + r * a->ldx;
         const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        const float *g = sb_gres_gate(a, r);
         for (size_t i = 0; i < a->c; i++) {
             float hv = sb_bf16_to_f32(h[i]);
             x[i] = sb_f32_to_bf16(sb_bf16_to_f32(x[i]) + (g ? g[i] * hv : hv));

@@ -50,7 +50,7 @@ static void gres_rows(const void *args, size_t r0, size_t r1)
     for (size_t r = r0; r < r1; r++) {
         float *x = a->x + r * a->ldx;
         const float *h = a->h + r * a->ldh;
-        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        const float *g = sb_gres_gate(a, r);
         for (size_t i = 0; i < a->c; i++)
             x[i] += g ? g[i] * h[i] : h[i];
     }

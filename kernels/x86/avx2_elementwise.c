@@ -260,11 +260,11 @@ static inline float row_sum8(const void *x, size_t full, __m256 mean, int sq, in
 
 static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
 {
-    size_t c = a->c, full = c - c % 8, g = r / a->group_rows;
+    size_t c = a->c, full = c - c % 8;
     const void *x = row_of(a->x, r, a->ldx, bf16);
     void *y = (void *)row_of(a->y, r, a->ldy, bf16);
-    const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
-    const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+    const float *shift, *scale;
+    sb_ln_mod_modulation(a, r, &shift, &scale);
     float sum = row_sum8(x, full, _mm256_setzero_ps(), 0, bf16);
     for (size_t i = full; i < c; i++)
         sum += ld1(x, i, bf16);
@@ -322,7 +322,7 @@ static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
     for (size_t r = r0; r < r1; r++) {
         sb_bf16 *x = a->xh + r * a->ldx;
         const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        const float *g = sb_gres_gate(a, r);
         size_t i = 0;
         for (; i + 8 <= a->c; i += 8) {
             __m256 xv = sb_bf16_load8(x + i), hv = sb_bf16_load8(h + i);

@@ -221,12 +221,12 @@ const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = ep
  */
 static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
 {
-    size_t c = a->c, tail = c % 16, full = c - tail, g = r / a->group_rows;
+    size_t c = a->c, tail = c % 16, full = c - tail;
     __mmask16 m = (__mmask16)((1u << tail) - 1);
     const void *x = row_of(a->x, r, a->ldx, bf16);
     void *y = (void *)row_of(a->y, r, a->ldy, bf16);
-    const float *shift = a->shift ? a->shift + g * a->ldm : NULL;
-    const float *scale = a->scale ? a->scale + g * a->ldm : NULL;
+    const float *shift, *scale;
+    sb_ln_mod_modulation(a, r, &shift, &scale);
     __m512 s = _mm512_setzero_ps();
     for (size_t i = 0; i < full; i += 16)
         s = _mm512_add_ps(s, ld16(x, i, bf16));
@@ -286,7 +286,7 @@ static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
     for (size_t r = r0; r < r1; r++) {
         sb_bf16 *x = a->xh + r * a->ldx;
         const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
+        const float *g = sb_gres_gate(a, r);
         for (size_t i = 0; i < a->c; i += 16) {
             __mmask16 m = lanes(i, a->c);
             __m512 xv = ld16_tail(x, i, a->c, 1), hv = ld16_tail(h, i, a->c, 1);
