@@ -305,6 +305,16 @@ static const sb_kernel table[] = {
     KERNEL("gated_residual.f32.ref", SB_OP_GATED_RESIDUAL, SB_DT_F32, false, "ref", 0,
            gated_residual, sb_gated_residual_ref),
     /* BF16 storage (kernel.h, sb_bf16): chosen by name only, no workload stores bfloat16 yet */
+#ifdef SB_HAVE_AVX512BF16
+    BF16_IO("gelu_tanh.bf16.avx512bf16", SB_OP_GELU_TANH, "avx512-bf16",
+            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), unary, sb_gelu_tanh_bf16_avx512bf16),
+    BF16_IO("ln_modulate.bf16.avx512bf16", SB_OP_LN_MODULATE, "avx512-bf16",
+            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), ln_modulate,
+            sb_ln_modulate_bf16_avx512bf16),
+    BF16_IO("gated_residual.bf16.avx512bf16", SB_OP_GATED_RESIDUAL, "avx512-bf16",
+            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), gated_residual,
+            sb_gated_residual_bf16_avx512bf16),
+#endif
 #ifdef SB_HAVE_AVX512
     BF16_IO("gelu_tanh.bf16.avx512", SB_OP_GELU_TANH, "avx512", X86(AVX512F) | X86(FMA), unary,
             sb_gelu_tanh_bf16_avx512),

@@ -1,5 +1,5 @@
 /*
- * bench_elementwise.c [--only TEXT] [THREADS...] - memory bandwidth of the elementwise kernels on data far
+ * bench_elementwise.c [--in-cache] [--only TEXT] [THREADS...] - memory bandwidth of the elementwise kernels on data far
  * larger than the caches, FP32 beside BF16 storage, each against a triad timed in the same
  * run with the same threads (the issue's target: 70% of the triad). `meson test --benchmark`
  * runs it; docs/performance.md has its output. Not a test: it asserts nothing and times.
@@ -10,6 +10,9 @@
  * a = b + s c over 3 x 2^26 floats (768 MiB), 12 bytes per element (no write-allocate, as in
  * STREAM). Each figure: the median of REPS timed calls after one untimed call.
  * THREADS: the pool sizes to run (default 1 2); --only: the kernels whose name contains TEXT.
+ * --in-cache: every row of a call is the same row (row strides 0; GELU then writes another
+ * row), so the data stay in L1 and the figure is the kernel's arithmetic limit in the same
+ * units. Meaningful on 1 thread (with more, the threads write the same row).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,21 +55,24 @@ static void triad_rows(const void *args, size_t r0, size_t r1)
 }
 
 /* One timed call: which kernel on which buffers (k == NULL: the triad). */
+static int in_cache; /* --in-cache: row strides 0 (see the header) */
+
 static void call(const sb_kernel *k, bufs *b, sb_pool *pool)
 {
     int bf = k && k->io == SB_DT_BF16;
+    size_t ld1 = in_cache ? 0 : C, ld4 = in_cache ? 0 : C4;
     if (!k) {
         triad_args t = {b->ta, b->tb, b->tc};
         sb_ref_split_rows(pool, 1024, 1, triad_rows, &t);
     } else if (k->op == SB_OP_GELU_TANH) {
-        sb_unary_args a = {.ldx = C4, .ldy = C4, .rows = ROWS, .c = C4};
+        sb_unary_args a = {.ldx = ld4, .ldy = ld4, .rows = ROWS, .c = C4};
         if (bf)
-            a.xh = b->xh, a.yh = b->xh;
+            a.xh = b->xh, a.yh = in_cache ? b->yh : b->xh;
         else
-            a.x = b->x, a.y = b->x;
+            a.x = b->x, a.y = in_cache ? b->y : b->x;
         k->fn.unary(&a, pool);
     } else if (k->op == SB_OP_LN_MODULATE) {
-        sb_ln_mod_args a = {.ldx = C, .ldy = C, .shift = b->mod, .scale = b->mod + C, .ldm = 2 * C,
+        sb_ln_mod_args a = {.ldx = ld1, .ldy = ld1, .shift = b->mod, .scale = b->mod + C, .ldm = 2 * C,
                             .rows = ROWS, .c = C, .group_rows = ROWS / 2, .eps = 1e-6f};
         if (bf)
             a.xh = b->xh, a.yh = b->yh;
@@ -74,7 +80,7 @@ static void call(const sb_kernel *k, bufs *b, sb_pool *pool)
             a.x = b->x, a.y = b->y;
         k->fn.ln_modulate(&a, pool);
     } else {
-        sb_gres_args a = {.ldx = C, .ldh = C, .gate = b->mod, .ldg = 2 * C, .rows = ROWS, .c = C,
+        sb_gres_args a = {.ldx = ld1, .ldh = ld1, .gate = b->mod, .ldg = 2 * C, .rows = ROWS, .c = C,
                           .group_rows = ROWS / 2};
         if (bf)
             a.xh = b->xh, a.hh = b->hh;
@@ -143,6 +149,10 @@ int main(int argc, char **argv)
     static const sb_op ops[] = {SB_OP_GELU_TANH, SB_OP_LN_MODULATE, SB_OP_GATED_RESIDUAL};
     const char *deflt[] = {"1", "2"}, *only = "";
     int rc = 1;
+    if (argc > 1 && strcmp(argv[1], "--in-cache") == 0) {
+        in_cache = 1;
+        argc--, argv++;
+    }
     if (argc > 2 && strcmp(argv[1], "--only") == 0) {
         only = argv[2];
         argc -= 2, argv += 2;
@@ -165,7 +175,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_elementwise: out of memory (about 1.8 GiB needed)\n");
         goto out;
     }
-    printf("%-28s %7s %9s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "of triad");
+    printf("%-32s %7s %9s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "of triad");
     for (int t = 0; t < nthr; t++) {
         sb_pool *pool = NULL;
         char *end;
@@ -176,7 +186,7 @@ int main(int argc, char **argv)
             goto out;
         }
         double triad = median_gbs(NULL, &b, pool);
-        printf("%-28s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
+        printf("%-32s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
                triad, "");
         for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
             for (size_t i = 0; i < nk; i++) {
@@ -185,7 +195,7 @@ int main(int argc, char **argv)
                     (k->dtype != SB_DT_F32 && k->io != SB_DT_BF16) || !strstr(k->name, only))
                     continue;
                 double gbs = median_gbs(k, &b, pool);
-                printf("%-28s %7ld %9.0f %8.2f %8.0f%%\n", k->name, n, bytes_of(k) / 1e6, gbs,
+                printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", k->name, n, bytes_of(k) / 1e6, gbs,
                        100.0 * gbs / triad);
                 fflush(stdout);
             }

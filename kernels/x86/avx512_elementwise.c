@@ -2,8 +2,8 @@
  * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form),
  * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the
  * fused linear epilogues (GELU, gate + residual); GELU, LayerNorm + modulate
- * and the gated residual on bfloat16 rows too (BF16 storage). Rows split over the pool as in
- * the reference; within a
+ * and the gated residual on bfloat16 rows too (BF16 storage, the row code of
+ * bf16_rows_avx512.h). Rows split over the pool as in the reference; within a
  * row, 16 lanes per step and a masked tail. Memory-bound by design: each
  * reads its input once and writes its output once (LayerNorm reads its row
  * three times, from L1).
@@ -12,6 +12,7 @@
 #include <math.h>
 #include "gemm/gemm.h"
 #include "ref/ref.h"
+#include "x86/bf16_rows_avx512.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
@@ -28,81 +29,28 @@ static inline __m512 gelu16(__m512 x)
 /* Lanes [i, i + 16) of a row of n values: all, or the tail. */
 static inline __mmask16 lanes(size_t i, size_t n)
 {
-    return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+    return sb_lanes16(n - i);
 }
 
-/*
- * Rows are FP32 or bfloat16 (BF16 storage, kernel.h's sb_bf16): the row code takes bf16 as a
- * constant, so each of its two callers gets its own copy with the other form's loads and
- * stores compiled out. A bfloat16 is widened exactly and rounded to nearest even when stored.
- * ld16 / st16 move 16 values at element i; the _tail forms the values [i, n) of a row of n,
- * the lanes past n reading 0.
- */
-static inline __m512 ld16(const void *x, size_t i, int bf16)
-{
-    return bf16 ? sb_bf16_load16((const sb_bf16 *)x + i) : _mm512_loadu_ps((const float *)x + i);
-}
-
-static inline __m512 ld16_tail(const void *x, size_t i, size_t n, int bf16)
-{
-    if (bf16)
-        return sb_bf16_load16_part(x, i, n);
-    return _mm512_maskz_loadu_ps(lanes(i, n), (const float *)x + i);
-}
-
-static inline void st16(void *y, size_t i, __m512 v, int bf16)
-{
-    if (bf16)
-        sb_bf16_store16((sb_bf16 *)y + i, v);
-    else
-        _mm512_storeu_ps((float *)y + i, v);
-}
-
-static inline void st16_tail(void *y, size_t i, size_t n, __m512 v, int bf16)
-{
-    if (bf16)
-        sb_bf16_store16_mask((sb_bf16 *)y + i, lanes(i, n), v);
-    else
-        _mm512_mask_storeu_ps((float *)y + i, lanes(i, n), v);
-}
-
-/* Row r of a matrix of FP32 or bfloat16 elements with row stride ld (elements). */
-static inline const char *row_of(const void *m, size_t r, size_t ld, int bf16)
-{
-    return (const char *)m + r * ld * (bf16 ? sizeof(sb_bf16) : sizeof(float));
-}
-
-static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
+static inline void gelu_row(const float *x, float *y, size_t c)
 {
     size_t i = 0;
     for (; i + 16 <= c; i += 16) /* two vectors per step timed the same (FP32, 240p 4s) */
-        st16(y, i, gelu16(ld16(x, i, bf16)), bf16);
+        _mm512_storeu_ps(y + i, gelu16(_mm512_loadu_ps(x + i)));
     if (i < c)
-        st16_tail(y, i, c, gelu16(ld16_tail(x, i, c, bf16)), bf16);
+        _mm512_mask_storeu_ps(y + i, lanes(i, c), gelu16(_mm512_maskz_loadu_ps(lanes(i, c), x + i)));
 }
 
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
     for (size_t r = r0; r < r1; r++)
-        gelu_row(row_of(a->x, r, a->ldx, 0), (void *)row_of(a->y, r, a->ldy, 0), a->c, 0);
-}
-
-static void gelu_rows_bf16(const void *args, size_t r0, size_t r1)
-{
-    const sb_unary_args *a = args;
-    for (size_t r = r0; r < r1; r++)
-        gelu_row(row_of(a->xh, r, a->ldx, 1), (void *)row_of(a->yh, r, a->ldy, 1), a->c, 1);
+        gelu_row(a->x + r * a->ldx, a->y + r * a->ldy, a->c);
 }
 
 void sb_gelu_tanh_avx512(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
-}
-
-void sb_gelu_tanh_bf16_avx512(const sb_unary_args *a, sb_pool *pool)
-{
-    sb_ref_split_rows(pool, a->rows, 4, gelu_rows_bf16, a);
 }
 
 /* ---- fused linear epilogues (epilogue.h): a row segment of a tile of C, in L1 ---- */
@@ -213,60 +161,45 @@ const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = ep
                                   .dequant = epi_dequant, .quantize = quantize_s8,
                                   .to_bf16 = to_bf16, .softmax = softmax_row};
 
-/*
- * Three passes over the row: the sum, the squared deviations, the normalised and modulated
- * output (the FP32 loops as they were timed, docs/performance.md). A bfloat16 row is widened
- * in each pass: widening it once into an FP32 buffer in L1 was slower on Zen 4 (7.2-7.8
- * GB/s against 11.0-11.1, bench_elementwise --only ln_modulate.bf16 1, three runs each).
- */
-static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
+/* Three passes over the row: the sum, the squared deviations, the normalised and modulated
+   output (the BF16-storage form: bf16_rows_avx512.h). */
+static void ln_row(const sb_ln_mod_args *a, size_t r)
 {
     size_t c = a->c, tail = c % 16, full = c - tail;
     __mmask16 m = (__mmask16)((1u << tail) - 1);
-    const void *x = row_of(a->x, r, a->ldx, bf16);
-    void *y = (void *)row_of(a->y, r, a->ldy, bf16);
-    const float *shift, *scale;
-    sb_ln_mod_modulation(a, r, &shift, &scale);
+    const float *x, *shift, *scale;
+    float *y;
+    sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
     __m512 s = _mm512_setzero_ps();
     for (size_t i = 0; i < full; i += 16)
-        s = _mm512_add_ps(s, ld16(x, i, bf16));
+        s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
     if (tail) /* lanes past c read 0 */
-        s = _mm512_add_ps(s, ld16_tail(x, full, c, bf16));
+        s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, x + full));
     __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(s) / (float)c), v = _mm512_setzero_ps();
     for (size_t i = 0; i < full; i += 16) {
-        __m512 d = _mm512_sub_ps(ld16(x, i, bf16), mean);
+        __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), mean);
         v = _mm512_fmadd_ps(d, d, v);
     }
     if (tail) {
-        __m512 d = _mm512_maskz_sub_ps(m, ld16_tail(x, full, c, bf16), mean);
+        __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + full), mean);
         v = _mm512_fmadd_ps(d, d, v);
     }
     __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(v) / (float)c + a->eps));
     for (size_t i = 0; i < c; i += 16) {
         __mmask16 k = i + 16 <= c ? (__mmask16)0xffff : m;
-        __m512 t = k == 0xffff ? ld16(x, i, bf16) : ld16_tail(x, i, c, bf16);
-        t = _mm512_mul_ps(_mm512_sub_ps(t, mean), rstd);
+        __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mean), rstd);
         if (scale)
             t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, scale + i), t);
         if (shift)
             t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(k, shift + i));
-        if (k == 0xffff)
-            st16(y, i, t, bf16);
-        else
-            st16_tail(y, i, c, t, bf16);
+        _mm512_mask_storeu_ps(y + i, k, t);
     }
 }
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
     for (size_t r = r0; r < r1; r++)
-        ln_row(args, r, 0);
-}
-
-static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
-{
-    for (size_t r = r0; r < r1; r++)
-        ln_row(args, r, 1);
+        ln_row(args, r);
 }
 
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
@@ -274,36 +207,9 @@ void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
 }
 
-void sb_ln_modulate_bf16_avx512(const sb_ln_mod_args *a, sb_pool *pool)
-{
-    sb_ref_split_rows(pool, a->rows, 16, ln_rows_bf16, a);
-}
-
-/* The gated residual on bfloat16 rows: x += gate * h (the FP32 one is the -O3 reference). */
-static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
-{
-    const sb_gres_args *a = args;
-    for (size_t r = r0; r < r1; r++) {
-        sb_bf16 *x = a->xh + r * a->ldx;
-        const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = sb_gres_gate(a, r);
-        for (size_t i = 0; i < a->c; i += 16) {
-            __mmask16 m = lanes(i, a->c);
-            __m512 xv = ld16_tail(x, i, a->c, 1), hv = ld16_tail(h, i, a->c, 1);
-            __m512 v = g ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, g + i), hv, xv)
-                         : _mm512_add_ps(xv, hv);
-            if (i + 16 <= a->c)
-                st16(x, i, v, 1);
-            else
-                st16_tail(x, i, a->c, v, 1);
-        }
-    }
-}
-
-void sb_gated_residual_bf16_avx512(const sb_gres_args *a, sb_pool *pool)
-{
-    sb_ref_split_rows(pool, a->rows, 16, gres_rows_bf16, a);
-}
+/* GELU, LayerNorm + modulate and the gated residual on bfloat16 rows, rounded in integer
+   operations (avx512bf16_elementwise.c has the vcvtne2ps2bf16 forms) */
+SB_DEFINE_BF16_ROW_KERNELS(avx512)
 
 /* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
 static void rms_head(float *x, const float *w, size_t d, float eps)

@@ -7,6 +7,7 @@
 #ifndef SB_TRANSPOSE_AVX512_H
 #define SB_TRANSPOSE_AVX512_H
 #include <immintrin.h>
+#include "x86/vecmath.h" /* sb_lanes16 */
 
 /* r[0..16) rows -> r[k] = column k (64 shuffles). */
 static inline void sb_transpose16_avx512(__m512 r[16])
@@ -48,11 +49,5 @@ static inline void sb_store_columns_avx512(__m512 w[16], float *dst, size_t mr, 
     sb_transpose16_avx512(w);
     for (size_t j = 0; j < cols; j++)
         _mm512_mask_storeu_ps(dst + j * mr, rows, w[j]);
-}
-
-/* Mask of the first n (<= 16) lanes. */
-static inline __mmask16 sb_lanes16(size_t n)
-{
-    return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
 }
 #endif
