@@ -22,69 +22,62 @@ static inline __m256 gelu8(__m256 x)
     return _mm256_div_ps(x, _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
 }
 
-/*
- * Rows are FP32 or bfloat16 (BF16 storage, kernel.h's sb_bf16): the row code takes bf16 as a
- * constant, so each of its two callers gets its own copy with the other form's loads and
- * stores compiled out. A bfloat16 is widened exactly and rounded to nearest even when stored.
- */
-static inline __m256 ld8(const void *x, size_t i, int bf16)
-{
-    return bf16 ? sb_bf16_load8((const sb_bf16 *)x + i) : _mm256_loadu_ps((const float *)x + i);
-}
-
-static inline float ld1(const void *x, size_t i, int bf16)
-{
-    return bf16 ? sb_bf16_to_f32(((const sb_bf16 *)x)[i]) : ((const float *)x)[i];
-}
-
-static inline void st8(void *y, size_t i, __m256 v, int bf16)
-{
-    if (bf16)
-        sb_bf16_store8((sb_bf16 *)y + i, v);
-    else
-        _mm256_storeu_ps((float *)y + i, v);
-}
-
-static inline void st1(void *y, size_t i, float v, int bf16)
-{
-    if (bf16)
-        ((sb_bf16 *)y)[i] = sb_f32_to_bf16(v);
-    else
-        ((float *)y)[i] = v;
-}
-
-/* Row r of a matrix of FP32 or bfloat16 elements with row stride ld (elements). */
-static inline const char *row_of(const void *m, size_t r, size_t ld, int bf16)
-{
-    return (const char *)m + r * ld * (bf16 ? sizeof(sb_bf16) : sizeof(float));
-}
-
-static inline void gelu_row(const void *x, void *y, size_t c, int bf16)
-{
-    size_t i = 0;
-    for (; i + 8 <= c; i += 8) /* two vectors per step: 71-77 ms, not 52-57, in 2 of 3 A/B rounds */
-        st8(y, i, gelu8(ld8(x, i, bf16)), bf16);
-    for (; i < c; i++)
-        st1(y, i, sb_gelu_tanh1(ld1(x, i, bf16)), bf16);
-}
-
 static void gelu_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_unary_args *a = args;
-    for (size_t r = r0; r < r1; r++)
-        gelu_row(row_of(a->x, r, a->ldx, 0), (void *)row_of(a->y, r, a->ldy, 0), a->c, 0);
-}
-
-static void gelu_rows_bf16(const void *args, size_t r0, size_t r1)
-{
-    const sb_unary_args *a = args;
-    for (size_t r = r0; r < r1; r++)
-        gelu_row(row_of(a->xh, r, a->ldx, 1), (void *)row_of(a->yh, r, a->ldy, 1), a->c, 1);
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * a->ldx;
+        float *y = a->y + r * a->ldy;
+        size_t i = 0;
+        for (; i + 8 <= a->c; i += 8) /* two vectors per step: 71-77 ms, not 52-57, in 2 of 3 A/B rounds */
+            _mm256_storeu_ps(y + i, gelu8(_mm256_loadu_ps(x + i)));
+        for (; i < a->c; i++)
+            y[i] = sb_gelu_tanh1(x[i]);
+    }
 }
 
 void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool)
 {
     sb_ref_split_rows(pool, a->rows, 4, gelu_rows, a);
+}
+
+/*
+ * The BF16-storage forms (kernel.h's sb_bf16) below are bound by their arithmetic, as the
+ * AVX-512 ones (bf16_rows_avx512.h, which has the reasons): GELU's exp is sized to a bfloat16
+ * result, LayerNorm's sums widen bfloat16 pairs with one operation per 8 values, and the
+ * stores round 16 values per pack. A bfloat16 is widened exactly and rounded to nearest even.
+ */
+
+/*
+ * gelu_tanh(x) = x / (1 + 2^t), t = -2 log2(e) sqrt(2/pi) (x + 0.044715 x^3), 2^t to 7.5e-5
+ * (sb_exp2_8_bf16, which clamps t to 126). x is first raised to -16, where the result is -0 to
+ * within 2^-122, so the numerator cannot be a large negative x over 1 + 2^126; a large positive x
+ * makes t -inf, clamped, and the result x. A NaN x gives NaN (it is max's second operand).
+ */
+static inline __m256 gelu8_bf16(__m256 x)
+{
+    const float k = -2.0f * 1.4426950408889634f * 0.7978845608028654f;
+    x = _mm256_max_ps(_mm256_set1_ps(-16.0f), x);
+    __m256 t = _mm256_mul_ps(x, _mm256_fmadd_ps(_mm256_mul_ps(x, x), _mm256_set1_ps(k * 0.044715f),
+                                                _mm256_set1_ps(k)));
+    return _mm256_div_ps(x, _mm256_add_ps(sb_exp2_8_bf16(t), _mm256_set1_ps(1.0f)));
+}
+
+static void gelu_rows_bf16(const void *args, size_t r0, size_t r1)
+{
+    const sb_unary_args *a = args;
+    for (size_t r = r0; r < r1; r++) {
+        const sb_bf16 *x = a->xh + r * a->ldx;
+        sb_bf16 *y = a->yh + r * a->ldy;
+        size_t i = 0;
+        for (; i + 16 <= a->c; i += 16)
+            sb_bf16_store8x2(y + i, gelu8_bf16(sb_bf16_load8(x + i)),
+                             gelu8_bf16(sb_bf16_load8(x + i + 8)));
+        for (; i + 8 <= a->c; i += 8)
+            sb_bf16_store8(y + i, gelu8_bf16(sb_bf16_load8(x + i)));
+        for (; i < a->c; i++)
+            y[i] = sb_f32_to_bf16(sb_gelu_tanh1(sb_bf16_to_f32(x[i])));
+    }
 }
 
 void sb_gelu_tanh_bf16_avx2(const sb_unary_args *a, sb_pool *pool)
@@ -242,67 +235,117 @@ const sb_epi_ops sb_epi_avx2 = {.bias = epi_bias, .gelu = epi_gelu, .gres = epi_
  * accumulators, so a 1152-value row is 36 steps of 4 adds rather than a chain of 144 (the
  * chain bounded the row at 15 GB/s; the AVX-512 form has half as many steps).
  */
-static inline float row_sum8(const void *x, size_t full, __m256 mean, int sq, int bf16)
+static inline __m256 sum_step(__m256 s, __m256 x, __m256 mean, int sq)
+{
+    __m256 d = _mm256_sub_ps(x, mean);
+    return sq ? _mm256_fmadd_ps(d, d, s) : _mm256_add_ps(s, d);
+}
+
+static inline float row_sum8(const float *x, size_t full, __m256 mean, int sq)
 {
     __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     size_t i = 0;
     for (; i + 32 <= full; i += 32)
-        for (int j = 0; j < 4; j++) {
-            __m256 d = _mm256_sub_ps(ld8(x, i + 8 * j, bf16), mean);
-            s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
-        }
-    for (int j = 0; i < full; i += 8, j++) {
-        __m256 d = _mm256_sub_ps(ld8(x, i, bf16), mean);
-        s[j] = sq ? _mm256_fmadd_ps(d, d, s[j]) : _mm256_add_ps(s[j], d);
-    }
+        for (int j = 0; j < 4; j++)
+            s[j] = sum_step(s[j], _mm256_loadu_ps(x + i + 8 * j), mean, sq);
+    for (int j = 0; i < full; i += 8, j++)
+        s[j] = sum_step(s[j], _mm256_loadu_ps(x + i), mean, sq);
     return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
 }
 
-static inline void ln_row(const sb_ln_mod_args *a, size_t r, int bf16)
+/* The same over a bfloat16 row, in any order: 32 values per step as 16 even and 16 odd ones. */
+static inline float row_sum8_bf16(const sb_bf16 *x, size_t full, __m256 mean, int sq)
 {
-    size_t c = a->c, full = c - c % 8;
-    const void *x = row_of(a->x, r, a->ldx, bf16);
-    void *y = (void *)row_of(a->y, r, a->ldy, bf16);
-    const float *shift, *scale;
-    sb_ln_mod_modulation(a, r, &shift, &scale);
-    float sum = row_sum8(x, full, _mm256_setzero_ps(), 0, bf16);
-    for (size_t i = full; i < c; i++)
-        sum += ld1(x, i, bf16);
-    float mean = sum / (float)c;
-    __m256 vm = _mm256_set1_ps(mean);
-    float var = row_sum8(x, full, vm, 1, bf16);
-    for (size_t i = full; i < c; i++)
-        var += (ld1(x, i, bf16) - mean) * (ld1(x, i, bf16) - mean);
-    float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
-    __m256 vr = _mm256_set1_ps(rstd);
-    for (size_t i = 0; i < full; i += 8) {
-        __m256 t = _mm256_mul_ps(_mm256_sub_ps(ld8(x, i, bf16), vm), vr);
-        if (scale)
-            t = _mm256_fmadd_ps(t, _mm256_loadu_ps(scale + i), t);
-        if (shift)
-            t = _mm256_add_ps(t, _mm256_loadu_ps(shift + i));
-        st8(y, i, t, bf16);
-    }
-    for (size_t i = full; i < c; i++) {
-        float t = (ld1(x, i, bf16) - mean) * rstd;
-        if (scale)
-            t = t * (1.0f + scale[i]);
-        if (shift)
-            t = t + shift[i];
-        st1(y, i, t, bf16);
-    }
+    __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    size_t i = 0;
+    for (; i + 32 <= full; i += 32)
+        for (int j = 0; j < 2; j++) {
+            __m256i u = _mm256_loadu_si256((const __m256i *)(x + i + 16 * j));
+            s[2 * j] = sum_step(s[2 * j], sb_bf16_even8(u), mean, sq);
+            s[2 * j + 1] = sum_step(s[2 * j + 1], sb_bf16_odd8(u), mean, sq);
+        }
+    for (int j = 0; i < full; i += 8, j++)
+        s[j] = sum_step(s[j], sb_bf16_load8(x + i), mean, sq);
+    return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
+}
+
+/* (x - mean) * rstd * (1 + scale) + shift on values [i, i + 8) */
+static inline __m256 ln8(__m256 x, __m256 vm, __m256 vr, const float *shift, const float *scale,
+                         size_t i)
+{
+    __m256 t = _mm256_mul_ps(_mm256_sub_ps(x, vm), vr);
+    if (scale)
+        t = _mm256_fmadd_ps(t, _mm256_loadu_ps(scale + i), t);
+    if (shift)
+        t = _mm256_add_ps(t, _mm256_loadu_ps(shift + i));
+    return t;
+}
+
+/* The same on one value (the row's tail). */
+static inline float ln1(float x, float mean, float rstd, const float *shift, const float *scale,
+                        size_t i)
+{
+    float t = (x - mean) * rstd;
+    if (scale)
+        t = t * (1.0f + scale[i]);
+    if (shift)
+        t = t + shift[i];
+    return t;
 }
 
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    for (size_t r = r0; r < r1; r++)
-        ln_row(args, r, 0);
+    const sb_ln_mod_args *a = args;
+    size_t c = a->c, full = c - c % 8;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x, *shift, *scale;
+        float *y;
+        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
+        float sum = row_sum8(x, full, _mm256_setzero_ps(), 0);
+        for (size_t i = full; i < c; i++)
+            sum += x[i];
+        float mean = sum / (float)c;
+        __m256 vm = _mm256_set1_ps(mean);
+        float var = row_sum8(x, full, vm, 1);
+        for (size_t i = full; i < c; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+        float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
+        __m256 vr = _mm256_set1_ps(rstd);
+        for (size_t i = 0; i < full; i += 8)
+            _mm256_storeu_ps(y + i, ln8(_mm256_loadu_ps(x + i), vm, vr, shift, scale, i));
+        for (size_t i = full; i < c; i++)
+            y[i] = ln1(x[i], mean, rstd, shift, scale, i);
+    }
 }
 
 static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
 {
-    for (size_t r = r0; r < r1; r++)
-        ln_row(args, r, 1);
+    const sb_ln_mod_args *a = args;
+    size_t c = a->c, full = c - c % 8;
+    for (size_t r = r0; r < r1; r++) {
+        const sb_bf16 *x = a->xh + r * a->ldx;
+        sb_bf16 *y = a->yh + r * a->ldy;
+        const float *shift, *scale;
+        sb_ln_mod_modulation(a, r, &shift, &scale);
+        float sum = row_sum8_bf16(x, full, _mm256_setzero_ps(), 0);
+        for (size_t i = full; i < c; i++)
+            sum += sb_bf16_to_f32(x[i]);
+        float mean = sum / (float)c;
+        __m256 vm = _mm256_set1_ps(mean);
+        float var = row_sum8_bf16(x, full, vm, 1);
+        for (size_t i = full; i < c; i++)
+            var += (sb_bf16_to_f32(x[i]) - mean) * (sb_bf16_to_f32(x[i]) - mean);
+        float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
+        __m256 vr = _mm256_set1_ps(rstd);
+        size_t i = 0;
+        for (; i + 16 <= full; i += 16)
+            sb_bf16_store8x2(y + i, ln8(sb_bf16_load8(x + i), vm, vr, shift, scale, i),
+                             ln8(sb_bf16_load8(x + i + 8), vm, vr, shift, scale, i + 8));
+        for (; i < full; i += 8)
+            sb_bf16_store8(y + i, ln8(sb_bf16_load8(x + i), vm, vr, shift, scale, i));
+        for (; i < c; i++)
+            y[i] = sb_f32_to_bf16(ln1(sb_bf16_to_f32(x[i]), mean, rstd, shift, scale, i));
+    }
 }
 
 void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool)
@@ -316,6 +359,12 @@ void sb_ln_modulate_bf16_avx2(const sb_ln_mod_args *a, sb_pool *pool)
 }
 
 /* The gated residual on bfloat16 rows: x += gate * h (the FP32 one is the -O3 reference). */
+static inline __m256 gres8(const sb_bf16 *x, const sb_bf16 *h, const float *g, size_t i)
+{
+    __m256 xv = sb_bf16_load8(x + i), hv = sb_bf16_load8(h + i);
+    return g ? _mm256_fmadd_ps(_mm256_loadu_ps(g + i), hv, xv) : _mm256_add_ps(xv, hv);
+}
+
 static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
 {
     const sb_gres_args *a = args;
@@ -324,11 +373,10 @@ static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
         const sb_bf16 *h = a->hh + r * a->ldh;
         const float *g = sb_gres_gate(a, r);
         size_t i = 0;
-        for (; i + 8 <= a->c; i += 8) {
-            __m256 xv = sb_bf16_load8(x + i), hv = sb_bf16_load8(h + i);
-            sb_bf16_store8(x + i, g ? _mm256_fmadd_ps(_mm256_loadu_ps(g + i), hv, xv)
-                                    : _mm256_add_ps(xv, hv));
-        }
+        for (; i + 16 <= a->c; i += 16)
+            sb_bf16_store8x2(x + i, gres8(x, h, g, i), gres8(x, h, g, i + 8));
+        for (; i + 8 <= a->c; i += 8)
+            sb_bf16_store8(x + i, gres8(x, h, g, i));
         for (; i < a->c; i++) {
             float hv = sb_bf16_to_f32(h[i]);
             x[i] = sb_f32_to_bf16(sb_bf16_to_f32(x[i]) + (g ? g[i] * hv : hv));

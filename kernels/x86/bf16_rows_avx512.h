@@ -91,9 +91,9 @@ static inline __m512 bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *
 }
 
 /* The two-pass statistics of the FP32 kernel (the sum, then the squared deviations), then one
-   pass in element order for the output. Prefetching the rows 1, 2, 4 or 8 ahead during that pass
-   (one line of x and of y per step) gave nothing above this VM's noise (9.4-17.1 GB/s with and
-   10.5-17.2 without, bench_elementwise --only ln_modulate.bf16.avx512bf16 1, 6 runs each). */
+   pass in element order for the output. Prefetching the row 2 ahead during that pass (one line
+   of x and of y per step) did not help: 9.6-15.0 GB/s with, 12.1-17.8 without (bench_elementwise
+   --only ln_modulate.bf16.avx512bf16 1, 6 alternated runs each); 1, 4 or 8 rows ahead neither. */
 static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;

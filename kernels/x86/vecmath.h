@@ -29,18 +29,23 @@ static inline __m256 sb_bf16_load8(const uint16_t *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-/* FP32 bit patterns u rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made
-   quiet), the 8 results packed into 128 bits. */
+/* v rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made quiet), the 8 results
+   in the low half of each 32-bit lane (the upper half 0). */
+static inline __m256i sb_bf16_bits8(__m256 v)
+{
+    __m256i u = _mm256_castps_si256(v);
+    __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff),
+                                                     _mm256_and_si256(_mm256_srli_epi32(u, 16),
+                                                                      _mm256_set1_epi32(1))));
+    __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(u, _mm256_set1_epi32(0x400000)), nan);
+    return _mm256_srli_epi32(r, 16);
+}
+
+/* FP32 bit patterns u rounded to bfloat16 (sb_bf16_bits8), the 8 results packed into 128 bits. */
 static inline __m128i sb_bf16_round8(__m256i u)
 {
-    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff),
-                  abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000),
-                  quiet = _mm256_set1_epi32(0x40);
-    __m256i r = _mm256_add_epi32(_mm256_add_epi32(u, half),
-                                 _mm256_and_si256(_mm256_srli_epi32(u, 16), one));
-    r = _mm256_srli_epi32(r, 16);
-    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
-    r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
+    __m256i r = sb_bf16_bits8(_mm256_castsi256_ps(u));
     /* 32-bit lanes hold values < 2^16: an unsigned pack keeps them */
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
@@ -49,6 +54,43 @@ static inline __m128i sb_bf16_round8(__m256i u)
 static inline void sb_bf16_store8(uint16_t *p, __m256 v)
 {
     _mm_storeu_si128((__m128i *)p, sb_bf16_round8(_mm256_castps_si256(v)));
+}
+
+/* lo and hi rounded to bfloat16 and stored to p[0, 8) and p[8, 16): one pack for both. */
+static inline void sb_bf16_store8x2(uint16_t *p, __m256 lo, __m256 hi)
+{
+    /* the pack works within 128-bit halves: lo 0-3, hi 0-3, lo 4-7, hi 4-7; the permute orders them */
+    __m256i w = _mm256_packus_epi32(sb_bf16_bits8(lo), sb_bf16_bits8(hi));
+    _mm256_storeu_si256((__m256i *)p, _mm256_permute4x64_epi64(w, 0xd8));
+}
+
+/* 16 bfloat16 values read as 8 pairs: the even elements widened, then the odd ones (for sums,
+   whose order does not matter: one operation per 8 values, against two in element order). */
+static inline __m256 sb_bf16_even8(__m256i pairs)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16));
+}
+
+static inline __m256 sb_bf16_odd8(__m256i pairs)
+{
+    return _mm256_castsi256_ps(_mm256_and_si256(pairs, _mm256_set1_epi32((int)0xffff0000u)));
+}
+
+/*
+ * 2^t for results that are then rounded to bfloat16, 8 lanes: t clamped to [-126, 126] (so 2^n
+ * is a normal float; a NaN t gives 2^-126), n = round(t) by adding 1.5 * 2^23 + 127 (whose low
+ * mantissa bits are then n + 127, the biased exponent), f = t - n, and 2^f by the degree-3
+ * polynomial of sb_exp2_16_bf16 (7.5e-5 relative).
+ */
+static inline __m256 sb_exp2_8_bf16(__m256 t)
+{
+    t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-126.0f)), _mm256_set1_ps(126.0f));
+    __m256 tm = _mm256_add_ps(t, _mm256_set1_ps(12583039.0f));
+    __m256 f = _mm256_sub_ps(t, _mm256_sub_ps(tm, _mm256_set1_ps(12583039.0f)));
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(0.0551716648f), f, _mm256_set1_ps(0.242611125f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.693260968f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.999928057f));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23)));
 }
 #endif
 
