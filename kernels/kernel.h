@@ -164,6 +164,15 @@ static inline void sb_ln_mod_row(const sb_ln_mod_args *a, size_t r, const float 
     sb_ln_mod_modulation(a, r, shift, scale);
 }
 
+/* The same for the bfloat16 rows of the BF16-storage kernels. */
+static inline void sb_ln_mod_row_bf16(const sb_ln_mod_args *a, size_t r, const sb_bf16 **x,
+                                      sb_bf16 **y, const float **shift, const float **scale)
+{
+    *x = a->xh + r * a->ldx;
+    *y = a->yh + r * a->ldy;
+    sb_ln_mod_modulation(a, r, shift, scale);
+}
+
 typedef struct sb_qk_norm_args {
     float *q, *k;         /* normalised in place; rows of heads*head_dim */
     size_t ldq, ldk;

@@ -31,10 +31,10 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;
     for (size_t r = r0; r < r1; r++) {
-        const sb_bf16 *x = a->xh + r * a->ldx;
-        sb_bf16 *y = a->yh + r * a->ldy;
+        const sb_bf16 *x;
+        sb_bf16 *y;
         const float *shift, *scale;
-        sb_ln_mod_modulation(a, r, &shift, &scale);
+        sb_ln_mod_row_bf16(a, r, &x, &y, &shift, &scale);
         double mean = 0.0, var = 0.0;
         for (size_t i = 0; i < a->c; i++)
             mean += sb_bf16_to_f32(x[i]);

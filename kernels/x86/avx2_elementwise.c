@@ -323,10 +323,10 @@ static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
     const sb_ln_mod_args *a = args;
     size_t c = a->c, full = c - c % 8;
     for (size_t r = r0; r < r1; r++) {
-        const sb_bf16 *x = a->xh + r * a->ldx;
-        sb_bf16 *y = a->yh + r * a->ldy;
+        const sb_bf16 *x;
+        sb_bf16 *y;
         const float *shift, *scale;
-        sb_ln_mod_modulation(a, r, &shift, &scale);
+        sb_ln_mod_row_bf16(a, r, &x, &y, &shift, &scale);
         float sum = row_sum8_bf16(x, full, _mm256_setzero_ps(), 0);
         for (size_t i = full; i < c; i++)
             sum += sb_bf16_to_f32(x[i]);

@@ -99,10 +99,10 @@ static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
     const sb_ln_mod_args *a = args;
     size_t c = a->c, c32 = c - c % 32;
     for (size_t r = r0; r < r1; r++) {
-        const sb_bf16 *x = a->xh + r * a->ldx;
-        sb_bf16 *y = a->yh + r * a->ldy;
+        const sb_bf16 *x;
+        sb_bf16 *y;
         const float *shift, *scale;
-        sb_ln_mod_modulation(a, r, &shift, &scale);
+        sb_ln_mod_row_bf16(a, r, &x, &y, &shift, &scale);
         float mean = bf16_row_sum(x, c, 0.0f, 0) / (float)c;
         float var = bf16_row_sum(x, c, mean, 1) / (float)c;
         const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
