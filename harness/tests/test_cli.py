@@ -117,16 +117,21 @@ class Cli(unittest.TestCase):
         self.assertIn("temporal.attn.rope", names)
         shares = [r["share_pct"] for r in report["rows"][1:]]
         self.assertAlmostEqual(report["rows"][0]["share_pct"], 100.0)
-        # Shares are node medians over the block's median. Medians do not add up, so their sum
-        # may pass 100 under noise (qemu); it cannot pass sum(each node's slowest repetition)
-        # over the block's median, nor fall below 80% (check_decomposes bounds each repetition).
+        # Shares are node medians over the block's median. Medians do not add up: under noise
+        # (qemu, or another process on these 2 cores) their sum may pass 100, or fall far below
+        # it when each repetition has a different node stalled (36.9% once, in a CI run beside a
+        # local test run). It lies between sum(each layer's fastest repetition) and
+        # sum(each layer's slowest) over the block's median.
         (case_id,) = self.q("SELECT case_id FROM \"case\" WHERE run_id = ?", self.runs[1])[0]
         whole = statistics.median(ns / it for ns, it in self.q(
             "SELECT ns, iters FROM sample WHERE case_id = ?", case_id))
-        slowest = self.q("SELECT max(n.ns * 1.0 / s.iters) FROM node_sample n JOIN sample s"
-                         " USING (case_id, rep) WHERE n.case_id = ? GROUP BY n.idx", case_id)
-        bound = 100.0 * sum(v for (v,) in slowest) / whole
-        self.assertTrue(80.0 < sum(shares) <= bound * (1 + 1e-9), (sum(shares), bound))
+        per_rep = ("SELECT node.layer AS layer, sum(n.ns * 1.0 / s.iters) AS t"
+                   " FROM node_sample n JOIN sample s USING (case_id, rep)"
+                   " JOIN node USING (case_id, idx) WHERE n.case_id = ? GROUP BY node.layer, n.rep")
+        lo, hi = (100.0 * sum(v for (v,) in self.q(
+            f"SELECT {f}(t) FROM ({per_rep}) GROUP BY layer", case_id)) / whole
+            for f in ("min", "max"))
+        self.assertTrue(lo * (1 - 1e-9) <= sum(shares) <= hi * (1 + 1e-9), (sum(shares), lo, hi))
 
     def test_step_decomposes(self):
         self.check_decomposes(self.runs[2], 4 + 2 * (17 + 18) + 1)
