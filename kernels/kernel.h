@@ -234,6 +234,15 @@ static inline const float *sb_gres_gate(const sb_gres_args *a, size_t r)
     return a->gate ? a->gate + (r / a->group_rows) * a->ldg : NULL;
 }
 
+/* Rows of x and h (bfloat16, the BF16-storage kernels) for row r; returns its gate row. */
+static inline const float *sb_gres_row_bf16(const sb_gres_args *a, size_t r, sb_bf16 **x,
+                                            const sb_bf16 **h)
+{
+    *x = a->xh + r * a->ldx;
+    *h = a->hh + r * a->ldh;
+    return sb_gres_gate(a, r);
+}
+
 typedef struct sb_add_rows_args {
     const float *a;       /* [rows][c] */
     size_t lda;

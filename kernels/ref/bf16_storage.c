@@ -63,9 +63,9 @@ static void gres_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_gres_args *a = args;
     for (size_t r = r0; r < r1; r++) {
-        sb_bf16 *x = a->xh + r * a->ldx;
-        const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = sb_gres_gate(a, r);
+        sb_bf16 *x;
+        const sb_bf16 *h;
+        const float *g = sb_gres_row_bf16(a, r, &x, &h);
         for (size_t i = 0; i < a->c; i++) {
             float hv = sb_bf16_to_f32(h[i]);
             x[i] = sb_f32_to_bf16(sb_bf16_to_f32(x[i]) + (g ? g[i] * hv : hv));

@@ -369,9 +369,9 @@ static void gres_rows_bf16(const void *args, size_t r0, size_t r1)
 {
     const sb_gres_args *a = args;
     for (size_t r = r0; r < r1; r++) {
-        sb_bf16 *x = a->xh + r * a->ldx;
-        const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = sb_gres_gate(a, r);
+        sb_bf16 *x;
+        const sb_bf16 *h;
+        const float *g = sb_gres_row_bf16(a, r, &x, &h);
         size_t i = 0;
         for (; i + 16 <= a->c; i += 16)
             sb_bf16_store8x2(x + i, gres8(x, h, g, i), gres8(x, h, g, i + 8));

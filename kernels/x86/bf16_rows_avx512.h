@@ -131,9 +131,9 @@ static void bf16_gres_rows(const void *args, size_t r0, size_t r1)
     const sb_gres_args *a = args;
     size_t c = a->c, c32 = c - c % 32;
     for (size_t r = r0; r < r1; r++) {
-        sb_bf16 *x = a->xh + r * a->ldx;
-        const sb_bf16 *h = a->hh + r * a->ldh;
-        const float *g = sb_gres_gate(a, r);
+        sb_bf16 *x;
+        const sb_bf16 *h;
+        const float *g = sb_gres_row_bf16(a, r, &x, &h);
         size_t i = 0;
         for (; i < c32; i += 32)
             sb_bf16_store32(x + i, bf16_gres16(x, h, g, i, c), bf16_gres16(x, h, g, i + 16, c));
