@@ -56,9 +56,10 @@ typedef enum sb_dtype { SB_DT_F32, SB_DT_BF16, SB_DT_INT8, SB_DT_COUNT } sb_dtyp
  * A bfloat16 in memory: the upper 16 bits of an IEEE binary32, rounded to
  * nearest even when written (NaN stays NaN). The BF16-storage elementwise
  * kernels (sb_kernel.io == SB_DT_BF16: GELU, LayerNorm + modulate, gated
- * residual) read and write rows of these, computing in FP32 and rounding once
- * per stored value; their argument structs name the bfloat16 pointers (xh, yh,
- * hh), the other kernels the float ones. No workload stores activations in
+ * residual, q/k RMSNorm and RoPE, apart and fused) read and write rows of
+ * these, computing in FP32 and rounding once per stored value; their argument
+ * structs name the bfloat16 pointers (xh, yh, hh, qh, kh), the other kernels
+ * the float ones. No workload stores activations in
  * bfloat16 yet, so these kernels are chosen by name only: kernels/tests
  * checks them and `meson test --benchmark` times them (docs/performance.md).
  */
@@ -174,7 +175,14 @@ static inline void sb_ln_mod_row_bf16(const sb_ln_mod_args *a, size_t r, const s
 }
 
 typedef struct sb_qk_norm_args {
-    float *q, *k;         /* normalised in place; rows of heads*head_dim */
+    union {
+        float *q;         /* normalised in place; rows of heads*head_dim */
+        sb_bf16 *qh;      /* the same, bfloat16 (BF16-storage kernels) */
+    };
+    union {
+        float *k;         /* the same for k */
+        sb_bf16 *kh;
+    };
     size_t ldq, ldk;
     const float *wq, *wk; /* [head_dim] weights */
     size_t rows, heads, head_dim;
@@ -182,7 +190,14 @@ typedef struct sb_qk_norm_args {
 } sb_qk_norm_args;
 
 typedef struct sb_rope_args {
-    float *q, *k;         /* rotated in place, stride ldq/ldk */
+    union {
+        float *q;         /* rotated in place, stride ldq */
+        sb_bf16 *qh;      /* the same, bfloat16 (BF16-storage kernels) */
+    };
+    union {
+        float *k;         /* the same for k, stride ldk */
+        sb_bf16 *kh;
+    };
     size_t ldq, ldk;
     sb_seq_layout layout; /* sequences; position = token index in its sequence */
     size_t n;             /* tokens per sequence */
@@ -333,15 +348,21 @@ const sb_kernel *sb_kernel_find(sb_op op, sb_dtype dtype, bool fused, sb_isa_mas
 const sb_kernel *sb_kernel_by_name(const char *name);
 
 /*
- * Ask for the cache lines of x[0, n) for writing, into every level: every line
- * the span touches, whatever x's alignment (the last element's line too). For
- * row code that is about to rewrite a span of memory it has not touched yet.
+ * Ask for the cache lines of the bytes [x, x + bytes) for writing, into every
+ * level: every line the span touches, whatever x's alignment (the last byte's
+ * line too). For row code that is about to rewrite a span of memory it has not
+ * touched yet. sb_prefetch_w: the same for the floats x[0, n).
  */
-static inline void sb_prefetch_w(const float *x, size_t n)
+static inline void sb_prefetch_w_bytes(const void *x, size_t bytes)
 {
-    const char *p = (const char *)((uintptr_t)x & ~(uintptr_t)63), *end = (const char *)(x + n);
+    const char *p = (const char *)((uintptr_t)x & ~(uintptr_t)63), *end = (const char *)x + bytes;
     for (; p < end; p += 64) /* one prefetch per 64-byte line */
         __builtin_prefetch(p, 1, 3);
+}
+
+static inline void sb_prefetch_w(const float *x, size_t n)
+{
+    sb_prefetch_w_bytes(x, n * sizeof(*x));
 }
 
 #endif

@@ -112,6 +112,14 @@ static void attention_sve_f32(const sb_attn_args *a, sb_pool *pool)
 #define BF16_IO(nm, o, is, req, field, f) \
     {.name = nm, .op = o, .dtype = SB_DT_BF16, .io = SB_DT_BF16, .isa = is, .requires = req, \
      .fn.field = f}
+/* The q/k heads on bfloat16 (BF16 storage): RMSNorm, RoPE, and both fused (the op's own row). */
+#define BF16_HEADS(is, req, suffix)                                                               \
+    BF16_IO("qk_rmsnorm.bf16." #suffix, SB_OP_QK_RMSNORM, is, req, qk_rmsnorm,                    \
+            sb_qk_rmsnorm_bf16_##suffix),                                                         \
+    BF16_IO("rope.bf16." #suffix, SB_OP_ROPE, is, req, rope, sb_rope_bf16_##suffix),              \
+    {.name = "qk_norm_rope.bf16." #suffix, .op = SB_OP_QK_NORM_ROPE, .dtype = SB_DT_BF16,         \
+     .io = SB_DT_BF16, .fused = true, .isa = is, .requires = req,                                 \
+     .fn.qk_norm_rope = sb_qk_norm_rope_bf16_##suffix}
 
 static const sb_kernel table[] = {
     /* ---- linear, FP32 ---- */
@@ -314,6 +322,7 @@ static const sb_kernel table[] = {
     BF16_IO("gated_residual.bf16.avx512bf16", SB_OP_GATED_RESIDUAL, "avx512-bf16",
             X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), gated_residual,
             sb_gated_residual_bf16_avx512bf16),
+    BF16_HEADS("avx512-bf16", X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
     BF16_IO("gelu_tanh.bf16.avx512", SB_OP_GELU_TANH, "avx512", X86(AVX512F) | X86(FMA), unary,
@@ -322,6 +331,7 @@ static const sb_kernel table[] = {
             ln_modulate, sb_ln_modulate_bf16_avx512),
     BF16_IO("gated_residual.bf16.avx512", SB_OP_GATED_RESIDUAL, "avx512", X86(AVX512F) | X86(FMA),
             gated_residual, sb_gated_residual_bf16_avx512),
+    BF16_HEADS("avx512", X86(AVX512F) | X86(FMA), avx512),
 #endif
 #ifdef SB_HAVE_AVX2
     BF16_IO("gelu_tanh.bf16.avx2", SB_OP_GELU_TANH, "avx2", X86(AVX2) | X86(FMA), unary,
@@ -330,12 +340,14 @@ static const sb_kernel table[] = {
             sb_ln_modulate_bf16_avx2),
     BF16_IO("gated_residual.bf16.avx2", SB_OP_GATED_RESIDUAL, "avx2", X86(AVX2) | X86(FMA),
             gated_residual, sb_gated_residual_bf16_avx2),
+    BF16_HEADS("avx2", X86(AVX2) | X86(FMA), avx2),
 #endif
     BF16_IO("gelu_tanh.bf16.ref", SB_OP_GELU_TANH, "ref", 0, unary, sb_gelu_tanh_bf16_ref),
     BF16_IO("ln_modulate.bf16.ref", SB_OP_LN_MODULATE, "ref", 0, ln_modulate,
             sb_ln_modulate_bf16_ref),
     BF16_IO("gated_residual.bf16.ref", SB_OP_GATED_RESIDUAL, "ref", 0, gated_residual,
             sb_gated_residual_bf16_ref),
+    BF16_HEADS("ref", 0, ref),
     KERNEL("add_rows.f32.ref", SB_OP_ADD_ROWS, SB_DT_F32, false, "ref", 0, add_rows,
            sb_add_rows_ref),
     KERNEL("timestep_freq.f32.ref", SB_OP_TIMESTEP_FREQ, SB_DT_F32, false, "ref", 0,

@@ -34,6 +34,10 @@ void sb_patchify_ref(const sb_patchify_args *a, sb_pool *pool);
 void sb_gelu_tanh_bf16_ref(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_bf16_ref(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_gated_residual_bf16_ref(const sb_gres_args *a, sb_pool *pool);
+/* ... and the q/k RMSNorm and RoPE on heads of bfloat16 (heads.c) */
+void sb_qk_rmsnorm_bf16_ref(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_bf16_ref(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_bf16_ref(const sb_qk_norm_rope_args *a, sb_pool *pool);
 
 /* ---- helper shared by the row-wise reference kernels ---- */
 
@@ -52,11 +56,11 @@ static inline size_t sb_seq_row(const sb_seq_layout *l, size_t j, size_t t)
 enum { SB_ROPE_MAX_D = 512 }; /* head dims the vector RoPE kernels expand on the stack */
 
 /*
- * The q/k RMSNorm and RoPE loops (rows, sequences, heads, split over the
- * pool) are the same for every ISA; an ISA gives only the per-head vector
- * code. head(x, w, d, eps): x = w * x / sqrt(mean(x^2) + eps) over d values.
- * rope head(x, cd, sd, d): x = x * cd + swap(x) * sd (see sb_rope_expand).
- * RoPE on heads over SB_ROPE_MAX_D runs the reference.
+ * The q/k RMSNorm and RoPE loop (rows, sequences, heads, split over the
+ * pool; heads.c) is the same for every ISA and storage; an ISA gives only the
+ * per-head vector code. head(x, w, d, eps): x = w * x / sqrt(mean(x^2) + eps)
+ * over d values. rope head(x, cd, sd, d): x = x * cd + swap(x) * sd (see
+ * sb_rope_expand). RoPE on heads over SB_ROPE_MAX_D runs the reference.
  */
 typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
 
@@ -79,8 +83,16 @@ void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head);
 void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,
                           sb_rope_head_fn rope);
 
-/* The reference RMSNorm of one head (double sums; the reference kernels' own). */
-void sb_rms_head_ref(float *x, const float *w, size_t d, float eps);
+/*
+ * The head code of the BF16-storage forms: on one head x of d bfloat16 values, in place, the
+ * RMSNorm with weights w (w NULL: none), then RoPE with cd, sd (cd NULL: none; d is then
+ * even), in FP32, each result rounded to bfloat16 once. The loops are those above.
+ */
+typedef void (*sb_bf16_head_fn)(sb_bf16 *x, const float *w, const float *cd, const float *sd,
+                                size_t d, float eps);
+void sb_qk_rmsnorm_bf16_with(const sb_qk_norm_args *a, sb_pool *pool, sb_bf16_head_fn head);
+void sb_rope_bf16_with(const sb_rope_args *a, sb_pool *pool, sb_bf16_head_fn head);
+void sb_qk_norm_rope_bf16_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_bf16_head_fn head);
 
 /*
  * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and

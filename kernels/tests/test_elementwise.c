@@ -4,11 +4,12 @@
  * than a vector, a vector plus a tail, and the catalog's widths (C = 1152,
  * 4C = 4608), with inputs from -10 to 10 (GELU's whole curve) and offset rows
  * (LayerNorm). q/k RMSNorm and RoPE, apart and fused, run on heads of 8, 16,
- * 72 (the models'), 6 and 10 (tails) values. Exits 77 when this host cannot execute the kernel.
+ * 72 (the models'), 6 and 10 (tails) values, and 9 for the RMSNorm alone. Exits 77 when this host cannot execute the kernel.
  * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
  * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|). The BF16-storage kernels
  * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
- * against the BF16 reference and the FP32 one (check_bf16).
+ * against the BF16 reference and the FP32 one (check_bf16); so are the q/k
+ * RMSNorm and RoPE on bfloat16 heads (check_bf16_heads).
  */
 #include <math.h>
 #include <stdio.h>
@@ -90,7 +91,32 @@ static double worst_rel(const float *y, const float *ref, size_t n)
     return worst;
 }
 
-static const size_t head_dims[] = {8, 16, 72, 6, 10};
+/* Head sizes: the models' 72, whole vectors, tails; 9 (odd) for the RMSNorm alone only. */
+static const size_t head_dims[] = {8, 16, 72, 6, 10, 9};
+
+static int head_dim_fits(const sb_kernel *k, size_t d)
+{
+    return d % 2 == 0 || k->op == SB_OP_QK_RMSNORM; /* RoPE rotates pairs */
+}
+
+/* q and k of B = 2 samples of T = 5 frames of S = 3 tokens, inside qkv rows of 3 C. */
+enum { HB = 2, HT = 5, HS = 3, HEADS = 3 };
+
+static sb_qk_norm_rope_args heads_args(void *q, void *k, size_t C, size_t D, const float *w,
+                                       const float *cs, int bf16)
+{
+    sb_qk_norm_rope_args a = {
+        .rope = {.ldq = 3 * C, .ldk = 3 * C,
+                 .layout = {.n_outer = HB, .outer_stride = HT * HS, .n_inner = HS,
+                            .inner_stride = 1, .tok_stride = HS},
+                 .n = HT, .heads = HEADS, .head_dim = D, .cos_t = cs, .sin_t = cs + HT * D / 2},
+        .wq = w, .wk = w + D, .eps = 1e-6f};
+    if (bf16)
+        a.rope.qh = q, a.rope.kh = k;
+    else
+        a.rope.q = q, a.rope.k = k;
+    return a;
+}
 
 /*
  * q/k RMSNorm (in place) on rows of heads x D inside a wider qkv row, RoPE
@@ -101,11 +127,15 @@ static const size_t head_dims[] = {8, 16, 72, 6, 10};
  */
 static void run_heads(const sb_kernel *k, const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
-    sb_qk_norm_args n = {.q = a->rope.q, .k = a->rope.k, .ldq = a->rope.ldq, .ldk = a->rope.ldk,
+    sb_qk_norm_args n = {.ldq = a->rope.ldq, .ldk = a->rope.ldk,
                          .wq = a->wq, .wk = a->wk, .heads = a->rope.heads,
                          /* every row the sequences cover (B samples of T * S rows) */
                          .rows = a->rope.layout.n_outer * a->rope.layout.outer_stride,
                          .head_dim = a->rope.head_dim, .eps = a->eps};
+    if (k->io == SB_DT_BF16)
+        n.qh = a->rope.qh, n.kh = a->rope.kh;
+    else
+        n.q = a->rope.q, n.k = a->rope.k;
     if (k->op == SB_OP_QK_RMSNORM)
         k->fn.qk_rmsnorm(&n, pool);
     else if (k->op == SB_OP_ROPE)
@@ -121,22 +151,17 @@ static int check_heads(const sb_kernel *k, sb_pool *pool)
     const sb_kernel *ref_rope = sb_kernel_find(SB_OP_ROPE, SB_DT_F32, false, 0);
     int bad = 0;
     for (size_t h = 0; h < SB_ARRAY_LEN(head_dims); h++) {
-        size_t D = head_dims[h], heads = 3, C = heads * D, B = 2, T = 5, S = 3, rows = B * T * S;
-        size_t n = rows * 3 * C;
+        size_t D = head_dims[h], C = HEADS * D, n = HB * HT * HS * 3 * C;
+        if (!head_dim_fits(k, D))
+            continue;
         float *qkv = malloc(n * 4), *mine = malloc(n * 4), *theirs = malloc(n * 4);
-        float *w = malloc(2 * D * 4), *cs = malloc(2 * T * D / 2 * 4);
+        float *w = malloc(2 * D * 4), *cs = malloc(HT * D * 4);
         sb_fill_uniform(qkv, n, 9, h, 4.0f);
         sb_fill_uniform(w, 2 * D, 10, h, 1.0f);
-        sb_fill_uniform(cs, T * D, 11, h, 1.0f);
+        sb_fill_uniform(cs, HT * D, 11, h, 1.0f);
         for (int pass = 0; pass < 2; pass++) {
             float *buf = pass ? theirs : mine;
-            sb_qk_norm_rope_args a = {
-                .rope = {.q = buf, .k = buf + C, .ldq = 3 * C, .ldk = 3 * C,
-                         .layout = {.n_outer = B, .outer_stride = T * S, .n_inner = S,
-                                    .inner_stride = 1, .tok_stride = S},
-                         .n = T, .heads = heads, .head_dim = D, .cos_t = cs,
-                         .sin_t = cs + T * D / 2},
-                .wq = w, .wk = w + D, .eps = 1e-6f};
+            sb_qk_norm_rope_args a = heads_args(buf, buf + C, C, D, w, cs, 0);
             memcpy(buf, qkv, n * 4);
             if (pass == 0) {
                 run_heads(k, &a, pool);
@@ -212,14 +237,9 @@ static void run_bf16(const sb_kernel *k, const bf16_case *t, sb_bf16 *yh, float 
  */
 static const float gelu_far[] = {16.5f, -16.5f, 20.0f, -20.0f, 1e30f, -1e30f, 3e38f, -3e38f};
 
-static int check_bf16(const sb_kernel *k, sb_pool *pool)
+static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *rf, sb_pool *pool)
 {
-    char rname[64];
-    snprintf(rname, sizeof(rname), "%s.bf16.ref", sb_op_name(k->op));
-    const sb_kernel *rb = sb_kernel_by_name(rname), *rf = sb_kernel_find(k->op, SB_DT_F32, false, 0);
     int bad = 0;
-    if (!rb || !rf)
-        return 99;
     for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
         size_t rows = 6, c = widths[w], n = rows * c;
         bf16_case t = {.rows = rows, .c = c, .xh = malloc(n * 2), .hh = malloc(n * 2),
@@ -265,6 +285,51 @@ static int check_bf16(const sb_kernel *k, sb_pool *pool)
     return bad;
 }
 
+/*
+ * BF16 storage on q/k heads (laid out as in check_heads): q and k rounded to bfloat16, one run
+ * of k, one of the BF16 reference of its op on the same values and one of the FP32 reference
+ * on them widened. Bounds as check_bf16's: within one bfloat16 step of the BF16 reference plus
+ * the FP32 tolerance, 1e-5 (1 + |ref|); against the FP32 reference, plus one rounding.
+ */
+static int check_bf16_heads(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *rf,
+                            sb_pool *pool)
+{
+    int bad = 0;
+    for (size_t h = 0; h < SB_ARRAY_LEN(head_dims); h++) {
+        size_t D = head_dims[h], C = HEADS * D, n = HB * HT * HS * 3 * C;
+        if (!head_dim_fits(k, D))
+            continue;
+        sb_bf16 *yh = malloc(n * 2), *yr = malloc(n * 2);
+        float *yf = malloc(n * 4), *w = malloc(2 * D * 4), *cs = malloc(HT * D * 4);
+        double step = 0, store = 0;
+        sb_fill_uniform(yf, n, 9, h, 4.0f);
+        sb_fill_uniform(w, 2 * D, 10, h, 1.0f);
+        sb_fill_uniform(cs, HT * D, 11, h, 1.0f);
+        for (size_t i = 0; i < n; i++) {
+            yh[i] = yr[i] = sb_f32_to_bf16(yf[i]);
+            yf[i] = sb_bf16_to_f32(yh[i]);
+        }
+        sb_qk_norm_rope_args a = heads_args(yh, yh + C, C, D, w, cs, 1);
+        run_heads(k, &a, pool);
+        a = heads_args(yr, yr + C, C, D, w, cs, 1);
+        run_heads(rb, &a, NULL);
+        a = heads_args(yf, yf + C, C, D, w, cs, 0);
+        run_heads(rf, &a, NULL);
+        for (size_t i = 0; i < n; i++) {
+            double y = sb_bf16_to_f32(yh[i]), r = sb_bf16_to_f32(yr[i]), f = yf[i];
+            double bound = 0x1p-7 * fabs(r) + 1e-5 * (1.0 + fabs(f)), e = fabs(y - r) / bound;
+            bad |= !(e <= 1.0) || !(fabs(y - f) <= bound + 0x1p-8 * fabs(f));
+            step = e > step ? e : step;
+            e = fabs(y - f) / (1.0 + fabs(f));
+            store = e > store ? e : store;
+        }
+        printf("%-26s D=%-3zu max |y - bf16 ref| / bound = %.2f, max |y - f32 ref| / (1 + |ref|) "
+               "= %.2e %s\n", k->name, D, step, store, bad ? "FAIL" : "ok");
+        free(yh), free(yr), free(yf), free(w), free(cs);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const sb_kernel *k;
@@ -272,8 +337,13 @@ int main(int argc, char **argv)
     int bad, rc = sb_kernel_test_setup(argc, argv, -1, &k, &pool);
     if (rc >= 0)
         return rc;
-    if (k->io == SB_DT_BF16) {
-        bad = check_bf16(k, pool);
+    if (k->io == SB_DT_BF16) { /* against the BF16 reference of its op and the FP32 one */
+        char rname[64];
+        snprintf(rname, sizeof(rname), "%s.bf16.ref", sb_op_name(k->op));
+        const sb_kernel *rb = sb_kernel_by_name(rname);
+        const sb_kernel *rf = sb_kernel_find(k->op, SB_DT_F32, false, 0);
+        int heads = k->op == SB_OP_QK_RMSNORM || k->op == SB_OP_ROPE || k->op == SB_OP_QK_NORM_ROPE;
+        bad = !rb || !rf ? 99 : heads ? check_bf16_heads(k, rb, rf, pool) : check_bf16(k, rb, rf, pool);
         sb_pool_destroy(pool);
         return bad;
     }

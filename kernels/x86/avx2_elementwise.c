@@ -437,3 +437,53 @@ void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
     sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
 }
+
+/* One bfloat16 head (ref.h, sb_bf16_head_fn): the FP32 head code's arithmetic on widened values,
+   the sum of squares over bfloat16 pairs (row_sum8_bf16), 8 values per step, the tail of d % 8
+   (none for the models' heads of 72) in scalar code. */
+static void head_bf16(sb_bf16 *x, const float *w, const float *cd, const float *sd, size_t d,
+                      float eps)
+{
+    size_t full = d - d % 8, i;
+    float r = 1.0f, t[8];
+    if (w) {
+        float ss = row_sum8_bf16(x, full, _mm256_setzero_ps(), 1);
+        for (i = full; i < d; i++)
+            ss += sb_bf16_to_f32(x[i]) * sb_bf16_to_f32(x[i]);
+        r = 1.0f / sqrtf(ss / (float)d + eps);
+    }
+    __m256 rv = _mm256_set1_ps(r);
+    for (i = 0; i < full; i += 8) {
+        __m256 v = sb_bf16_load8(x + i);
+        if (w)
+            v = _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(v, rv));
+        if (cd)
+            v = _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
+                                _mm256_mul_ps(_mm256_permute_ps(v, 0xb1), _mm256_loadu_ps(sd + i)));
+        sb_bf16_store8(x + i, v);
+    }
+    for (size_t j = 0; j < d - full; j++)
+        t[j] = w ? w[full + j] * (sb_bf16_to_f32(x[full + j]) * r) : sb_bf16_to_f32(x[full + j]);
+    for (size_t j = 0; cd && j + 1 < d - full; j += 2) { /* the pairs are whole: full is even */
+        float p = t[j], q = t[j + 1];
+        t[j] = p * cd[full + j] + q * sd[full + j];
+        t[j + 1] = q * cd[full + j + 1] + p * sd[full + j + 1];
+    }
+    for (size_t j = 0; j < d - full; j++)
+        x[full + j] = sb_f32_to_bf16(t[j]);
+}
+
+void sb_qk_rmsnorm_bf16_avx2(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_qk_rmsnorm_bf16_with(a, pool, head_bf16);
+}
+
+void sb_rope_bf16_avx2(const sb_rope_args *a, sb_pool *pool)
+{
+    sb_rope_bf16_with(a, pool, head_bf16);
+}
+
+void sb_qk_norm_rope_bf16_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
+{
+    sb_qk_norm_rope_bf16_with(a, pool, head_bf16);
+}

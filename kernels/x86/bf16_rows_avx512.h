@@ -1,9 +1,10 @@
 /*
  * bf16_rows_avx512.h - the AVX-512 row code of the BF16-storage elementwise kernels (GELU-tanh,
- * LayerNorm + modulate, the gated residual on bfloat16 rows; kernel.h's sb_bf16), included by
+ * LayerNorm + modulate, the gated residual on bfloat16 rows, and the q/k RMSNorm and RoPE, apart
+ * and fused, on bfloat16 heads; kernel.h's sb_bf16), included by
  * avx512_elementwise.c (-mavx512f: bfloat16 rounding in integer operations) and by
  * avx512bf16_elementwise.c (+ -mavx512bf16: vcvtne2ps2bf16). The stores of vecmath.h are the
- * only difference. SB_DEFINE_BF16_ROW_KERNELS(isa) defines the three public functions.
+ * only difference. SB_DEFINE_BF16_ROW_KERNELS(isa) defines the six public functions.
  *
  * On Zen 4 these kernels were bound by their arithmetic, not by memory: their first forms (the
  * FP32 row code with bfloat16 loads and stores) ran as fast on one row in L1 as on rows from
@@ -142,8 +143,39 @@ static void bf16_gres_rows(const void *args, size_t r0, size_t r1)
     }
 }
 
+/* Values [i, i + 16) of a q or k head of d: v * r * w (RMSNorm, when w is given), then
+   v * cd + swap(v) * sd (RoPE, when cd is given; the pairs never straddle a vector, i is a
+   multiple of 16 and d even), as the FP32 head code (avx512_elementwise.c). */
+static inline __m512 bf16_head16(const sb_bf16 *x, size_t i, size_t d, const float *w, __m512 r,
+                                 const float *cd, const float *sd)
+{
+    __mmask16 m = sb_lanes16(d - i);
+    __m512 v = sb_bf16_load16_part(x, i, d);
+    if (w)
+        v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_mul_ps(v, r));
+    if (cd)
+        v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
+                            _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), _mm512_maskz_loadu_ps(m, sd + i)));
+    return v;
+}
+
+/* One head (ref.h, sb_bf16_head_fn): the sum of squares over bfloat16 pairs, then one pass that
+   normalises, rotates and rounds, 32 values per step (the models' heads of 72: 2 steps and a
+   tail of 8). */
+static void bf16_head(sb_bf16 *x, const float *w, const float *cd, const float *sd, size_t d,
+                      float eps)
+{
+    size_t d32 = d - d % 32, i = 0;
+    __m512 r = _mm512_set1_ps(w ? 1.0f / sqrtf(bf16_row_sum(x, d, 0.0f, 1) / (float)d + eps) : 1.0f);
+    for (; i < d32; i += 32)
+        sb_bf16_store32(x + i, bf16_head16(x, i, d, w, r, cd, sd),
+                        bf16_head16(x, i + 16, d, w, r, cd, sd));
+    for (; i < d; i += 16)
+        bf16_store_part(x, i, d, bf16_head16(x, i, d, w, r, cd, sd));
+}
+
 /* The public functions of one ISA library (x86.h): rows split over the pool as in the
-   reference, at least 4 (GELU) or 16 rows per task. */
+   reference, at least 4 (GELU) or 16 rows per task; the heads by heads.c's loop. */
 #define SB_DEFINE_BF16_ROW_KERNELS(isa)                                                       \
     void sb_gelu_tanh_bf16_##isa(const sb_unary_args *a, sb_pool *pool)                      \
     {                                                                                          \
@@ -156,6 +188,18 @@ static void bf16_gres_rows(const void *args, size_t r0, size_t r1)
     void sb_gated_residual_bf16_##isa(const sb_gres_args *a, sb_pool *pool)                  \
     {                                                                                          \
         sb_ref_split_rows(pool, a->rows, 16, bf16_gres_rows, a);                              \
+    }                                                                                          \
+    void sb_qk_rmsnorm_bf16_##isa(const sb_qk_norm_args *a, sb_pool *pool)                   \
+    {                                                                                          \
+        sb_qk_rmsnorm_bf16_with(a, pool, bf16_head);                                          \
+    }                                                                                          \
+    void sb_rope_bf16_##isa(const sb_rope_args *a, sb_pool *pool)                            \
+    {                                                                                          \
+        sb_rope_bf16_with(a, pool, bf16_head);                                                \
+    }                                                                                          \
+    void sb_qk_norm_rope_bf16_##isa(const sb_qk_norm_rope_args *a, sb_pool *pool)            \
+    {                                                                                          \
+        sb_qk_norm_rope_bf16_with(a, pool, bf16_head);                                        \
     }
 
 #endif

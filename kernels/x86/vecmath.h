@@ -21,7 +21,6 @@
 
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 
 #ifdef __AVX2__
 /* 8 bfloat16 values widened to FP32 (exact: a bfloat16 is the upper half of a binary32). */
@@ -124,14 +123,18 @@ static inline __m512 sb_bf16_load16(const uint16_t *p)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/* Values [i, i + 16) of a bfloat16 row of n: all, or the tail, whose lanes past n read 0. */
+/* Values [i, i + 16) of a bfloat16 row of n: all, or the tail, whose lanes past n read 0 (a
+   masked load of the tail's 32-bit pairs, and its odd last value, if any, inserted). */
 static inline __m512 sb_bf16_load16_part(const uint16_t *p, size_t i, size_t n)
 {
-    uint16_t t[16] = {0};
     if (n - i >= 16)
         return sb_bf16_load16(p + i);
-    memcpy(t, p + i, (n - i) * sizeof(*p));
-    return sb_bf16_load16(t);
+    size_t pairs = (n - i) / 2;
+    __m512i w = _mm512_maskz_loadu_epi32(sb_lanes16(pairs), p + i);
+    if ((n - i) % 2)
+        w = _mm512_mask_set1_epi32(w, (__mmask16)(1u << pairs), p[n - 1]);
+    __m512i u = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(w));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(u, 16));
 }
 
 /*

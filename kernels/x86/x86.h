@@ -28,13 +28,22 @@ void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool);
 void sb_gelu_tanh_bf16_avx2(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_bf16_avx2(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_gated_residual_bf16_avx2(const sb_gres_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_bf16_avx2(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_bf16_avx2(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_bf16_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool);
 void sb_gelu_tanh_bf16_avx512(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_bf16_avx512(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_gated_residual_bf16_avx512(const sb_gres_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_bf16_avx512(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_bf16_avx512(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_bf16_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool);
 /* ... the same rounding with vcvtne2ps2bf16 (avx512bf16_elementwise.c) */
 void sb_gelu_tanh_bf16_avx512bf16(const sb_unary_args *a, sb_pool *pool);
 void sb_ln_modulate_bf16_avx512bf16(const sb_ln_mod_args *a, sb_pool *pool);
 void sb_gated_residual_bf16_avx512bf16(const sb_gres_args *a, sb_pool *pool);
+void sb_qk_rmsnorm_bf16_avx512bf16(const sb_qk_norm_args *a, sb_pool *pool);
+void sb_rope_bf16_avx512bf16(const sb_rope_args *a, sb_pool *pool);
+void sb_qk_norm_rope_bf16_avx512bf16(const sb_qk_norm_rope_args *a, sb_pool *pool);
 
 /* fused linear epilogues, the row code of the micro-kernels' descriptors */
 extern const sb_epi_ops sb_epi_avx2;     /* avx2_elementwise.c */
