@@ -5,8 +5,10 @@
  * runs it; docs/performance.md has its output. Not a test: it asserts nothing and times.
  *
  * Shapes: 240p 4s rows (24300), GELU in place on 4608 columns, LayerNorm + modulate 1152 ->
- * 1152 into another buffer, the gated residual in place on 1152 with h and a gate row. GB/s
- * counts the minimum traffic: each input read once, each output written once. The triad is
+ * 1152 into another buffer, the gated residual in place on 1152 with h and a gate row; the q/k
+ * RMSNorm and RoPE (apart and fused) in place on the q and k thirds of qkv rows of 3456, 16
+ * heads of 72, RoPE along the temporal sequences (405 of T = 60). GB/s counts the minimum
+ * traffic: each input read once, each output written once. The triad is
  * a = b + s c over 3 x 2^26 floats (768 MiB), 12 bytes per element (no write-allocate, as in
  * STREAM). Each figure: the median of REPS timed calls after one untimed call.
  * THREADS: the pool sizes to run (default 1 2); --only: the kernels whose name contains TEXT.
@@ -26,11 +28,14 @@
 #include "stats.h"
 
 enum { ROWS = 24300, C = 1152, C4 = 4 * 1152, REPS = 10 };
+enum { SEQS = 405, T = ROWS / SEQS, HEADS = 16, D = C / HEADS }; /* the q/k heads */
 #define TRIAD_N ((size_t)1 << 26)
 
 typedef struct bufs {
-    float *x, *y, *h, *mod;          /* FP32 rows, shift/scale/gate rows [2][2C] */
-    sb_bf16 *xh, *yh, *hh;           /* the same rows in bfloat16 */
+    float *x, *y, *h, *mod;          /* FP32 rows (x: qkv too), shift/scale/gate rows [2][2C] */
+    float *x0;                       /* x as filled: restored before each kernel */
+    float *cs;                       /* RoPE's cos, then sin tables [T][D/2] */
+    sb_bf16 *xh, *yh, *hh, *xh0;     /* the same rows in bfloat16 */
     float *ta, *tb, *tc;             /* the triad's arrays */
 } bufs;
 
@@ -79,6 +84,30 @@ static void call(const sb_kernel *k, bufs *b, sb_pool *pool)
         else
             a.x = b->x, a.y = b->y;
         k->fn.ln_modulate(&a, pool);
+    } else if (k->op == SB_OP_QK_RMSNORM || k->op == SB_OP_ROPE || k->op == SB_OP_QK_NORM_ROPE) {
+        size_t ld = in_cache ? 0 : 3 * C;
+        sb_qk_norm_rope_args a = {
+            .rope = {.ldq = ld, .ldk = ld,
+                     .layout = {.n_outer = 1, .outer_stride = ROWS, .n_inner = SEQS,
+                                .inner_stride = 1, .tok_stride = SEQS},
+                     .n = T, .heads = HEADS, .head_dim = D, .cos_t = b->cs, .sin_t = b->cs + T * D / 2},
+            .wq = b->mod, .wk = b->mod + D, .eps = 1e-6f};
+        if (bf)
+            a.rope.qh = b->xh, a.rope.kh = b->xh + C;
+        else
+            a.rope.q = b->x, a.rope.k = b->x + C;
+        sb_qk_norm_args n = {.ldq = ld, .ldk = ld, .wq = a.wq, .wk = a.wk, .rows = ROWS,
+                             .heads = HEADS, .head_dim = D, .eps = a.eps};
+        if (bf)
+            n.qh = a.rope.qh, n.kh = a.rope.kh;
+        else
+            n.q = a.rope.q, n.k = a.rope.k;
+        if (k->op == SB_OP_QK_RMSNORM)
+            k->fn.qk_rmsnorm(&n, pool);
+        else if (k->op == SB_OP_ROPE)
+            k->fn.rope(&a.rope, pool);
+        else
+            k->fn.qk_norm_rope(&a, pool);
     } else {
         sb_gres_args a = {.ldx = ld1, .ldh = ld1, .gate = b->mod, .ldg = 2 * C, .rows = ROWS, .c = C,
                           .group_rows = ROWS / 2};
@@ -98,12 +127,20 @@ static double bytes_of(const sb_kernel *k)
         return 12.0 * (double)TRIAD_N;
     if (k->op == SB_OP_GELU_TANH)
         return 2.0 * es * ROWS * C4;
+    if (k->op == SB_OP_QK_RMSNORM || k->op == SB_OP_ROPE || k->op == SB_OP_QK_NORM_ROPE)
+        return 4.0 * es * ROWS * C; /* q and k, each read and written */
     return (k->op == SB_OP_LN_MODULATE ? 2.0 : 3.0) * es * ROWS * C;
 }
 
+/* The median of REPS timed calls after one untimed one, on x as filled: the kernels that work in
+   place (GELU, the gated residual, the heads) would otherwise feed each other drifting values,
+   GELU's negative ones halving per call towards subnormals. */
 static double median_gbs(const sb_kernel *k, bufs *b, sb_pool *pool)
 {
     double s[REPS];
+    size_t n = (size_t)ROWS * C4;
+    memcpy(b->x, b->x0, n * 4);
+    memcpy(b->xh, b->xh0, n * 2);
     call(k, b, pool);
     for (int r = 0; r < REPS; r++) {
         double t0 = now_s();
@@ -117,21 +154,25 @@ static int alloc_bufs(bufs *b)
 {
     size_t n = (size_t)ROWS * C4; /* the largest rows: GELU's */
     b->x = malloc(n * 4), b->y = malloc(n * 4), b->h = malloc(n * 4), b->mod = malloc(4 * C * 4);
+    b->cs = malloc(T * D * 4), b->x0 = malloc(n * 4), b->xh0 = malloc(n * 2);
     b->xh = malloc(n * 2), b->yh = malloc(n * 2), b->hh = malloc(n * 2);
     b->ta = malloc(TRIAD_N * 4), b->tb = malloc(TRIAD_N * 4), b->tc = malloc(TRIAD_N * 4);
-    if (!b->x || !b->y || !b->h || !b->mod || !b->xh || !b->yh || !b->hh || !b->ta || !b->tb ||
+    if (!b->x || !b->y || !b->h || !b->mod || !b->cs || !b->x0 || !b->xh0 || !b->xh || !b->yh || !b->hh || !b->ta || !b->tb ||
         !b->tc)
         return -1;
     /* every page written before timing: values in [-3, 3], gate and modulation in [-0.5, 0.5] */
     sb_fill_uniform(b->x, n, 1, 0, 3.0f);
     sb_fill_uniform(b->h, n, 2, 0, 3.0f);
     sb_fill_uniform(b->mod, 4 * C, 3, 0, 0.5f);
+    sb_fill_uniform(b->cs, T * D, 6, 0, 1.0f);
     memset(b->y, 0, n * 4);
     memset(b->yh, 0, n * 2);
     for (size_t i = 0; i < n; i++) {
         b->xh[i] = sb_f32_to_bf16(b->x[i]);
         b->hh[i] = sb_f32_to_bf16(b->h[i]);
     }
+    memcpy(b->x0, b->x, n * 4);
+    memcpy(b->xh0, b->xh, n * 2);
     sb_fill_uniform(b->tb, TRIAD_N, 4, 0, 1.0f);
     sb_fill_uniform(b->tc, TRIAD_N, 5, 0, 1.0f);
     memset(b->ta, 0, TRIAD_N * 4);
@@ -140,13 +181,14 @@ static int alloc_bufs(bufs *b)
 
 static void free_bufs(bufs *b)
 {
-    free(b->x), free(b->y), free(b->h), free(b->mod), free(b->xh), free(b->yh), free(b->hh);
+    free(b->x), free(b->y), free(b->h), free(b->mod), free(b->cs), free(b->x0), free(b->xh0), free(b->xh), free(b->yh), free(b->hh);
     free(b->ta), free(b->tb), free(b->tc);
 }
 
 int main(int argc, char **argv)
 {
-    static const sb_op ops[] = {SB_OP_GELU_TANH, SB_OP_LN_MODULATE, SB_OP_GATED_RESIDUAL};
+    static const sb_op ops[] = {SB_OP_GELU_TANH,  SB_OP_LN_MODULATE, SB_OP_GATED_RESIDUAL,
+                                SB_OP_QK_RMSNORM, SB_OP_ROPE,        SB_OP_QK_NORM_ROPE};
     const char *deflt[] = {"1", "2"}, *only = "";
     int rc = 1;
     if (argc > 1 && strcmp(argv[1], "--in-cache") == 0) {
@@ -172,7 +214,7 @@ int main(int argc, char **argv)
     if (cpu.emulated)
         printf("EMULATED CPU (%s): these timings are not performance\n", cpu.emulated_why);
     if (alloc_bufs(&b) != 0) {
-        fprintf(stderr, "bench_elementwise: out of memory (about 1.8 GiB needed)\n");
+        fprintf(stderr, "bench_elementwise: out of memory (about 2.5 GiB needed)\n");
         goto out;
     }
     printf("%-32s %7s %9s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "of triad");
@@ -191,7 +233,7 @@ int main(int argc, char **argv)
         for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
             for (size_t i = 0; i < nk; i++) {
                 const sb_kernel *k = &tab[i];
-                if (k->op != ops[o] || k->fused || k->provider || (k->requires & ~cpu.isa) ||
+                if (k->op != ops[o] || k->provider || (k->requires & ~cpu.isa) ||
                     (k->dtype != SB_DT_F32 && k->io != SB_DT_BF16) || !strstr(k->name, only))
                     continue;
                 double gbs = median_gbs(k, &b, pool);
