@@ -256,12 +256,13 @@ void sb_ln_modulate_neon(const sb_ln_mod_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
 }
 
-/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
-static void rms_head(float *x, const float *w, size_t d, float eps)
+/* The q/k head code (ref.h, sb_head_ops), 4 values per step and the head's tail in scalar code:
+   the sum of squares of a head of d values ... */
+static float head_sumsq(const void *xv, size_t d)
 {
-    size_t tail = d % 4, full = d - tail;
+    const float *x = xv;
+    size_t full = d - d % 4, i = 0;
     float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
-    size_t i = 0;
     for (; i + 8 <= full; i += 8) {
         float32x4_t v0 = vld1q_f32(x + i), v1 = vld1q_f32(x + i + 4);
         s0 = vfmaq_f32(s0, v0, v0);
@@ -274,36 +275,41 @@ static void rms_head(float *x, const float *w, size_t d, float eps)
     float ss = vaddvq_f32(vaddq_f32(s0, s1));
     for (i = full; i < d; i++)
         ss += x[i] * x[i];
-    float r = 1.0f / sqrtf(ss / (float)d + eps);
-    for (i = 0; i < full; i += 4)
-        vst1q_f32(x + i, vmulq_f32(vld1q_f32(w + i), vmulq_n_f32(vld1q_f32(x + i), r)));
-    for (i = full; i < d; i++)
-        x[i] = w[i] * (x[i] * r);
+    return ss;
 }
+
+/* ... and the head rewritten: w * (x * r) when w is given, then x * cd + swap(x) * sd. */
+static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
+{
+    float *x = xv;
+    size_t full = d - d % 4, i;
+    for (i = 0; i < full; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        if (w)
+            v = vmulq_f32(vld1q_f32(w + i), vmulq_n_f32(v, r));
+        if (cd) /* vrev64q: (x1, x0, x3, x2) */
+            v = vfmaq_f32(vmulq_f32(vrev64q_f32(v), vld1q_f32(sd + i)), v, vld1q_f32(cd + i));
+        vst1q_f32(x + i, v);
+    }
+    for (i = full; i < d && w; i++)
+        x[i] = w[i] * (x[i] * r);
+    if (cd)
+        sb_rope_tail(x, cd, sd, full, d); /* a last pair: full is even */
+}
+
+static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
 
 void sb_qk_rmsnorm_neon(const sb_qk_norm_args *a, sb_pool *pool)
 {
-    sb_qk_rmsnorm_with(a, pool, rms_head);
-}
-
-/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand); d is even. */
-static void rope_head(float *x, const float *cd, const float *sd, size_t d)
-{
-    size_t i = 0;
-    for (; i + 4 <= d; i += 4) {
-        float32x4_t v = vld1q_f32(x + i);
-        float32x4_t sw = vrev64q_f32(v); /* (x1, x0, x3, x2) */
-        vst1q_f32(x + i, vfmaq_f32(vmulq_f32(sw, vld1q_f32(sd + i)), v, vld1q_f32(cd + i)));
-    }
-    sb_rope_tail(x, cd, sd, i, d); /* a last pair */
+    sb_qk_rmsnorm_with(a, pool, &heads_f32);
 }
 
 void sb_rope_neon(const sb_rope_args *a, sb_pool *pool)
 {
-    sb_rope_with(a, pool, rope_head);
+    sb_rope_with(a, pool, &heads_f32);
 }
 
 void sb_qk_norm_rope_neon(const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
-    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
+    sb_qk_norm_rope_with(a, pool, &heads_f32);
 }

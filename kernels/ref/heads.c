@@ -7,22 +7,20 @@
  * rows as sequences of one token), and on each head of q, then of k, does the RMSNorm (when
  * asked), then RoPE (when the angle tables are given), in place. The reference works a head
  * pair by pair in scalar code, the RMSNorm's sum of squares in double; on bfloat16 it widens
- * each value and rounds each result once. The vector loop prefetches the heads of the token
- * SB_HEAD_PREFETCH_ROWS ahead (ref.h has why).
+ * each value and rounds each result once. The vector loop runs an ISA's sb_head_ops on groups
+ * of heads (ref.h has why) and prefetches the heads of the token SB_HEAD_PREFETCH_ROWS ahead.
  */
 #include <math.h>
 #include <stdbool.h>
 #include "gemm/gemm.h"
 #include "ref.h"
 
-/* One call: the arguments, what to do, and the head code (all NULL: the reference's). */
+/* One call: the arguments, what to do, and the head code (NULL: the reference's). */
 typedef struct heads_job {
     sb_qk_norm_rope_args a;  /* a.rope.cos_t NULL: no RoPE */
     bool norm;               /* the RMSNorm first */
     bool bf16;               /* q and k are bfloat16 (qh, kh) */
-    sb_rms_head_fn rms;      /* FP32 head code (the rows of norm, of RoPE) */
-    sb_rope_head_fn rope;
-    sb_bf16_head_fn head16;  /* bfloat16 head code (both in one call) */
+    const sb_head_ops *ops;
 } heads_job;
 
 static inline float load1(const char *x, bool bf16, size_t i)
@@ -66,20 +64,36 @@ static void ref_head(char *x, bool bf16, const float *w, const float *c, const f
     }
 }
 
-/* One head x with the norm weights w (or NULL) and the angles: c, s of the reference (half a
-   head each), or cd, sd of the head code (sb_rope_expand), or NULL for no RoPE. */
-static void run_head(const heads_job *j, char *x, const float *w, const float *c, const float *s)
+enum { HEAD_GROUP = 4 }; /* heads of q (and of k) whose sums the vector loop takes first (ref.h) */
+
+/* A token's heads of q and k (from q and k), with the vector head code: the sums of squares of
+   a group of heads first, then their scales, then each head rewritten. The heads of the token
+   SB_HEAD_PREFETCH_ROWS ahead (fq, fk; NULL: none) are prefetched one by one meanwhile. */
+static void vec_token(const heads_job *j, char *q, char *k, const char *fq, const char *fk,
+                      const float *cd, const float *sd)
 {
-    size_t d = j->a.rope.head_dim;
-    if (j->head16) {
-        j->head16((sb_bf16 *)x, w, c, s, d, j->a.eps);
-    } else if (j->rms || j->rope) {
-        if (w)
-            j->rms((float *)x, w, d, j->a.eps);
-        if (c)
-            j->rope((float *)x, c, s, d);
-    } else {
-        ref_head(x, j->bf16, w, c, s, d, j->a.eps);
+    const sb_qk_norm_rope_args *a = &j->a;
+    size_t d = a->rope.head_dim, hb = d * (j->bf16 ? sizeof(sb_bf16) : sizeof(float));
+    const float *wq = j->norm ? a->wq : NULL, *wk = j->norm ? a->wk : NULL;
+    float rq[HEAD_GROUP], rk[HEAD_GROUP];
+    for (size_t h0 = 0; h0 < a->rope.heads; h0 += HEAD_GROUP) {
+        size_t g = a->rope.heads - h0 < HEAD_GROUP ? a->rope.heads - h0 : HEAD_GROUP;
+        for (size_t h = 0; h < g && j->norm; h++) {
+            rq[h] = j->ops->sumsq(q + (h0 + h) * hb, d);
+            rk[h] = j->ops->sumsq(k + (h0 + h) * hb, d);
+        }
+        for (size_t h = 0; h < g; h++) {
+            rq[h] = j->norm ? 1.0f / sqrtf(rq[h] / (float)d + a->eps) : 1.0f;
+            rk[h] = j->norm ? 1.0f / sqrtf(rk[h] / (float)d + a->eps) : 1.0f;
+        }
+        for (size_t h = 0; h < g; h++) {
+            if (fq) {
+                sb_prefetch_w_bytes(fq + (h0 + h) * hb, hb);
+                sb_prefetch_w_bytes(fk + (h0 + h) * hb, hb);
+            }
+            j->ops->apply(q + (h0 + h) * hb, wq, rq[h], cd, sd, d);
+            j->ops->apply(k + (h0 + h) * hb, wk, rk[h], cd, sd, d);
+        }
     }
 }
 
@@ -88,34 +102,31 @@ static void heads_seqs(const void *args, size_t s0, size_t s1)
 {
     const heads_job *j = args;
     const sb_rope_args *ro = &j->a.rope;
-    bool vec = j->rms || j->rope || j->head16, rot = ro->cos_t != NULL;
+    bool rot = ro->cos_t != NULL;
     size_t d = ro->head_dim, half = d / 2, n = ro->n, i1 = s1 * n;
     size_t es = j->bf16 ? sizeof(sb_bf16) : sizeof(float), hb = d * es; /* bytes per head */
     char *q0 = j->bf16 ? (char *)ro->qh : (char *)ro->q, *k0 = j->bf16 ? (char *)ro->kh : (char *)ro->k;
-    const float *wq = j->norm ? j->a.wq : NULL, *wk = j->norm ? j->a.wk : NULL;
     float cd[SB_ROPE_MAX_D], sd[SB_ROPE_MAX_D];
     for (size_t i = s0 * n; i < i1; i++) {
         size_t t = i % n, row = sb_seq_row(&ro->layout, i / n, t);
         size_t f = i + SB_HEAD_PREFETCH_ROWS; /* the token whose heads are prefetched */
         char *q = q0 + row * ro->ldq * es, *k = k0 + row * ro->ldk * es, *fq = NULL, *fk = NULL;
-        if (vec && f < i1) {
+        const float *c = rot ? ro->cos_t + t * half : NULL, *s = rot ? ro->sin_t + t * half : NULL;
+        if (!j->ops) { /* the reference */
+            for (size_t h = 0; h < ro->heads; h++) {
+                ref_head(q + h * hb, j->bf16, j->norm ? j->a.wq : NULL, c, s, d, j->a.eps);
+                ref_head(k + h * hb, j->bf16, j->norm ? j->a.wk : NULL, c, s, d, j->a.eps);
+            }
+            continue;
+        }
+        if (f < i1) {
             size_t frow = sb_seq_row(&ro->layout, f / n, f % n);
             fq = q0 + frow * ro->ldq * es;
             fk = k0 + frow * ro->ldk * es;
         }
-        const float *c = rot ? ro->cos_t + t * half : NULL, *s = rot ? ro->sin_t + t * half : NULL;
-        if (vec && rot) {
+        if (rot)
             sb_rope_expand(c, s, half, cd, sd);
-            c = cd, s = sd;
-        }
-        for (size_t h = 0; h < ro->heads; h++) {
-            if (fq) {
-                sb_prefetch_w_bytes(fq + h * hb, hb);
-                sb_prefetch_w_bytes(fk + h * hb, hb);
-            }
-            run_head(j, q + h * hb, wq, c, s);
-            run_head(j, k + h * hb, wk, c, s);
-        }
+        vec_token(j, q, k, fq, fk, rot ? cd : NULL, sd);
     }
 }
 
@@ -123,7 +134,7 @@ static void heads_run(heads_job *j, sb_pool *pool)
 {
     const sb_rope_args *ro = &j->a.rope;
     if (ro->cos_t && ro->head_dim > SB_ROPE_MAX_D) /* no model has such heads; the reference is exact */
-        j->rms = NULL, j->rope = NULL, j->head16 = NULL;
+        j->ops = NULL;
     /* at least 4 sequences, or 16 rows of the RMSNorm alone, per task */
     sb_ref_split_rows(pool, ro->layout.n_outer * ro->layout.n_inner, ro->n == 1 ? 16 : 4,
                       heads_seqs, j);
@@ -180,41 +191,21 @@ void sb_qk_norm_rope_bf16_ref(const sb_qk_norm_rope_args *a, sb_pool *pool)
     heads_run(&j, pool);
 }
 
-void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head)
+void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, const sb_head_ops *ops)
 {
-    heads_job j = norm_job(a, false);
-    j.rms = head;
+    heads_job j = norm_job(a, ops->bf16);
+    j.ops = ops;
     heads_run(&j, pool);
 }
 
-void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head)
+void sb_rope_with(const sb_rope_args *a, sb_pool *pool, const sb_head_ops *ops)
 {
-    heads_job j = {.a = {.rope = *a}, .rope = head};
+    heads_job j = {.a = {.rope = *a}, .bf16 = ops->bf16, .ops = ops};
     heads_run(&j, pool);
 }
 
-void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,
-                          sb_rope_head_fn rope)
+void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, const sb_head_ops *ops)
 {
-    heads_job j = {.a = *a, .norm = true, .rms = rms, .rope = rope};
-    heads_run(&j, pool);
-}
-
-void sb_qk_rmsnorm_bf16_with(const sb_qk_norm_args *a, sb_pool *pool, sb_bf16_head_fn head)
-{
-    heads_job j = norm_job(a, true);
-    j.head16 = head;
-    heads_run(&j, pool);
-}
-
-void sb_rope_bf16_with(const sb_rope_args *a, sb_pool *pool, sb_bf16_head_fn head)
-{
-    heads_job j = {.a = {.rope = *a}, .bf16 = true, .head16 = head};
-    heads_run(&j, pool);
-}
-
-void sb_qk_norm_rope_bf16_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_bf16_head_fn head)
-{
-    heads_job j = {.a = *a, .norm = true, .bf16 = true, .head16 = head};
+    heads_job j = {.a = *a, .norm = true, .bf16 = ops->bf16, .ops = ops};
     heads_run(&j, pool);
 }

@@ -9,6 +9,7 @@
 #ifndef SB_REF_H
 #define SB_REF_H
 
+#include <stdbool.h>
 #include "kernel.h"
 
 sb_status sb_linear_ref_pack(const float *w, size_t n, size_t k, void **packed);
@@ -56,13 +57,26 @@ static inline size_t sb_seq_row(const sb_seq_layout *l, size_t j, size_t t)
 enum { SB_ROPE_MAX_D = 512 }; /* head dims the vector RoPE kernels expand on the stack */
 
 /*
- * The q/k RMSNorm and RoPE loop (rows, sequences, heads, split over the
- * pool; heads.c) is the same for every ISA and storage; an ISA gives only the
- * per-head vector code. head(x, w, d, eps): x = w * x / sqrt(mean(x^2) + eps)
- * over d values. rope head(x, cd, sd, d): x = x * cd + swap(x) * sd (see
- * sb_rope_expand). RoPE on heads over SB_ROPE_MAX_D runs the reference.
+ * The q/k RMSNorm and RoPE loop (rows, sequences, heads, split over the pool;
+ * heads.c) is the same for every ISA and storage; an ISA gives only its head
+ * code, for one storage (FP32 or bfloat16):
+ *  - sumsq(x, d): the sum of x[i]^2 over a head of d values;
+ *  - apply(x, w, r, cd, sd, d): the head rewritten in place as w * (x * r)
+ *    (the RMSNorm, r = 1 / sqrt(mean(x^2) + eps); w NULL: x unchanged), then
+ *    as x * cd + swap(x) * sd (RoPE, see sb_rope_expand; cd NULL: none, else d
+ *    is even), computed in FP32 and, on bfloat16, rounded once per value.
+ * The loop takes the sums of 4 heads of q and 4 of k before it rewrites any,
+ * so their reductions, square roots and divisions overlap; one head at a time,
+ * each head's rewrite waited on its own sum. Measured on Zen 4 (bench_elementwise,
+ * docs/performance.md): the BF16 RMSNorm 1.5x faster, the FP32 one unchanged;
+ * groups of 16 heads made the FP32 RMSNorm slower (12-15 GB/s against 17-19).
+ * RoPE on heads over SB_ROPE_MAX_D runs the reference.
  */
-typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
+typedef struct sb_head_ops {
+    bool bf16; /* heads of sb_bf16, else of float */
+    float (*sumsq)(const void *x, size_t d);
+    void (*apply)(void *x, const float *w, float r, const float *cd, const float *sd, size_t d);
+} sb_head_ops;
 
 /*
  * These loops work in place on rows of q and k that are a few KB each and
@@ -74,25 +88,12 @@ typedef void (*sb_rms_head_fn)(float *x, const float *w, size_t d, float eps);
  * (docs/performance.md): 1, 2 and 4 rows gave the same gain; all at once at
  * the start of a row made it slower.
  */
-enum { SB_HEAD_PREFETCH_ROWS = 4 }; /* the heads are prefetched with sb_prefetch_w (kernel.h) */
+enum { SB_HEAD_PREFETCH_ROWS = 4 }; /* the heads are prefetched with sb_prefetch_w_bytes (kernel.h) */
 
-typedef void (*sb_rope_head_fn)(float *x, const float *cd, const float *sd, size_t d);
-void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, sb_rms_head_fn head);
-void sb_rope_with(const sb_rope_args *a, sb_pool *pool, sb_rope_head_fn head);
-/* The fused layer: each head of q and k normalised, then rotated, while in L1. */
-void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_rms_head_fn rms,
-                          sb_rope_head_fn rope);
-
-/*
- * The head code of the BF16-storage forms: on one head x of d bfloat16 values, in place, the
- * RMSNorm with weights w (w NULL: none), then RoPE with cd, sd (cd NULL: none; d is then
- * even), in FP32, each result rounded to bfloat16 once. The loops are those above.
- */
-typedef void (*sb_bf16_head_fn)(sb_bf16 *x, const float *w, const float *cd, const float *sd,
-                                size_t d, float eps);
-void sb_qk_rmsnorm_bf16_with(const sb_qk_norm_args *a, sb_pool *pool, sb_bf16_head_fn head);
-void sb_rope_bf16_with(const sb_rope_args *a, sb_pool *pool, sb_bf16_head_fn head);
-void sb_qk_norm_rope_bf16_with(const sb_qk_norm_rope_args *a, sb_pool *pool, sb_bf16_head_fn head);
+void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, const sb_head_ops *ops);
+void sb_rope_with(const sb_rope_args *a, sb_pool *pool, const sb_head_ops *ops);
+/* The fused layer: each head of q and k normalised and rotated in one pass, while in L1. */
+void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, const sb_head_ops *ops);
 
 /*
  * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and

@@ -389,9 +389,11 @@ void sb_gated_residual_bf16_avx2(const sb_gres_args *a, sb_pool *pool)
     sb_ref_split_rows(pool, a->rows, 16, gres_rows_bf16, a);
 }
 
-/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
-static void rms_head(float *x, const float *w, size_t d, float eps)
+/* The q/k head code (ref.h, sb_head_ops), 8 values per step and the head's tail in scalar code
+   (none for the models' heads of 72): the sum of squares ... */
+static float head_sumsq(const void *xv, size_t d)
 {
+    const float *x = xv;
     __m256 ss = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 8 <= d; i += 8) {
@@ -399,69 +401,78 @@ static void rms_head(float *x, const float *w, size_t d, float eps)
         ss = _mm256_fmadd_ps(v, v, ss);
     }
     float sum = hsum8(ss);
-    for (size_t j = i; j < d; j++)
-        sum += x[j] * x[j];
-    float r = 1.0f / sqrtf(sum / (float)d + eps);
-    __m256 rv = _mm256_set1_ps(r);
-    for (i = 0; i + 8 <= d; i += 8)
-        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(w + i),
-                                              _mm256_mul_ps(_mm256_loadu_ps(x + i), rv)));
     for (; i < d; i++)
-        x[i] = w[i] * (x[i] * r);
+        sum += x[i] * x[i];
+    return sum;
 }
+
+/* Values [i, i + 8) of a head, v: w * (v * r) when w is given, then v * cd + swap(v) * sd when
+   cd is given (i is a multiple of 8, so the pairs are whole). */
+static inline __m256 head8(__m256 v, const float *w, __m256 rv, const float *cd, const float *sd,
+                           size_t i)
+{
+    if (w)
+        v = _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(v, rv));
+    if (cd)
+        v = _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
+                            _mm256_mul_ps(_mm256_permute_ps(v, 0xb1), /* (x1, x0, x3, x2, ...) */
+                                          _mm256_loadu_ps(sd + i)));
+    return v;
+}
+
+/* ... and the head rewritten (head8). */
+static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
+{
+    float *x = xv;
+    __m256 rv = _mm256_set1_ps(r);
+    size_t i = 0, full = d - d % 8;
+    for (; i < full; i += 8)
+        _mm256_storeu_ps(x + i, head8(_mm256_loadu_ps(x + i), w, rv, cd, sd, i));
+    for (i = full; i < d && w; i++)
+        x[i] = w[i] * (x[i] * r);
+    if (cd)
+        sb_rope_tail(x, cd, sd, full, d); /* the last pairs: full is even */
+}
+
+static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
 
 void sb_qk_rmsnorm_avx2(const sb_qk_norm_args *a, sb_pool *pool)
 {
-    sb_qk_rmsnorm_with(a, pool, rms_head);
-}
-
-/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand); d is even. */
-static void rope_head(float *x, const float *cd, const float *sd, size_t d)
-{
-    size_t i = 0;
-    for (; i + 8 <= d; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 sw = _mm256_permute_ps(v, 0xb1); /* (x1, x0, x3, x2, ...) */
-        _mm256_storeu_ps(x + i, _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
-                                                _mm256_mul_ps(sw, _mm256_loadu_ps(sd + i))));
-    }
-    sb_rope_tail(x, cd, sd, i, d); /* the last pairs */
+    sb_qk_rmsnorm_with(a, pool, &heads_f32);
 }
 
 void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool)
 {
-    sb_rope_with(a, pool, rope_head);
+    sb_rope_with(a, pool, &heads_f32);
 }
 
 void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
-    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
+    sb_qk_norm_rope_with(a, pool, &heads_f32);
 }
 
-/* One bfloat16 head (ref.h, sb_bf16_head_fn): the FP32 head code's arithmetic on widened values,
-   the sum of squares over bfloat16 pairs (row_sum8_bf16), 8 values per step, the tail of d % 8
-   (none for the models' heads of 72) in scalar code. */
-static void head_bf16(sb_bf16 *x, const float *w, const float *cd, const float *sd, size_t d,
-                      float eps)
+/* The same head code on bfloat16 heads: the sum of squares over bfloat16 pairs (row_sum8_bf16)
+   ... */
+static float head_sumsq_bf16(const void *xv, size_t d)
 {
+    const sb_bf16 *x = xv;
+    size_t full = d - d % 8;
+    float ss = row_sum8_bf16(x, full, _mm256_setzero_ps(), 1);
+    for (size_t i = full; i < d; i++)
+        ss += sb_bf16_to_f32(x[i]) * sb_bf16_to_f32(x[i]);
+    return ss;
+}
+
+/* ... and the rewrite on widened values, each result rounded once. */
+static void head_apply_bf16(void *xv, const float *w, float r, const float *cd, const float *sd,
+                            size_t d)
+{
+    sb_bf16 *x = xv;
     size_t full = d - d % 8, i;
-    float r = 1.0f, t[8];
-    if (w) {
-        float ss = row_sum8_bf16(x, full, _mm256_setzero_ps(), 1);
-        for (i = full; i < d; i++)
-            ss += sb_bf16_to_f32(x[i]) * sb_bf16_to_f32(x[i]);
-        r = 1.0f / sqrtf(ss / (float)d + eps);
-    }
+    float t[8];
     __m256 rv = _mm256_set1_ps(r);
-    for (i = 0; i < full; i += 8) {
-        __m256 v = sb_bf16_load8(x + i);
-        if (w)
-            v = _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(v, rv));
-        if (cd)
-            v = _mm256_fmadd_ps(v, _mm256_loadu_ps(cd + i),
-                                _mm256_mul_ps(_mm256_permute_ps(v, 0xb1), _mm256_loadu_ps(sd + i)));
-        sb_bf16_store8(x + i, v);
-    }
+    for (i = 0; i < full; i += 8)
+        sb_bf16_store8(x + i, head8(sb_bf16_load8(x + i), w, rv, cd, sd, i));
     for (size_t j = 0; j < d - full; j++)
         t[j] = w ? w[full + j] * (sb_bf16_to_f32(x[full + j]) * r) : sb_bf16_to_f32(x[full + j]);
     for (size_t j = 0; cd && j + 1 < d - full; j += 2) { /* the pairs are whole: full is even */
@@ -473,17 +484,20 @@ static void head_bf16(sb_bf16 *x, const float *w, const float *cd, const float *
         x[full + j] = sb_f32_to_bf16(t[j]);
 }
 
+static const sb_head_ops heads_bf16 = {.bf16 = true, .sumsq = head_sumsq_bf16,
+                                       .apply = head_apply_bf16};
+
 void sb_qk_rmsnorm_bf16_avx2(const sb_qk_norm_args *a, sb_pool *pool)
 {
-    sb_qk_rmsnorm_bf16_with(a, pool, head_bf16);
+    sb_qk_rmsnorm_with(a, pool, &heads_bf16);
 }
 
 void sb_rope_bf16_avx2(const sb_rope_args *a, sb_pool *pool)
 {
-    sb_rope_bf16_with(a, pool, head_bf16);
+    sb_rope_with(a, pool, &heads_bf16);
 }
 
 void sb_qk_norm_rope_bf16_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
-    sb_qk_norm_rope_bf16_with(a, pool, head_bf16);
+    sb_qk_norm_rope_with(a, pool, &heads_bf16);
 }

@@ -211,46 +211,49 @@ void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
    operations (avx512bf16_elementwise.c has the vcvtne2ps2bf16 forms) */
 SB_DEFINE_BF16_ROW_KERNELS(avx512)
 
-/* x = w * (x / sqrt(mean(x^2) + eps)) over one head of d values. */
-static void rms_head(float *x, const float *w, size_t d, float eps)
+/* The q/k head code (ref.h, sb_head_ops): the sum of squares of a head of d values ... */
+static float head_sumsq(const void *xv, size_t d)
 {
+    const float *x = xv;
     __m512 ss = _mm512_setzero_ps();
     for (size_t i = 0; i < d; i += 16) {
         __m512 v = _mm512_maskz_loadu_ps(lanes(i, d), x + i);
         ss = _mm512_fmadd_ps(v, v, ss);
     }
-    __m512 r = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(ss) / (float)d + eps));
-    for (size_t i = 0; i < d; i += 16) {
-        __mmask16 m = lanes(i, d);
-        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), r);
-        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), v));
-    }
+    return _mm512_reduce_add_ps(ss);
 }
 
-void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool)
+/* ... and the head rewritten: w * (x * r) when w is given, then x * cd + swap(x) * sd. */
+static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
 {
-    sb_qk_rmsnorm_with(a, pool, rms_head);
-}
-
-/* y = x * cd + swap(x) * sd over one head (see sb_rope_expand). */
-static void rope_head(float *x, const float *cd, const float *sd, size_t d)
-{
+    float *x = xv;
+    __m512 rv = _mm512_set1_ps(r);
     for (size_t i = 0; i < d; i += 16) {
         __mmask16 m = lanes(i, d);
         __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        __m512 sw = _mm512_permute_ps(v, 0xb1); /* (x1, x0, x3, x2, ...) */
-        __m512 y = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
-                                   _mm512_mul_ps(sw, _mm512_maskz_loadu_ps(m, sd + i)));
-        _mm512_mask_storeu_ps(x + i, m, y);
+        if (w)
+            v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_mul_ps(v, rv));
+        if (cd)
+            v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
+                                _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), /* (x1, x0, x3, x2, ...) */
+                                              _mm512_maskz_loadu_ps(m, sd + i)));
+        _mm512_mask_storeu_ps(x + i, m, v);
     }
+}
+
+static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
+
+void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_qk_rmsnorm_with(a, pool, &heads_f32);
 }
 
 void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool)
 {
-    sb_rope_with(a, pool, rope_head);
+    sb_rope_with(a, pool, &heads_f32);
 }
 
 void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool)
 {
-    sb_qk_norm_rope_with(a, pool, rms_head, rope_head);
+    sb_qk_norm_rope_with(a, pool, &heads_f32);
 }

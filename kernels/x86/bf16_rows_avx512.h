@@ -27,7 +27,7 @@ static inline void bf16_store_part(sb_bf16 *p, size_t i, size_t n, __m512 v)
     if (n - i >= 16)
         sb_bf16_store16(p + i, v);
     else
-        sb_bf16_store16_mask(p + i, sb_lanes16(n - i), v);
+        sb_bf16_store16_part(p + i, n - i, v);
 }
 
 /*
@@ -159,20 +159,30 @@ static inline __m512 bf16_head16(const sb_bf16 *x, size_t i, size_t d, const flo
     return v;
 }
 
-/* One head (ref.h, sb_bf16_head_fn): the sum of squares over bfloat16 pairs, then one pass that
-   normalises, rotates and rounds, 32 values per step (the models' heads of 72: 2 steps and a
-   tail of 8). */
-static void bf16_head(sb_bf16 *x, const float *w, const float *cd, const float *sd, size_t d,
-                      float eps)
+/* The q/k head code on bfloat16 heads (ref.h, sb_head_ops): the sum of squares over bfloat16
+   pairs ... */
+static float bf16_head_sumsq(const void *x, size_t d)
 {
-    size_t d32 = d - d % 32, i = 0;
-    __m512 r = _mm512_set1_ps(w ? 1.0f / sqrtf(bf16_row_sum(x, d, 0.0f, 1) / (float)d + eps) : 1.0f);
-    for (; i < d32; i += 32)
-        sb_bf16_store32(x + i, bf16_head16(x, i, d, w, r, cd, sd),
-                        bf16_head16(x, i + 16, d, w, r, cd, sd));
-    for (; i < d; i += 16)
-        bf16_store_part(x, i, d, bf16_head16(x, i, d, w, r, cd, sd));
+    return bf16_row_sum(x, d, 0.0f, 1);
 }
+
+/* ... and one pass that normalises, rotates and rounds, 32 values per step (the models' heads
+   of 72: 2 steps and a tail of 8). */
+static void bf16_head_apply(void *xv, const float *w, float r, const float *cd, const float *sd,
+                            size_t d)
+{
+    sb_bf16 *x = xv;
+    size_t d32 = d - d % 32, i = 0;
+    __m512 rv = _mm512_set1_ps(r);
+    for (; i < d32; i += 32)
+        sb_bf16_store32(x + i, bf16_head16(x, i, d, w, rv, cd, sd),
+                        bf16_head16(x, i + 16, d, w, rv, cd, sd));
+    for (; i < d; i += 16)
+        bf16_store_part(x, i, d, bf16_head16(x, i, d, w, rv, cd, sd));
+}
+
+static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
+                                       .apply = bf16_head_apply};
 
 /* The public functions of one ISA library (x86.h): rows split over the pool as in the
    reference, at least 4 (GELU) or 16 rows per task; the heads by heads.c's loop. */
@@ -191,15 +201,15 @@ static void bf16_head(sb_bf16 *x, const float *w, const float *cd, const float *
     }                                                                                          \
     void sb_qk_rmsnorm_bf16_##isa(const sb_qk_norm_args *a, sb_pool *pool)                   \
     {                                                                                          \
-        sb_qk_rmsnorm_bf16_with(a, pool, bf16_head);                                          \
+        sb_qk_rmsnorm_with(a, pool, &bf16_heads);                                              \
     }                                                                                          \
     void sb_rope_bf16_##isa(const sb_rope_args *a, sb_pool *pool)                            \
     {                                                                                          \
-        sb_rope_bf16_with(a, pool, bf16_head);                                                \
+        sb_rope_with(a, pool, &bf16_heads);                                                    \
     }                                                                                          \
     void sb_qk_norm_rope_bf16_##isa(const sb_qk_norm_rope_args *a, sb_pool *pool)            \
     {                                                                                          \
-        sb_qk_norm_rope_bf16_with(a, pool, bf16_head);                                        \
+        sb_qk_norm_rope_with(a, pool, &bf16_heads);                                            \
     }
 
 #endif
