@@ -95,6 +95,22 @@ void sb_rope_with(const sb_rope_args *a, sb_pool *pool, const sb_head_ops *ops);
 /* The fused layer: each head of q and k normalised and rotated in one pass, while in L1. */
 void sb_qk_norm_rope_with(const sb_qk_norm_rope_args *a, sb_pool *pool, const sb_head_ops *ops);
 
+/* The three public kernels of one ISA's head code: sb_qk_rmsnorm_<name>, sb_rope_<name> and
+   sb_qk_norm_rope_<name>, each the loop above with ops (a const sb_head_ops *). */
+#define SB_DEFINE_HEAD_KERNELS(name, ops)                                                      \
+    void sb_qk_rmsnorm_##name(const sb_qk_norm_args *a, sb_pool *pool)                        \
+    {                                                                                          \
+        sb_qk_rmsnorm_with(a, pool, ops);                                                      \
+    }                                                                                          \
+    void sb_rope_##name(const sb_rope_args *a, sb_pool *pool)                                 \
+    {                                                                                          \
+        sb_rope_with(a, pool, ops);                                                            \
+    }                                                                                          \
+    void sb_qk_norm_rope_##name(const sb_qk_norm_rope_args *a, sb_pool *pool)                 \
+    {                                                                                          \
+        sb_qk_norm_rope_with(a, pool, ops);                                                    \
+    }
+
 /*
  * RoPE as a vector operation: with cd = (c0, c0, c1, c1, ...) and
  * sd = (-s0, s0, -s1, s1, ...), a head rotates as y = x * cd + swap(x) * sd,

@@ -235,6 +235,19 @@ static void run_bf16(const sb_kernel *k, const bf16_case *t, sb_bf16 *yh, float 
  * clamped, so values near 0 differ absolutely; the others 1e-5 (1 + |ref|)). Against the
  * FP32 reference: at most that bound plus one rounding, 2^-8 |ref|.
  */
+/* One output y of a BF16 kernel against the BF16 reference's r and the FP32 reference's f, with
+   the FP32 kernels' tolerance tol (the bounds above); keeps the worst ratio to the first bound
+   (*step) and the worst |y - f| / (1 + |f|) (*store). Returns nonzero when out of bounds. */
+static int bf16_bounds(double y, double r, double f, double tol, double *step, double *store)
+{
+    double bound = 0x1p-7 * fabs(r) + tol, e = fabs(y - r) / bound;
+    int bad = !(e <= 1.0) || !(fabs(y - f) <= bound + 0x1p-8 * fabs(f));
+    *step = e > *step ? e : *step;
+    e = fabs(y - f) / (1.0 + fabs(f));
+    *store = e > *store ? e : *store;
+    return bad;
+}
+
 static const float gelu_far[] = {16.5f, -16.5f, 20.0f, -20.0f, 1e30f, -1e30f, 3e38f, -3e38f};
 
 static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *rf, sb_pool *pool)
@@ -270,11 +283,7 @@ static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *
                                                       : 1e-5 * (1.0 + fabs(yf));
                 if (k->op == SB_OP_GELU_TANH && i < SB_ARRAY_LEN(gelu_far))
                     tol = 1e-30; /* x or -0 exactly, up to one bfloat16 step */
-                double bound = 0x1p-7 * fabs(yr) + tol, e = fabs(y - yr) / bound;
-                bad |= !(e <= 1.0) || !(fabs(y - yf) <= bound + 0x1p-8 * fabs(yf));
-                step = e > step ? e : step;
-                e = fabs(y - yf) / (1.0 + fabs(yf));
-                store = e > store ? e : store;
+                bad |= bf16_bounds(y, yr, yf, tol, &step, &store);
             }
         }
         printf("%-26s c=%-5zu max |y - bf16 ref| / bound = %.2f, max |y - f32 ref| / (1 + |ref|) "
@@ -317,11 +326,7 @@ static int check_bf16_heads(const sb_kernel *k, const sb_kernel *rb, const sb_ke
         run_heads(rf, &a, NULL);
         for (size_t i = 0; i < n; i++) {
             double y = sb_bf16_to_f32(yh[i]), r = sb_bf16_to_f32(yr[i]), f = yf[i];
-            double bound = 0x1p-7 * fabs(r) + 1e-5 * (1.0 + fabs(f)), e = fabs(y - r) / bound;
-            bad |= !(e <= 1.0) || !(fabs(y - f) <= bound + 0x1p-8 * fabs(f));
-            step = e > step ? e : step;
-            e = fabs(y - f) / (1.0 + fabs(f));
-            store = e > store ? e : store;
+            bad |= bf16_bounds(y, r, f, 1e-5 * (1.0 + fabs(f)), &step, &store);
         }
         printf("%-26s D=%-3zu max |y - bf16 ref| / bound = %.2f, max |y - f32 ref| / (1 + |ref|) "
                "= %.2e %s\n", k->name, D, step, store, bad ? "FAIL" : "ok");

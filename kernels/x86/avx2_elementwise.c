@@ -436,20 +436,7 @@ static void head_apply(void *xv, const float *w, float r, const float *cd, const
 
 static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
 
-void sb_qk_rmsnorm_avx2(const sb_qk_norm_args *a, sb_pool *pool)
-{
-    sb_qk_rmsnorm_with(a, pool, &heads_f32);
-}
-
-void sb_rope_avx2(const sb_rope_args *a, sb_pool *pool)
-{
-    sb_rope_with(a, pool, &heads_f32);
-}
-
-void sb_qk_norm_rope_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
-{
-    sb_qk_norm_rope_with(a, pool, &heads_f32);
-}
+SB_DEFINE_HEAD_KERNELS(avx2, &heads_f32)
 
 /* The same head code on bfloat16 heads: the sum of squares over bfloat16 pairs (row_sum8_bf16)
    ... */
@@ -487,17 +474,4 @@ static void head_apply_bf16(void *xv, const float *w, float r, const float *cd, 
 static const sb_head_ops heads_bf16 = {.bf16 = true, .sumsq = head_sumsq_bf16,
                                        .apply = head_apply_bf16};
 
-void sb_qk_rmsnorm_bf16_avx2(const sb_qk_norm_args *a, sb_pool *pool)
-{
-    sb_qk_rmsnorm_with(a, pool, &heads_bf16);
-}
-
-void sb_rope_bf16_avx2(const sb_rope_args *a, sb_pool *pool)
-{
-    sb_rope_with(a, pool, &heads_bf16);
-}
-
-void sb_qk_norm_rope_bf16_avx2(const sb_qk_norm_rope_args *a, sb_pool *pool)
-{
-    sb_qk_norm_rope_with(a, pool, &heads_bf16);
-}
+SB_DEFINE_HEAD_KERNELS(bf16_avx2, &heads_bf16)

@@ -243,17 +243,4 @@ static void head_apply(void *xv, const float *w, float r, const float *cd, const
 
 static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
 
-void sb_qk_rmsnorm_avx512(const sb_qk_norm_args *a, sb_pool *pool)
-{
-    sb_qk_rmsnorm_with(a, pool, &heads_f32);
-}
-
-void sb_rope_avx512(const sb_rope_args *a, sb_pool *pool)
-{
-    sb_rope_with(a, pool, &heads_f32);
-}
-
-void sb_qk_norm_rope_avx512(const sb_qk_norm_rope_args *a, sb_pool *pool)
-{
-    sb_qk_norm_rope_with(a, pool, &heads_f32);
-}
+SB_DEFINE_HEAD_KERNELS(avx512, &heads_f32)

@@ -199,17 +199,6 @@ static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
     {                                                                                          \
         sb_ref_split_rows(pool, a->rows, 16, bf16_gres_rows, a);                              \
     }                                                                                          \
-    void sb_qk_rmsnorm_bf16_##isa(const sb_qk_norm_args *a, sb_pool *pool)                   \
-    {                                                                                          \
-        sb_qk_rmsnorm_with(a, pool, &bf16_heads);                                              \
-    }                                                                                          \
-    void sb_rope_bf16_##isa(const sb_rope_args *a, sb_pool *pool)                            \
-    {                                                                                          \
-        sb_rope_with(a, pool, &bf16_heads);                                                    \
-    }                                                                                          \
-    void sb_qk_norm_rope_bf16_##isa(const sb_qk_norm_rope_args *a, sb_pool *pool)            \
-    {                                                                                          \
-        sb_qk_norm_rope_with(a, pool, &bf16_heads);                                            \
-    }
+    SB_DEFINE_HEAD_KERNELS(bf16_##isa, &bf16_heads)
 
 #endif
