@@ -24,6 +24,7 @@
 #include "gemm/gemm.h"
 #include "graph.h"
 #include "kernel.h"
+#include "kernel_test.h"
 #include "ref/ref.h"
 #include "stats.h"
 
@@ -90,24 +91,14 @@ static void call(const sb_kernel *k, bufs *b, sb_pool *pool)
             .rope = {.ldq = ld, .ldk = ld,
                      .layout = {.n_outer = 1, .outer_stride = ROWS, .n_inner = SEQS,
                                 .inner_stride = 1, .tok_stride = SEQS},
-                     .n = T, .heads = HEADS, .head_dim = D, .cos_t = b->cs, .sin_t = b->cs + T * D / 2},
+                     .n = T, .heads = HEADS, .head_dim = D, .cos_t = b->cs,
+                     .sin_t = b->cs + T * D / 2},
             .wq = b->mod, .wk = b->mod + D, .eps = 1e-6f};
         if (bf)
             a.rope.qh = b->xh, a.rope.kh = b->xh + C;
         else
             a.rope.q = b->x, a.rope.k = b->x + C;
-        sb_qk_norm_args n = {.ldq = ld, .ldk = ld, .wq = a.wq, .wk = a.wk, .rows = ROWS,
-                             .heads = HEADS, .head_dim = D, .eps = a.eps};
-        if (bf)
-            n.qh = a.rope.qh, n.kh = a.rope.kh;
-        else
-            n.q = a.rope.q, n.k = a.rope.k;
-        if (k->op == SB_OP_QK_RMSNORM)
-            k->fn.qk_rmsnorm(&n, pool);
-        else if (k->op == SB_OP_ROPE)
-            k->fn.rope(&a.rope, pool);
-        else
-            k->fn.qk_norm_rope(&a, pool);
+        sb_test_run_heads(k, &a, pool);
     } else {
         sb_gres_args a = {.ldx = ld1, .ldh = ld1, .gate = b->mod, .ldg = 2 * C, .rows = ROWS, .c = C,
                           .group_rows = ROWS / 2};
@@ -157,8 +148,8 @@ static int alloc_bufs(bufs *b)
     b->cs = malloc(T * D * 4), b->x0 = malloc(n * 4), b->xh0 = malloc(n * 2);
     b->xh = malloc(n * 2), b->yh = malloc(n * 2), b->hh = malloc(n * 2);
     b->ta = malloc(TRIAD_N * 4), b->tb = malloc(TRIAD_N * 4), b->tc = malloc(TRIAD_N * 4);
-    if (!b->x || !b->y || !b->h || !b->mod || !b->cs || !b->x0 || !b->xh0 || !b->xh || !b->yh || !b->hh || !b->ta || !b->tb ||
-        !b->tc)
+    if (!b->x || !b->y || !b->h || !b->mod || !b->cs || !b->x0 || !b->xh0 || !b->xh || !b->yh ||
+        !b->hh || !b->ta || !b->tb || !b->tc)
         return -1;
     /* every page written before timing: values in [-3, 3], gate and modulation in [-0.5, 0.5] */
     sb_fill_uniform(b->x, n, 1, 0, 3.0f);
@@ -181,7 +172,8 @@ static int alloc_bufs(bufs *b)
 
 static void free_bufs(bufs *b)
 {
-    free(b->x), free(b->y), free(b->h), free(b->mod), free(b->cs), free(b->x0), free(b->xh0), free(b->xh), free(b->yh), free(b->hh);
+    free(b->x), free(b->y), free(b->h), free(b->mod), free(b->cs), free(b->x0), free(b->xh0);
+    free(b->xh), free(b->yh), free(b->hh);
     free(b->ta), free(b->tb), free(b->tc);
 }
 

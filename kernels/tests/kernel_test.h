@@ -1,8 +1,9 @@
 /*
  * kernel_test.h - the start every per-kernel test program shares: look up the
  * kernel named on the command line, skip (exit 77, with the reason) when this
- * host cannot execute it, and make a 2-worker pool; and the double-precision
- * attention every attention test compares with.
+ * host cannot execute it, and make a 2-worker pool; the call of a q/k head kernel
+ * (shared with bench_elementwise); and the double-precision attention every
+ * attention test compares with.
  */
 #ifndef SB_KERNEL_TEST_H
 #define SB_KERNEL_TEST_H
@@ -43,6 +44,30 @@ static inline int sb_kernel_test_setup(int argc, char **argv, int want_op, const
     }
     return -1;
 }
+/*
+ * Runs k, a q/k RMSNorm, RoPE or fused kernel, on a's q and k: the RMSNorm alone on every row
+ * the sequences of a cover (n_outer samples of outer_stride rows), RoPE on a.rope, the fused
+ * kernel on a. The bfloat16 pointers (qh, kh) are passed on for the BF16-storage kernels.
+ */
+static inline void sb_test_run_heads(const sb_kernel *k, const sb_qk_norm_rope_args *a,
+                                     sb_pool *pool)
+{
+    sb_qk_norm_args n = {.ldq = a->rope.ldq, .ldk = a->rope.ldk, .wq = a->wq, .wk = a->wk,
+                         .heads = a->rope.heads,
+                         .rows = a->rope.layout.n_outer * a->rope.layout.outer_stride,
+                         .head_dim = a->rope.head_dim, .eps = a->eps};
+    if (k->io == SB_DT_BF16)
+        n.qh = a->rope.qh, n.kh = a->rope.kh;
+    else
+        n.q = a->rope.q, n.k = a->rope.k;
+    if (k->op == SB_OP_QK_RMSNORM)
+        k->fn.qk_rmsnorm(&n, pool);
+    else if (k->op == SB_OP_ROPE)
+        k->fn.rope(&a->rope, pool);
+    else
+        k->fn.qk_norm_rope(a, pool);
+}
+
 /* Output element e of head h for query i of sequence seq, by explicit softmax loops in double. */
 static inline double sb_naive_attention(const sb_attn_args *a, size_t seq, size_t h, size_t i,
                                         size_t e)

@@ -4,7 +4,8 @@
  * than a vector, a vector plus a tail, and the catalog's widths (C = 1152,
  * 4C = 4608), with inputs from -10 to 10 (GELU's whole curve) and offset rows
  * (LayerNorm). q/k RMSNorm and RoPE, apart and fused, run on heads of 8, 16,
- * 72 (the models'), 6 and 10 (tails) values, and 9 for the RMSNorm alone. Exits 77 when this host cannot execute the kernel.
+ * 72 (the models'), 6 and 10 (tails) values, and 9 for the RMSNorm alone.
+ * Exits 77 when this host cannot execute the kernel.
  * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
  * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|). The BF16-storage kernels
  * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
@@ -125,25 +126,6 @@ static sb_qk_norm_rope_args heads_args(void *q, void *k, size_t C, size_t D, con
  * reference too) is checked against the two unfused reference kernels run
  * one after the other.
  */
-static void run_heads(const sb_kernel *k, const sb_qk_norm_rope_args *a, sb_pool *pool)
-{
-    sb_qk_norm_args n = {.ldq = a->rope.ldq, .ldk = a->rope.ldk,
-                         .wq = a->wq, .wk = a->wk, .heads = a->rope.heads,
-                         /* every row the sequences cover (B samples of T * S rows) */
-                         .rows = a->rope.layout.n_outer * a->rope.layout.outer_stride,
-                         .head_dim = a->rope.head_dim, .eps = a->eps};
-    if (k->io == SB_DT_BF16)
-        n.qh = a->rope.qh, n.kh = a->rope.kh;
-    else
-        n.q = a->rope.q, n.k = a->rope.k;
-    if (k->op == SB_OP_QK_RMSNORM)
-        k->fn.qk_rmsnorm(&n, pool);
-    else if (k->op == SB_OP_ROPE)
-        k->fn.rope(&a->rope, pool);
-    else
-        k->fn.qk_norm_rope(a, pool);
-}
-
 static int check_heads(const sb_kernel *k, sb_pool *pool)
 {
     const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
@@ -164,12 +146,12 @@ static int check_heads(const sb_kernel *k, sb_pool *pool)
             sb_qk_norm_rope_args a = heads_args(buf, buf + C, C, D, w, cs, 0);
             memcpy(buf, qkv, n * 4);
             if (pass == 0) {
-                run_heads(k, &a, pool);
+                sb_test_run_heads(k, &a, pool);
             } else if (k->op == SB_OP_QK_NORM_ROPE) {
-                run_heads(ref_norm, &a, NULL);
-                run_heads(ref_rope, &a, NULL);
+                sb_test_run_heads(ref_norm, &a, NULL);
+                sb_test_run_heads(ref_rope, &a, NULL);
             } else {
-                run_heads(ref, &a, NULL);
+                sb_test_run_heads(ref, &a, NULL);
             }
         }
         double worst = worst_rel(mine, theirs, n);
@@ -319,11 +301,11 @@ static int check_bf16_heads(const sb_kernel *k, const sb_kernel *rb, const sb_ke
             yf[i] = sb_bf16_to_f32(yh[i]);
         }
         sb_qk_norm_rope_args a = heads_args(yh, yh + C, C, D, w, cs, 1);
-        run_heads(k, &a, pool);
+        sb_test_run_heads(k, &a, pool);
         a = heads_args(yr, yr + C, C, D, w, cs, 1);
-        run_heads(rb, &a, NULL);
+        sb_test_run_heads(rb, &a, NULL);
         a = heads_args(yf, yf + C, C, D, w, cs, 0);
-        run_heads(rf, &a, NULL);
+        sb_test_run_heads(rf, &a, NULL);
         for (size_t i = 0; i < n; i++) {
             double y = sb_bf16_to_f32(yh[i]), r = sb_bf16_to_f32(yr[i]), f = yf[i];
             bad |= bf16_bounds(y, r, f, 1e-5 * (1.0 + fabs(f)), &step, &store);
@@ -348,7 +330,9 @@ int main(int argc, char **argv)
         const sb_kernel *rb = sb_kernel_by_name(rname);
         const sb_kernel *rf = sb_kernel_find(k->op, SB_DT_F32, false, 0);
         int heads = k->op == SB_OP_QK_RMSNORM || k->op == SB_OP_ROPE || k->op == SB_OP_QK_NORM_ROPE;
-        bad = !rb || !rf ? 99 : heads ? check_bf16_heads(k, rb, rf, pool) : check_bf16(k, rb, rf, pool);
+        bad = !rb || !rf ? 99
+              : heads    ? check_bf16_heads(k, rb, rf, pool)
+                         : check_bf16(k, rb, rf, pool);
         sb_pool_destroy(pool);
         return bad;
     }

@@ -421,7 +421,8 @@ static inline __m256 head8(__m256 v, const float *w, __m256 rv, const float *cd,
 }
 
 /* ... and the head rewritten (head8). */
-static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
+static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd,
+                       size_t d)
 {
     float *x = xv;
     __m256 rv = _mm256_set1_ps(r);
@@ -462,11 +463,8 @@ static void head_apply_bf16(void *xv, const float *w, float r, const float *cd, 
         sb_bf16_store8(x + i, head8(sb_bf16_load8(x + i), w, rv, cd, sd, i));
     for (size_t j = 0; j < d - full; j++)
         t[j] = w ? w[full + j] * (sb_bf16_to_f32(x[full + j]) * r) : sb_bf16_to_f32(x[full + j]);
-    for (size_t j = 0; cd && j + 1 < d - full; j += 2) { /* the pairs are whole: full is even */
-        float p = t[j], q = t[j + 1];
-        t[j] = p * cd[full + j] + q * sd[full + j];
-        t[j + 1] = q * cd[full + j + 1] + p * sd[full + j + 1];
-    }
+    if (cd) /* the pairs are whole: full is even */
+        sb_rope_tail(t, cd + full, sd + full, 0, d - full);
     for (size_t j = 0; j < d - full; j++)
         x[full + j] = sb_f32_to_bf16(t[j]);
 }

@@ -223,7 +223,7 @@ static float head_sumsq(const void *xv, size_t d)
     return _mm512_reduce_add_ps(ss);
 }
 
-/* ... and the head rewritten: w * (x * r) when w is given, then x * cd + swap(x) * sd. */
+/* ... and the head rewritten (sb_head16). */
 static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
 {
     float *x = xv;
@@ -231,13 +231,7 @@ static void head_apply(void *xv, const float *w, float r, const float *cd, const
     for (size_t i = 0; i < d; i += 16) {
         __mmask16 m = lanes(i, d);
         __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        if (w)
-            v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_mul_ps(v, rv));
-        if (cd)
-            v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
-                                _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), /* (x1, x0, x3, x2, ...) */
-                                              _mm512_maskz_loadu_ps(m, sd + i)));
-        _mm512_mask_storeu_ps(x + i, m, v);
+        _mm512_mask_storeu_ps(x + i, m, sb_head16(v, m, i, w, rv, cd, sd));
     }
 }
 

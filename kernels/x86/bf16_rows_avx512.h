@@ -143,20 +143,11 @@ static void bf16_gres_rows(const void *args, size_t r0, size_t r1)
     }
 }
 
-/* Values [i, i + 16) of a q or k head of d: v * r * w (RMSNorm, when w is given), then
-   v * cd + swap(v) * sd (RoPE, when cd is given; the pairs never straddle a vector, i is a
-   multiple of 16 and d even), as the FP32 head code (avx512_elementwise.c). */
+/* Values [i, i + 16) of a bfloat16 q or k head of d, widened, through sb_head16. */
 static inline __m512 bf16_head16(const sb_bf16 *x, size_t i, size_t d, const float *w, __m512 r,
                                  const float *cd, const float *sd)
 {
-    __mmask16 m = sb_lanes16(d - i);
-    __m512 v = sb_bf16_load16_part(x, i, d);
-    if (w)
-        v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_mul_ps(v, r));
-    if (cd)
-        v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
-                            _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), _mm512_maskz_loadu_ps(m, sd + i)));
-    return v;
+    return sb_head16(sb_bf16_load16_part(x, i, d), sb_lanes16(d - i), i, w, r, cd, sd);
 }
 
 /* The q/k head code on bfloat16 heads (ref.h, sb_head_ops): the sum of squares over bfloat16

@@ -209,6 +209,23 @@ static inline __m512 sb_bf16_odd16(__m512i pairs)
 }
 
 /*
+ * The q/k head arithmetic (ref.h, sb_head_ops) on values [i, i + 16) of a head, v, lanes m:
+ * w * (v * r) when w is given (RMSNorm), then v * cd + swap(v) * sd when cd is given (RoPE;
+ * i is a multiple of 16 and d even, so the pairs are whole). FP32 and bfloat16 heads alike.
+ */
+static inline __m512 sb_head16(__m512 v, __mmask16 m, size_t i, const float *w, __m512 r,
+                               const float *cd, const float *sd)
+{
+    if (w)
+        v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_mul_ps(v, r));
+    if (cd)
+        v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, cd + i),
+                            _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), /* (x1, x0, x3, x2, ...) */
+                                          _mm512_maskz_loadu_ps(m, sd + i)));
+    return v;
+}
+
+/*
  * 2^t for results that are then rounded to bfloat16: n = round(t), f = t - n in [-1/2, 1/2],
  * 2^f by a degree-3 polynomial (minimax for relative error, fitted for this file: at most
  * 7.5e-5 relative on a float grid of [-1/2, 1/2], against bfloat16's half step of 2^-9 =
