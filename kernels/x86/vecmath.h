@@ -5,7 +5,8 @@
  * compiled with its own flags); a shorter 2^t for results rounded to bfloat16
  * (sb_exp2_8_bf16, sb_exp2_16_bf16); and bfloat16 rounding, loads and stores of
  * each width (sb_bf16 in kernel.h: the upper half of a binary32), the AVX-512
- * stores with vcvtne2ps2bf16 where the including file has AVX512-BF16.
+ * stores with vcvtne2ps2bf16 where the including file has AVX512-BF16; and the
+ * AVX-512 step of the q/k head code (sb_head16), shared by FP32 and bfloat16.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) = 1 + r + r^2 p(r), p of degree 5 on |r| <= ln2/2 (Cephes coefficients);
