@@ -76,6 +76,11 @@ static void vec_token(const heads_job *j, char *q, char *k, const char *fq, cons
     size_t d = a->rope.head_dim, hb = d * (j->bf16 ? sizeof(sb_bf16) : sizeof(float));
     const float *wq = j->norm ? a->wq : NULL, *wk = j->norm ? a->wk : NULL;
     float rq[HEAD_GROUP], rk[HEAD_GROUP];
+    if (j->ops->token && d % 2 == 0 && d <= j->ops->token_max_d) {
+        j->ops->token(q, a->rope.heads, d, wq, a->eps, cd, sd, fq);
+        j->ops->token(k, a->rope.heads, d, wk, a->eps, cd, sd, fk);
+        return;
+    }
     for (size_t h0 = 0; h0 < a->rope.heads; h0 += HEAD_GROUP) {
         size_t g = a->rope.heads - h0 < HEAD_GROUP ? a->rope.heads - h0 : HEAD_GROUP;
         for (size_t h = 0; h < g && j->norm; h++) {
@@ -88,8 +93,8 @@ static void vec_token(const heads_job *j, char *q, char *k, const char *fq, cons
         }
         for (size_t h = 0; h < g; h++) {
             if (fq) {
-                sb_prefetch_w_bytes(fq + (h0 + h) * hb, hb);
-                sb_prefetch_w_bytes(fk + (h0 + h) * hb, hb);
+                sb_prefetch_l2_bytes(fq + (h0 + h) * hb, hb);
+                sb_prefetch_l2_bytes(fk + (h0 + h) * hb, hb);
             }
             j->ops->apply(q + (h0 + h) * hb, wq, rq[h], cd, sd, d);
             j->ops->apply(k + (h0 + h) * hb, wk, rk[h], cd, sd, d);

@@ -76,6 +76,13 @@ typedef struct sb_head_ops {
     bool bf16; /* heads of sb_bf16, else of float */
     float (*sumsq)(const void *x, size_t d);
     void (*apply)(void *x, const float *w, float r, const float *cd, const float *sd, size_t d);
+    /* Optional (NULL: none), and then used instead of the two above: the nh heads of d values
+       of one token's q (or k) at x, back to back, each normalised when w is given (its own r,
+       with eps) and rotated when cd is given, as apply does; for even d <= token_max_d only.
+       pf (NULL: none): the same span of a later token, to prefetch for writing meanwhile. */
+    void (*token)(void *x, size_t nh, size_t d, const float *w, float eps, const float *cd,
+                  const float *sd, const void *pf);
+    size_t token_max_d; /* values per head */
 } sb_head_ops;
 
 /*
@@ -83,12 +90,14 @@ typedef struct sb_head_ops {
  * strided (the v third, or other tokens, lie between). One core's hardware
  * prefetchers did not keep enough lines in flight for them: the head code
  * waited on its first loads. So while a row's heads run, the loops prefetch
- * (for writing) the same head of the row SB_HEAD_PREFETCH_ROWS rows ahead,
- * one head at a time so the prefetches spread out. Measured on Zen 4
- * (docs/performance.md): 1, 2 and 4 rows gave the same gain; all at once at
- * the start of a row made it slower.
+ * the same heads of the row SB_HEAD_PREFETCH_ROWS rows ahead, a head or a
+ * group at a time so the prefetches spread out, into L2 (sb_prefetch_l2_bytes).
+ * Measured on Zen 4 (docs/performance.md): 1, 2 and 4 rows gave the same gain,
+ * and 16 no more; all at once at the start of a row made it slower; into L2
+ * rather than L1, a pass with no arithmetic over the q and k thirds of bfloat16
+ * qkv rows went from 12-13 to 23-25 GB/s.
  */
-enum { SB_HEAD_PREFETCH_ROWS = 4 }; /* the heads are prefetched with sb_prefetch_w_bytes (kernel.h) */
+enum { SB_HEAD_PREFETCH_ROWS = 4 };
 
 void sb_qk_rmsnorm_with(const sb_qk_norm_args *a, sb_pool *pool, const sb_head_ops *ops);
 void sb_rope_with(const sb_rope_args *a, sb_pool *pool, const sb_head_ops *ops);

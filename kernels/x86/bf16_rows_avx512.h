@@ -172,8 +172,116 @@ static void bf16_head_apply(void *xv, const float *w, float r, const float *cd, 
         bf16_store_part(x, i, d, bf16_head16(x, i, d, w, rv, cd, sd));
 }
 
+/*
+ * The token form of the same code (sb_head_ops.token), on heads of up to BF16_TOKEN_MAX_D
+ * values. A head is read as 32-bit pairs whose even and odd elements are two FP32 vectors
+ * (sb_bf16_even16 / _odd16): RoPE's rotation of a pair is then lane-wise arithmetic, with no
+ * swap, and the w, cos and sin tables are split into even and odd lanes once per call. The sums
+ * of 4 heads are reduced together and their 4 scales taken in one vector; no call per head.
+ */
+enum { BF16_TOKEN_MAX_D = 96 }; /* values per head: 3 vectors of 16 pairs */
+
+/* Values [i, i + 32) of a table t of n floats (past n: 0), split into even and odd lanes. */
+static inline void bf16_split_table(const float *t, size_t i, size_t n, float *e, float *o)
+{
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    __m512 lo = _mm512_maskz_loadu_ps(sb_lanes16(n - i), t + i);
+    __m512 hi = _mm512_maskz_loadu_ps(n - i > 16 ? sb_lanes16(n - i - 16) : 0, t + i + 16);
+    _mm512_store_ps(e, _mm512_permutex2var_ps(lo, ev, hi));
+    _mm512_store_ps(o, _mm512_permutex2var_ps(lo, _mm512_add_epi32(ev, _mm512_set1_epi32(1)), hi));
+}
+
+/* 16 pairs from their even (e) and odd (o) elements, each rounded to bfloat16 as the stores
+   above round, as 32-bit words (the even element in the low half). */
+static inline __m512i bf16_pack_pairs(__m512 e, __m512 o)
+{
+#ifdef __AVX512BF16__
+    /* word 2j <- word j (e's), word 2j + 1 <- word 16 + j (o's) of vcvtne2ps2bf16's result */
+    const __m512i j = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i idx = _mm512_or_si512(j, _mm512_slli_epi32(_mm512_add_epi32(j, _mm512_set1_epi32(16)), 16));
+    return _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(o, e));
+#else
+    return _mm512_ternarylogic_epi32(_mm512_srli_epi32(sb_bf16_bits512(_mm512_castps_si512(e)), 16),
+                                     sb_bf16_bits512(_mm512_castps_si512(o)),
+                                     _mm512_set1_epi32((int)0xffff0000u), 0xf8); /* a | (b & c) */
+#endif
+}
+
+/* The RMSNorm scales 1 / sqrt(mean(x^2) + eps) of the g <= 4 heads of d at x, back to back,
+   np vectors of pairs each (the last with pairs mlast); lanes from g on are unused. */
+static inline __m128 bf16_head_scales(const sb_bf16 *x, size_t g, size_t d, size_t np,
+                                      __mmask16 mlast, float eps)
+{
+    __m512 ss[4];
+    for (size_t h = 0; h < 4; h++) {
+        __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+        for (size_t p = 0; p < np && h < g; p++) {
+            __m512i u = _mm512_maskz_loadu_epi32(p + 1 < np ? 0xffff : mlast, x + h * d + 32 * p);
+            a = _mm512_fmadd_ps(sb_bf16_even16(u), sb_bf16_even16(u), a);
+            b = _mm512_fmadd_ps(sb_bf16_odd16(u), sb_bf16_odd16(u), b);
+        }
+        ss[h] = _mm512_add_ps(a, b);
+    }
+    __m128 s = sb_hsum4_512(ss[0], ss[1], ss[2], ss[3]);
+    return _mm_div_ps(_mm_set1_ps(1.0f), _mm_sqrt_ps(_mm_add_ps(_mm_div_ps(s, _mm_set1_ps((float)d)),
+                                                                _mm_set1_ps(eps))));
+}
+
+static void bf16_head_token(void *xv, size_t nh, size_t d, const float *w, float eps,
+                            const float *cd, const float *sd, const void *pf)
+{
+    enum { P = BF16_TOKEN_MAX_D / 2 };
+    sb_bf16 *x = xv;
+    size_t np = (d + 31) / 32; /* vectors of 16 pairs per head, the last maybe part full */
+    size_t nlast = (d - 32 * (np - 1)) / 2; /* pairs in the last */
+    __mmask16 mlast = sb_lanes16(nlast);
+    _Alignas(64) float we[P], wo[P], ce[P], co[P], se[P], so[P];
+    for (size_t p = 0; p < np; p++) {
+        if (w)
+            bf16_split_table(w, 32 * p, d, we + 16 * p, wo + 16 * p);
+        if (cd) {
+            bf16_split_table(cd, 32 * p, d, ce + 16 * p, co + 16 * p);
+            bf16_split_table(sd, 32 * p, d, se + 16 * p, so + 16 * p);
+        }
+    }
+    /* the scales of the next group are taken before this group is rewritten, so that the
+       rewrite does not wait on a reduction, a square root and two divisions */
+    __m128 rn = w ? bf16_head_scales(x, nh < 4 ? nh : 4, d, np, mlast, eps) : _mm_set1_ps(1.0f);
+    for (size_t h0 = 0; h0 < nh; h0 += 4) {
+        size_t g = nh - h0 < 4 ? nh - h0 : 4;
+        sb_bf16 *xg = x + h0 * d;
+        _Alignas(16) float r[4];
+        _mm_store_ps(r, rn);
+        if (pf)
+            sb_prefetch_l2_bytes((const sb_bf16 *)pf + h0 * d, g * d * sizeof(sb_bf16));
+        if (w && h0 + 4 < nh)
+            rn = bf16_head_scales(xg + 4 * d, nh - h0 - 4 < 4 ? nh - h0 - 4 : 4, d, np, mlast, eps);
+        for (size_t h = 0; h < g; h++) {
+            __m512 rv = _mm512_set1_ps(r[h]);
+            for (size_t p = 0; p < np; p++) {
+                sb_bf16 *xp = xg + h * d + 32 * p;
+                __m512i u = p + 1 < np ? _mm512_loadu_si512(xp) : _mm512_maskz_loadu_epi32(mlast, xp);
+                __m512 e = sb_bf16_even16(u), o = sb_bf16_odd16(u);
+                if (w) { /* as sb_head16: w * (x * r), then x * cd + swap(x) * sd, per pair */
+                    e = _mm512_mul_ps(_mm512_load_ps(we + 16 * p), _mm512_mul_ps(e, rv));
+                    o = _mm512_mul_ps(_mm512_load_ps(wo + 16 * p), _mm512_mul_ps(o, rv));
+                }
+                if (cd) {
+                    __m512 e2 = _mm512_fmadd_ps(e, _mm512_load_ps(ce + 16 * p),
+                                                _mm512_mul_ps(o, _mm512_load_ps(se + 16 * p)));
+                    o = _mm512_fmadd_ps(o, _mm512_load_ps(co + 16 * p),
+                                        _mm512_mul_ps(e, _mm512_load_ps(so + 16 * p)));
+                    e = e2;
+                }
+                sb_store_words(xp, p + 1 < np ? 16 : nlast, bf16_pack_pairs(e, o));
+            }
+        }
+    }
+}
+
 static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
-                                       .apply = bf16_head_apply};
+                                       .apply = bf16_head_apply, .token = bf16_head_token,
+                                       .token_max_d = BF16_TOKEN_MAX_D};
 
 /* The public functions of one ISA library (x86.h): rows split over the pool as in the
    reference, at least 4 (GELU) or 16 rows per task; the heads by heads.c's loop. */

@@ -103,6 +103,54 @@ static inline __mmask16 sb_lanes16(size_t n)
     return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
 }
 
+/* The sums of the 16 lanes of a, b, c and d, in lanes 0, 1, 2 and 3 (in their own order). */
+static inline __m128 sb_hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    /* per 128-bit block: (a0 + a2, b0 + b2, a1 + a3, b1 + b3), the same of c and d */
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    /* per block: (a, b, c, d) of that block, then the 4 blocks added */
+    __m512 t = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(t),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/*
+ * The first n (1 to 16) 32-bit words of v stored to p, with stores of 16, 8, 4, 2 and 1 words
+ * that write no byte past them. Not a masked store: on Zen 4, a load that overlapped the 64
+ * bytes a masked store spans waited for that store to retire, even where its mask left the
+ * bytes alone (the next head's first load, in the q/k head code: 26 -> 16 ns per head).
+ */
+static inline void sb_store_words(void *p, size_t n, __m512i v)
+{
+    char *c = p;
+    __m256i y = _mm512_castsi512_si256(v);
+    __m128i x;
+    if (n == 16) {
+        _mm512_storeu_si512(c, v);
+        return;
+    }
+    if (n & 8) {
+        _mm256_storeu_si256((__m256i *)c, y);
+        c += 32;
+        y = _mm512_extracti64x4_epi64(v, 1);
+    }
+    x = _mm256_castsi256_si128(y);
+    if (n & 4) {
+        _mm_storeu_si128((__m128i *)c, x);
+        c += 16;
+        x = _mm256_extracti128_si256(y, 1);
+    }
+    if (n & 2) {
+        _mm_storel_epi64((__m128i *)c, x);
+        c += 8;
+        x = _mm_srli_si128(x, 8);
+    }
+    if (n & 1)
+        _mm_storeu_si32(c, x);
+}
+
 /*
  * FP32 bit patterns u rounded to bfloat16 as sb_f32_to_bf16 does (nearest even, NaN made quiet),
  * in integer arithmetic (vcvtneps2bf16 would flush subnormals): the bfloat16 is the upper 16
