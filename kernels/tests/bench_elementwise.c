@@ -11,6 +11,7 @@
  * traffic: each input read once, each output written once. The triad is
  * a = b + s c over 3 x 2^26 floats (768 MiB), 12 bytes per element (no write-allocate, as in
  * STREAM). Each figure: the median of REPS timed calls after one untimed call.
+ * The q/k pass rows (qk_pass.*) time the heads' access pattern with no arithmetic (see there).
  * THREADS: the pool sizes to run (default 1 2); --only: the kernels whose name contains TEXT.
  * --in-cache: every row of a call is the same row (row strides 0; GELU then writes another
  * row), so the data stay in L1 and the figure is the kernel's arithmetic limit in the same
@@ -59,6 +60,62 @@ static void triad_rows(const void *args, size_t r0, size_t r1)
     for (size_t i = r0 * chunk; i < r1 * chunk; i++)
         t->a[i] = t->b[i] + 3.0f * t->c[i];
 }
+
+/*
+ * The q/k pass: the access pattern of the in-place head kernels with no arithmetic. Row by row,
+ * the q and k thirds of each qkv row are read and written back unchanged (FP32 values times a
+ * 1 the compiler cannot see; bfloat16 bits xored with a 0), with the rows SB_HEAD_PREFETCH_ROWS
+ * ahead prefetched into L2 as the head loop does: about the most a head kernel could move.
+ * Timed as a qk_rmsnorm kernel (sb_test_run_heads), so it gets the same rows and bytes.
+ */
+static volatile float pass_one = 1.0f;
+static volatile sb_bf16 pass_zero;
+
+static void pass_rows(const sb_qk_norm_args *a, size_t es, size_t r0, size_t r1)
+{
+    size_t span = a->heads * a->head_dim, ahead = SB_HEAD_PREFETCH_ROWS;
+    float one = pass_one;
+    sb_bf16 zero = pass_zero;
+    for (size_t r = r0; r < r1; r++) {
+        char *row[2] = {(char *)a->q + r * a->ldq * es, (char *)a->k + r * a->ldk * es};
+        for (int t = 0; t < 2; t++) {
+            if (r + ahead < r1)
+                sb_prefetch_l2_bytes(row[t] + ahead * (t ? a->ldk : a->ldq) * es, span * es);
+            for (size_t i = 0; i < span; i++)
+                if (es == 4)
+                    ((float *)row[t])[i] *= one;
+                else
+                    ((sb_bf16 *)row[t])[i] ^= zero;
+        }
+    }
+}
+
+static void pass_rows_f32(const void *a, size_t r0, size_t r1)
+{
+    pass_rows(a, 4, r0, r1);
+}
+
+static void pass_rows_bf16(const void *a, size_t r0, size_t r1)
+{
+    pass_rows(a, 2, r0, r1);
+}
+
+static void pass_f32(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, pass_rows_f32, a);
+}
+
+static void pass_bf16(const sb_qk_norm_args *a, sb_pool *pool)
+{
+    sb_ref_split_rows(pool, a->rows, 16, pass_rows_bf16, a);
+}
+
+static const sb_kernel passes[] = {
+    {.name = "qk_pass.f32 (no arithmetic)", .op = SB_OP_QK_RMSNORM, .dtype = SB_DT_F32,
+     .fn.qk_rmsnorm = pass_f32},
+    {.name = "qk_pass.bf16 (no arithmetic)", .op = SB_OP_QK_RMSNORM, .dtype = SB_DT_F32,
+     .io = SB_DT_BF16, .fn.qk_rmsnorm = pass_bf16},
+};
 
 /* One timed call: which kernel on which buffers (k == NULL: the triad). */
 static int in_cache; /* --in-cache: row strides 0 (see the header) */
@@ -222,6 +279,12 @@ int main(int argc, char **argv)
         double triad = median_gbs(NULL, &b, pool);
         printf("%-32s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
                triad, "");
+        for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++)
+            if (strstr(passes[i].name, only)) {
+                double gbs = median_gbs(&passes[i], &b, pool);
+                printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", passes[i].name, n,
+                       bytes_of(&passes[i]) / 1e6, gbs, 100.0 * gbs / triad);
+            }
         for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
             for (size_t i = 0; i < nk; i++) {
                 const sb_kernel *k = &tab[i];
