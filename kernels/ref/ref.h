@@ -79,7 +79,7 @@ typedef struct sb_head_ops {
     /* Optional (NULL: none), and then used instead of the two above: the nh heads of d values
        of one token's q (or k) at x, back to back, each normalised when w is given (its own r,
        with eps) and rotated when cd is given, as apply does; for even d <= token_max_d only.
-       pf (NULL: none): the same span of a later token, to prefetch for writing meanwhile. */
+       pf (NULL: none): the same span of a later token, to prefetch into L2 meanwhile. */
     void (*token)(void *x, size_t nh, size_t d, const float *w, float eps, const float *cd,
                   const float *sd, const void *pf);
     size_t token_max_d; /* values per head */

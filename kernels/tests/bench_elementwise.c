@@ -198,6 +198,15 @@ static double median_gbs(const sb_kernel *k, bufs *b, sb_pool *pool)
     return sb_median(s, REPS);
 }
 
+/* One line: k timed on threads threads, beside the triad's GB/s. */
+static void report(const sb_kernel *k, long threads, double triad, bufs *b, sb_pool *pool)
+{
+    double gbs = median_gbs(k, b, pool);
+    printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", k->name, threads, bytes_of(k) / 1e6, gbs,
+           100.0 * gbs / triad);
+    fflush(stdout);
+}
+
 static int alloc_bufs(bufs *b)
 {
     size_t n = (size_t)ROWS * C4; /* the largest rows: GELU's */
@@ -280,21 +289,15 @@ int main(int argc, char **argv)
         printf("%-32s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
                triad, "");
         for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++)
-            if (strstr(passes[i].name, only)) {
-                double gbs = median_gbs(&passes[i], &b, pool);
-                printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", passes[i].name, n,
-                       bytes_of(&passes[i]) / 1e6, gbs, 100.0 * gbs / triad);
-            }
+            if (strstr(passes[i].name, only))
+                report(&passes[i], n, triad, &b, pool);
         for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
             for (size_t i = 0; i < nk; i++) {
                 const sb_kernel *k = &tab[i];
                 if (k->op != ops[o] || k->provider || (k->requires & ~cpu.isa) ||
                     (k->dtype != SB_DT_F32 && k->io != SB_DT_BF16) || !strstr(k->name, only))
                     continue;
-                double gbs = median_gbs(k, &b, pool);
-                printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", k->name, n, bytes_of(k) / 1e6, gbs,
-                       100.0 * gbs / triad);
-                fflush(stdout);
+                report(k, n, triad, &b, pool);
             }
         sb_pool_destroy(pool);
     }

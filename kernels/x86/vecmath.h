@@ -117,7 +117,7 @@ static inline __m128 sb_hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d)
 }
 
 /*
- * The first n (1 to 16) 32-bit words of v stored to p, with stores of 16, 8, 4, 2 and 1 words
+ * The first n (0 to 16) 32-bit words of v stored to p, with stores of 16, 8, 4, 2 and 1 words
  * that write no byte past them. Not a masked store: on Zen 4, a load that overlapped the 64
  * bytes a masked store spans waited for that store to retire, even where its mask left the
  * bytes alone (the next head's first load, in the q/k head code: 26 -> 16 ns per head).
@@ -213,9 +213,10 @@ static inline void sb_bf16_store16(uint16_t *p, __m512 v)
 #endif
 }
 
-/* The first n < 16 of them to p[0, n) only (a row's tail): a masked store of the 32-bit pairs,
+/* The first n < 16 of them to p[0, n) only (a row's tail): the 32-bit pairs by sb_store_words,
    then the odd last value, if any. Not vpmovdw to memory with a mask, which made a head of 72
-   values take twice as long as one of 64 on Zen 4 (bench_elementwise --in-cache, RoPE). */
+   values take twice as long as one of 64 on Zen 4 (bench_elementwise --in-cache, RoPE), nor a
+   masked store (see sb_store_words). */
 static inline void sb_bf16_store16_part(uint16_t *p, size_t n, __m512 v)
 {
 #ifdef __AVX512BF16__
@@ -223,7 +224,7 @@ static inline void sb_bf16_store16_part(uint16_t *p, size_t n, __m512 v)
 #else
     __m256i h = _mm512_cvtepi32_epi16(sb_bf16_round16(v));
 #endif
-    _mm512_mask_storeu_epi32(p, sb_lanes16(n / 2), _mm512_castsi256_si512(h));
+    sb_store_words(p, n / 2, _mm512_castsi256_si512(h));
     if (n % 2) {
         uint16_t t[16];
         _mm256_storeu_si256((__m256i *)t, h);
