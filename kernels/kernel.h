@@ -363,9 +363,9 @@ static inline void sb_prefetch_w_bytes(const void *x, size_t bytes)
 /*
  * Ask for the cache lines of [x, x + bytes) into L2 only (prefetcht2), every line the span
  * touches. For row code that walks spans too short or too far apart for the hardware
- * prefetchers: on Zen 4 a core keeps more L2 misses in flight than L1 ones, and a pass that
- * rewrites the q and k thirds of qkv rows moved 23-25 GB/s with these, 12-13 with prefetches
- * into L1 (docs/performance.md).
+ * prefetchers. On Zen 4 a pass that rewrites the q and k thirds of qkv rows moved 23-25 GB/s
+ * with these, 12-13 with prefetches into L1 (docs/performance.md); presumably a core keeps
+ * more misses in flight towards L2 than towards L1.
  */
 static inline void sb_prefetch_l2_bytes(const void *x, size_t bytes)
 {
