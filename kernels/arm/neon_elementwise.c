@@ -291,10 +291,7 @@ static void head_apply(void *xv, const float *w, float r, const float *cd, const
             v = vfmaq_f32(vmulq_f32(vrev64q_f32(v), vld1q_f32(sd + i)), v, vld1q_f32(cd + i));
         vst1q_f32(x + i, v);
     }
-    for (i = full; i < d && w; i++)
-        x[i] = w[i] * (x[i] * r);
-    if (cd)
-        sb_rope_tail(x, cd, sd, full, d); /* a last pair: full is even */
+    sb_head_tail(x, w, r, cd, sd, full, d); /* full is even */
 }
 
 static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};

@@ -144,4 +144,15 @@ static inline void sb_rope_tail(float *x, const float *cd, const float *sd, size
     }
 }
 
+/* sb_head_ops.apply in scalar code on values [i, d) of a head (i even when cd is given): a
+   vector kernel's tail. */
+static inline void sb_head_tail(float *x, const float *w, float r, const float *cd,
+                                const float *sd, size_t i, size_t d)
+{
+    for (size_t j = i; j < d && w; j++)
+        x[j] = w[j] * (x[j] * r);
+    if (cd)
+        sb_rope_tail(x, cd, sd, i, d);
+}
+
 #endif

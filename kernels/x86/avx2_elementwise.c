@@ -429,10 +429,7 @@ static void head_apply(void *xv, const float *w, float r, const float *cd, const
     size_t i = 0, full = d - d % 8;
     for (; i < full; i += 8)
         _mm256_storeu_ps(x + i, head8(_mm256_loadu_ps(x + i), w, rv, cd, sd, i));
-    for (i = full; i < d && w; i++)
-        x[i] = w[i] * (x[i] * r);
-    if (cd)
-        sb_rope_tail(x, cd, sd, full, d); /* the last pairs: full is even */
+    sb_head_tail(x, w, r, cd, sd, full, d); /* full is even */
 }
 
 static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
@@ -462,9 +459,9 @@ static void head_apply_bf16(void *xv, const float *w, float r, const float *cd, 
     for (i = 0; i < full; i += 8)
         sb_bf16_store8(x + i, head8(sb_bf16_load8(x + i), w, rv, cd, sd, i));
     for (size_t j = 0; j < d - full; j++)
-        t[j] = w ? w[full + j] * (sb_bf16_to_f32(x[full + j]) * r) : sb_bf16_to_f32(x[full + j]);
-    if (cd) /* the pairs are whole: full is even */
-        sb_rope_tail(t, cd + full, sd + full, 0, d - full);
+        t[j] = sb_bf16_to_f32(x[full + j]);
+    sb_head_tail(t, w ? w + full : NULL, r, cd ? cd + full : NULL, cd ? sd + full : NULL, 0,
+                 d - full); /* t holds values [full, d); full is even */
     for (size_t j = 0; j < d - full; j++)
         x[full + j] = sb_f32_to_bf16(t[j]);
 }
