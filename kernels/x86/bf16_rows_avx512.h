@@ -17,6 +17,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 #include "kernel.h"
 #include "ref/ref.h"
 #include "x86/vecmath.h"
@@ -176,19 +177,26 @@ static void bf16_head_apply(void *xv, const float *w, float r, const float *cd, 
  * The token form of the same code (sb_head_ops.token), on heads of up to BF16_TOKEN_MAX_D
  * values. A head is read as 32-bit pairs whose even and odd elements are two FP32 vectors
  * (sb_bf16_even16 / _odd16): RoPE's rotation of a pair is then lane-wise arithmetic, with no
- * swap, and the w, cos and sin tables are split into even and odd lanes once per call. The sums
- * of 4 heads are reduced together and their 4 scales taken in one vector; no call per head.
+ * swap. A head is nf slots of 16 pairs and a tail of tp pairs. Tails of at most 4 pairs (the
+ * models' heads of 72: 2 slots and 4 pairs) are packed, those of a group of 4 heads in one
+ * vector, head b's in 128-bit block b, so no vector is three quarters empty. The sums of 4 heads
+ * are reduced together and their 4 scales taken in one vector; no call per head.
+ *
+ * Per call, each slot's w, cos and sin are split into even and odd lanes and folded into 4
+ * tables: with the RMSNorm and RoPE, (e, o) -> r (e w_e c_e + o w_o s_e, o w_o c_o + e w_e s_o),
+ * 6 operations per 16 pairs, not 8 (the order of sb_head16's products differs, and so may the
+ * last bit of FP32 before the one rounding to bfloat16).
  */
-enum { BF16_TOKEN_MAX_D = 96 }; /* values per head: 3 vectors of 16 pairs */
+enum { BF16_TOKEN_MAX_D = 96 }; /* values per head: 3 slots of 16 pairs */
 
 /* Values [i, i + 32) of a table t of n floats (past n: 0), split into even and odd lanes. */
-static inline void bf16_split_table(const float *t, size_t i, size_t n, float *e, float *o)
+static inline void bf16_split_table(const float *t, size_t i, size_t n, __m512 *e, __m512 *o)
 {
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     __m512 lo = _mm512_maskz_loadu_ps(sb_lanes16(n - i), t + i);
     __m512 hi = _mm512_maskz_loadu_ps(n - i > 16 ? sb_lanes16(n - i - 16) : 0, t + i + 16);
-    _mm512_store_ps(e, _mm512_permutex2var_ps(lo, ev, hi));
-    _mm512_store_ps(o, _mm512_permutex2var_ps(lo, _mm512_add_epi32(ev, _mm512_set1_epi32(1)), hi));
+    *e = _mm512_permutex2var_ps(lo, ev, hi);
+    *o = _mm512_permutex2var_ps(lo, _mm512_add_epi32(ev, _mm512_set1_epi32(1)), hi);
 }
 
 /* 16 pairs from their even (e) and odd (o) elements, each rounded to bfloat16 as the stores
@@ -207,76 +215,181 @@ static inline __m512i bf16_pack_pairs(__m512 e, __m512 o)
 #endif
 }
 
-/* The RMSNorm scales 1 / sqrt(mean(x^2) + eps) of the g <= 4 heads of d at x, back to back,
-   np vectors of pairs each (the last with pairs mlast); lanes from g on are unused. */
-static inline __m128 bf16_head_scales(const sb_bf16 *x, size_t g, size_t d, size_t np,
-                                      __mmask16 mlast, float eps)
+/* A head's layout in the token form: nf slots of 16 pairs, then tp pairs, packed by groups of
+   4 heads when tp <= 4. */
+typedef struct bf16_token_shape {
+    size_t d;       /* values per head */
+    size_t nf;      /* full slots of 16 pairs */
+    size_t tp;      /* pairs in the tail (0 to 15) */
+    bool packed;    /* tails of 1 to 4 pairs, 4 heads' in one vector */
+    __mmask16 mt;   /* the tail's pairs */
+} bf16_token_shape;
+
+/* The first n (1 to 4) 32-bit words at p, in 128 bits, by loads of their exact size: a masked
+   load over the next head, just stored, waited for those stores (sb_store_words). */
+static inline __m128i bf16_tail_load(const sb_bf16 *p, size_t n)
+{
+    if (n == 4)
+        return _mm_loadu_si128((const __m128i *)p);
+    __m128i v = n & 2 ? _mm_loadl_epi64((const __m128i *)p) : _mm_setzero_si128();
+    if (n & 1) {
+        uint32_t w;
+        memcpy(&w, p + 2 * (n - 1), sizeof w);
+        v = n == 3 ? _mm_insert_epi32(v, (int)w, 2) : _mm_cvtsi32_si128((int)w);
+    }
+    return v;
+}
+
+/* The packed tails (pairs [16 nf, 16 nf + tp)) of the g <= 4 heads at x, head b's in block b;
+   blocks from g on are 0. */
+static inline __m512i bf16_tails_load(const sb_bf16 *x, size_t g, const bf16_token_shape *s)
+{
+    const sb_bf16 *t = x + 32 * s->nf;
+    __m512i v = _mm512_zextsi128_si512(bf16_tail_load(t, s->tp));
+    if (g > 1)
+        v = _mm512_inserti32x4(v, bf16_tail_load(t + s->d, s->tp), 1);
+    if (g > 2)
+        v = _mm512_inserti32x4(v, bf16_tail_load(t + 2 * s->d, s->tp), 2);
+    if (g > 3)
+        v = _mm512_inserti32x4(v, bf16_tail_load(t + 3 * s->d, s->tp), 3);
+    return v;
+}
+
+/* ... and their store, tp words per head (sb_store_words: exact-size stores). */
+static inline void bf16_tails_store(sb_bf16 *x, size_t g, const bf16_token_shape *s, __m512i v)
+{
+    sb_bf16 *t = x + 32 * s->nf;
+    sb_store_words(t, s->tp, _mm512_castsi128_si512(_mm512_castsi512_si128(v)));
+    if (g > 1)
+        sb_store_words(t + s->d, s->tp, _mm512_castsi128_si512(_mm512_extracti32x4_epi32(v, 1)));
+    if (g > 2)
+        sb_store_words(t + 2 * s->d, s->tp, _mm512_castsi128_si512(_mm512_extracti32x4_epi32(v, 2)));
+    if (g > 3)
+        sb_store_words(t + 3 * s->d, s->tp, _mm512_castsi128_si512(_mm512_extracti32x4_epi32(v, 3)));
+}
+
+/* The RMSNorm scales 1 / sqrt(mean(x^2) + eps) of the g <= 4 heads at x, back to back; lanes
+   from g on are unused. */
+static inline __m128 bf16_token_scales(const sb_bf16 *x, size_t g, const bf16_token_shape *s,
+                                       float eps)
 {
     __m512 ss[4];
     for (size_t h = 0; h < 4; h++) {
         __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
-        for (size_t p = 0; p < np && h < g; p++) {
-            __m512i u = _mm512_maskz_loadu_epi32(p + 1 < np ? 0xffff : mlast, x + h * d + 32 * p);
+        size_t n = h >= g ? 0 : s->nf + (s->tp && !s->packed); /* vectors of pairs */
+        for (size_t p = 0; p < n; p++) {
+            const sb_bf16 *xp = x + h * s->d + 32 * p;
+            __m512i u = p < s->nf ? _mm512_loadu_si512(xp) : _mm512_maskz_loadu_epi32(s->mt, xp);
             a = _mm512_fmadd_ps(sb_bf16_even16(u), sb_bf16_even16(u), a);
             b = _mm512_fmadd_ps(sb_bf16_odd16(u), sb_bf16_odd16(u), b);
         }
         ss[h] = _mm512_add_ps(a, b);
     }
-    __m128 s = sb_hsum4_512(ss[0], ss[1], ss[2], ss[3]);
-    return _mm_div_ps(_mm_set1_ps(1.0f), _mm_sqrt_ps(_mm_add_ps(_mm_div_ps(s, _mm_set1_ps((float)d)),
-                                                                _mm_set1_ps(eps))));
+    if (s->tp && s->packed) {
+        __m512i u = bf16_tails_load(x, g, s);
+        __m512 e = sb_bf16_even16(u), o = sb_bf16_odd16(u), t = _mm512_fmadd_ps(e, e, _mm512_mul_ps(o, o));
+        for (size_t h = 0; h < 4; h++)
+            ss[h] = _mm512_mask_add_ps(ss[h], (__mmask16)(0xfu << (4 * h)), ss[h], t);
+    }
+    __m128 sum = sb_hsum4_512(ss[0], ss[1], ss[2], ss[3]);
+    return _mm_div_ps(_mm_set1_ps(1.0f),
+                      _mm_sqrt_ps(_mm_add_ps(_mm_div_ps(sum, _mm_set1_ps((float)s->d)),
+                                             _mm_set1_ps(eps))));
 }
 
-static void bf16_head_token(void *xv, size_t nh, size_t d, const float *w, float eps,
-                            const float *cd, const float *sd, const void *pf)
+/* One slot's 4 tables (the block comment above), from pairs [16 p, 16 p + 16) of w, cd and sd;
+   the RMSNorm alone uses only t[0] = w_e and t[2] = w_o. */
+static inline void bf16_token_tables(__m512 t[4], size_t p, size_t d, const float *w,
+                                     const float *cd, const float *sd)
 {
-    enum { P = BF16_TOKEN_MAX_D / 2 };
-    sb_bf16 *x = xv;
-    size_t np = (d + 31) / 32; /* vectors of 16 pairs per head, the last maybe part full */
-    size_t nlast = (d - 32 * (np - 1)) / 2; /* pairs in the last */
-    __mmask16 mlast = sb_lanes16(nlast);
-    _Alignas(64) float we[P], wo[P], ce[P], co[P], se[P], so[P];
-    for (size_t p = 0; p < np; p++) {
-        if (w)
-            bf16_split_table(w, 32 * p, d, we + 16 * p, wo + 16 * p);
-        if (cd) {
-            bf16_split_table(cd, 32 * p, d, ce + 16 * p, co + 16 * p);
-            bf16_split_table(sd, 32 * p, d, se + 16 * p, so + 16 * p);
-        }
+    __m512 we = _mm512_set1_ps(1.0f), wo = we, ce, co, se, so;
+    if (w)
+        bf16_split_table(w, 32 * p, d, &we, &wo);
+    if (!cd) {
+        t[0] = we, t[2] = wo;
+        return;
     }
+    bf16_split_table(cd, 32 * p, d, &ce, &co);
+    bf16_split_table(sd, 32 * p, d, &se, &so);
+    t[0] = _mm512_mul_ps(we, ce), t[1] = _mm512_mul_ps(wo, se);
+    t[2] = _mm512_mul_ps(wo, co), t[3] = _mm512_mul_ps(we, so);
+}
+
+/* 16 pairs u normalised by r (norm) and rotated (rot) with a slot's tables, rounded. */
+static inline __m512i bf16_token16(__m512i u, const __m512 t[4], __m512 r, bool norm, bool rot)
+{
+    __m512 e = sb_bf16_even16(u), o = sb_bf16_odd16(u);
+    if (rot) {
+        __m512 e2 = _mm512_fmadd_ps(o, t[1], _mm512_mul_ps(e, t[0]));
+        o = _mm512_fmadd_ps(e, t[3], _mm512_mul_ps(o, t[2]));
+        e = e2;
+        if (norm)
+            e = _mm512_mul_ps(e, r), o = _mm512_mul_ps(o, r);
+    } else { /* as sb_head16: w * (x * r) */
+        e = _mm512_mul_ps(t[0], _mm512_mul_ps(e, r));
+        o = _mm512_mul_ps(t[2], _mm512_mul_ps(o, r));
+    }
+    return bf16_pack_pairs(e, o);
+}
+
+static inline __attribute__((always_inline)) void
+bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape *s, const float *w, float eps,
+               const float *cd, const float *sd, const sb_bf16 *pf, bool norm, bool rot)
+{
+    enum { SLOTS = BF16_TOKEN_MAX_D / 32 + 1 };
+    __m512 t[SLOTS][4];
+    size_t nslots = s->nf + (s->tp != 0);
+    for (size_t p = 0; p < nslots; p++)
+        bf16_token_tables(t[p], p, s->d, w, cd, sd);
+    if (s->packed) /* the tail's tables in every block */
+        for (size_t i = 0; i < 4; i++)
+            t[s->nf][i] = _mm512_broadcast_f32x4(_mm512_castps512_ps128(t[s->nf][i]));
+    /* each lane's head (block b: head b), for the packed tails' scales */
+    const __m512i lane_head = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     /* the scales of the next group are taken before this group is rewritten, so that the
        rewrite does not wait on a reduction, a square root and two divisions */
-    __m128 rn = w ? bf16_head_scales(x, nh < 4 ? nh : 4, d, np, mlast, eps) : _mm_set1_ps(1.0f);
+    __m128 rn = norm ? bf16_token_scales(x, nh < 4 ? nh : 4, s, eps) : _mm_set1_ps(1.0f);
     for (size_t h0 = 0; h0 < nh; h0 += 4) {
         size_t g = nh - h0 < 4 ? nh - h0 : 4;
-        sb_bf16 *xg = x + h0 * d;
+        sb_bf16 *xg = x + h0 * s->d;
+        __m128 rg = rn;
         _Alignas(16) float r[4];
-        _mm_store_ps(r, rn);
+        _mm_store_ps(r, rg);
         if (pf)
-            sb_prefetch_l2_bytes((const sb_bf16 *)pf + h0 * d, g * d * sizeof(sb_bf16));
-        if (w && h0 + 4 < nh)
-            rn = bf16_head_scales(xg + 4 * d, nh - h0 - 4 < 4 ? nh - h0 - 4 : 4, d, np, mlast, eps);
+            sb_prefetch_l2_bytes(pf + h0 * s->d, g * s->d * sizeof(sb_bf16));
+        if (norm && h0 + 4 < nh)
+            rn = bf16_token_scales(xg + 4 * s->d, nh - h0 - 4 < 4 ? nh - h0 - 4 : 4, s, eps);
         for (size_t h = 0; h < g; h++) {
             __m512 rv = _mm512_set1_ps(r[h]);
-            for (size_t p = 0; p < np; p++) {
-                sb_bf16 *xp = xg + h * d + 32 * p;
-                __m512i u = p + 1 < np ? _mm512_loadu_si512(xp) : _mm512_maskz_loadu_epi32(mlast, xp);
-                __m512 e = sb_bf16_even16(u), o = sb_bf16_odd16(u);
-                if (w) { /* as sb_head16: w * (x * r), then x * cd + swap(x) * sd, per pair */
-                    e = _mm512_mul_ps(_mm512_load_ps(we + 16 * p), _mm512_mul_ps(e, rv));
-                    o = _mm512_mul_ps(_mm512_load_ps(wo + 16 * p), _mm512_mul_ps(o, rv));
-                }
-                if (cd) {
-                    __m512 e2 = _mm512_fmadd_ps(e, _mm512_load_ps(ce + 16 * p),
-                                                _mm512_mul_ps(o, _mm512_load_ps(se + 16 * p)));
-                    o = _mm512_fmadd_ps(o, _mm512_load_ps(co + 16 * p),
-                                        _mm512_mul_ps(e, _mm512_load_ps(so + 16 * p)));
-                    e = e2;
-                }
-                sb_store_words(xp, p + 1 < np ? 16 : nlast, bf16_pack_pairs(e, o));
-            }
+            sb_bf16 *xh = xg + h * s->d;
+            for (size_t p = 0; p < s->nf; p++)
+                _mm512_storeu_si512(xh + 32 * p, bf16_token16(_mm512_loadu_si512(xh + 32 * p), t[p],
+                                                              rv, norm, rot));
+            if (s->tp && !s->packed)
+                sb_store_words(xh + 32 * s->nf, s->tp,
+                               bf16_token16(_mm512_maskz_loadu_epi32(s->mt, xh + 32 * s->nf),
+                                            t[s->nf], rv, norm, rot));
+        }
+        if (s->tp && s->packed) {
+            __m512 rv = _mm512_permutexvar_ps(lane_head, _mm512_castps128_ps512(rg));
+            bf16_tails_store(xg, g, s, bf16_token16(bf16_tails_load(xg, g, s), t[s->nf], rv, norm,
+                                                    rot));
         }
     }
+}
+
+static void bf16_head_token(void *x, size_t nh, size_t d, const float *w, float eps,
+                            const float *cd, const float *sd, const void *pf)
+{
+    bf16_token_shape s = {.d = d, .nf = d / 32, .tp = d / 2 % 16};
+    s.packed = s.tp <= 4;
+    s.mt = sb_lanes16(s.tp);
+    if (w && cd)
+        bf16_token_run(x, nh, &s, w, eps, cd, sd, pf, true, true);
+    else if (w)
+        bf16_token_run(x, nh, &s, w, eps, NULL, NULL, pf, true, false);
+    else
+        bf16_token_run(x, nh, &s, NULL, eps, cd, sd, pf, false, true);
 }
 
 static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
