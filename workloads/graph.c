@@ -8,13 +8,12 @@
  * needs them, one set per block (spatial i = 2i, temporal i = 2i + 1).
  */
 #include "graph_internal.h"
+#include "mem.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define U(b) (1u << (b))
@@ -117,27 +116,11 @@ void sb_fill_uniform(float *p, size_t n, uint64_t seed, uint64_t stream, float s
     }
 }
 
-enum { HUGE_PAGE = 2u << 20 };
-
-/*
- * Buffers of 2 MiB or more are 2 MiB-aligned and whole 2 MiB pages, and asked for transparent
- * huge pages (madvise needs a page-aligned range: on a 64-byte-aligned pointer it failed with
- * EINVAL and every buffer stayed on 4 KiB pages). The hint may still not be granted (THP
- * "never", no free huge page); the run records the THP mode. mem_bytes counts the rounded size.
- */
+/* Buffers on huge pages from 2 MiB on (mem.h); mem_bytes counts the rounded size. */
 static float *alloc_floats(sb_graph *g, size_t n)
 {
-    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
-    int huge = bytes >= HUGE_PAGE;
-    if (huge)
-        bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    float *p = aligned_alloc(huge ? HUGE_PAGE : 64, bytes ? bytes : 64);
-    if (p && huge && madvise(p, bytes, MADV_HUGEPAGE) != 0) {
-        static int warned;
-        if (!warned++)
-            fprintf(stderr, "sorabench: madvise(MADV_HUGEPAGE) failed (%s); buffers stay on"
-                            " 4 KiB pages\n", strerror(errno));
-    }
+    size_t bytes = 0;
+    float *p = sb_mem_alloc(n * sizeof(float), &bytes);
     if (p)
         g->bytes += (double)bytes;
     return p;
