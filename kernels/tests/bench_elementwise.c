@@ -1,7 +1,7 @@
 /*
  * bench_elementwise.c [--in-cache] [--only TEXT] [THREADS...] - memory bandwidth of the elementwise kernels on data far
- * larger than the caches, FP32 beside BF16 storage, each against a triad timed in the same
- * run with the same threads (the issue's target: 70% of the triad). `meson test --benchmark`
+ * larger than the caches, FP32 beside BF16 storage, each against a triad timed alternately
+ * with it on the same threads (the issue's target: 70% of the triad). `meson test --benchmark`
  * runs it; docs/performance.md has its output. Not a test: it asserts nothing and times.
  *
  * Shapes: 240p 4s rows (24300), GELU in place on 4608 columns, LayerNorm + modulate 1152 ->
@@ -10,7 +10,9 @@
  * heads of 72, RoPE along the temporal sequences (405 of T = 60). GB/s counts the minimum
  * traffic: each input read once, each output written once. The triad is
  * a = b + s c over 3 x 2^26 floats (768 MiB), 12 bytes per element (no write-allocate, as in
- * STREAM). Each figure: the median of REPS timed calls after one untimed call.
+ * STREAM). Every large buffer is on huge pages where granted (mem.h), as the graph's. Each
+ * line: REPS calls of the kernel, each after a timed triad (median_gbs); GB/s and triad are
+ * the medians of each, "of triad" the median of the pairs' ratios.
  * The q/k pass rows (qk_pass.*) time the heads' access pattern with no arithmetic (see there).
  * THREADS: the pool sizes to run (default 1 2); --only: the kernels whose name contains TEXT.
  * --in-cache: every row of a call is the same row (row strides 0; GELU then writes another
@@ -26,6 +28,7 @@
 #include "graph.h"
 #include "kernel.h"
 #include "kernel_test.h"
+#include "mem.h"
 #include "ref/ref.h"
 #include "stats.h"
 
@@ -180,40 +183,65 @@ static double bytes_of(const sb_kernel *k)
     return (k->op == SB_OP_LN_MODULATE ? 2.0 : 3.0) * es * ROWS * C;
 }
 
-/* The median of REPS timed calls after one untimed one, on x as filled: the kernels that work in
-   place (GELU, the gated residual, the heads) would otherwise feed each other drifting values,
-   GELU's negative ones halving per call towards subnormals. */
-static double median_gbs(const sb_kernel *k, bufs *b, sb_pool *pool)
+/* The GB/s of one timed call. */
+static double timed_gbs(const sb_kernel *k, bufs *b, sb_pool *pool)
 {
-    double s[REPS];
+    double t0 = now_s();
+    call(k, b, pool);
+    return bytes_of(k) / (now_s() - t0) / 1e9;
+}
+
+/*
+ * k (NULL: the triad alone) and the triad timed alternately, REPS pairs after one untimed call
+ * of each, on x as filled: the kernels that work in place (GELU, the gated residual, the heads)
+ * would otherwise feed each other drifting values, GELU's negative ones halving per call
+ * towards subnormals. The triad's figure moved from 17 to 32 GB/s between runs minutes apart on
+ * the development VM, so each kernel is set against the triads timed beside it: *ratio is the
+ * median of the pairs' ratios, *gbs and *triad the medians of each.
+ */
+static void median_gbs(const sb_kernel *k, bufs *b, sb_pool *pool, double *gbs, double *triad,
+                       double *ratio)
+{
+    double s[REPS], t[REPS], q[REPS];
     size_t n = (size_t)ROWS * C4;
     memcpy(b->x, b->x0, n * 4);
     memcpy(b->xh, b->xh0, n * 2);
+    call(NULL, b, pool);
     call(k, b, pool);
     for (int r = 0; r < REPS; r++) {
-        double t0 = now_s();
-        call(k, b, pool);
-        s[r] = bytes_of(k) / (now_s() - t0) / 1e9;
+        t[r] = timed_gbs(NULL, b, pool);
+        s[r] = k ? timed_gbs(k, b, pool) : t[r];
+        q[r] = s[r] / t[r];
     }
-    return sb_median(s, REPS);
+    *gbs = sb_median(s, REPS);
+    *triad = sb_median(t, REPS);
+    *ratio = sb_median(q, REPS);
 }
 
-/* One line: k timed on threads threads, beside the triad's GB/s. */
-static void report(const sb_kernel *k, long threads, double triad, bufs *b, sb_pool *pool)
+/* One line: k timed on threads threads, beside the triad timed alternately with it. */
+static void report(const sb_kernel *k, long threads, bufs *b, sb_pool *pool)
 {
-    double gbs = median_gbs(k, b, pool);
-    printf("%-32s %7ld %9.0f %8.2f %8.0f%%\n", k->name, threads, bytes_of(k) / 1e6, gbs,
-           100.0 * gbs / triad);
+    double gbs, triad, ratio;
+    median_gbs(k, b, pool, &gbs, &triad, &ratio);
+    if (!k)
+        printf("%-32s %7ld %9.0f %8s %8.2f\n", "triad a = b + s c", threads, bytes_of(NULL) / 1e6,
+               "", triad);
+    else
+        printf("%-32s %7ld %9.0f %8.2f %8.2f %8.0f%%\n", k->name, threads, bytes_of(k) / 1e6, gbs,
+               triad, 100.0 * ratio);
     fflush(stdout);
 }
 
 static int alloc_bufs(bufs *b)
 {
     size_t n = (size_t)ROWS * C4; /* the largest rows: GELU's */
-    b->x = malloc(n * 4), b->y = malloc(n * 4), b->h = malloc(n * 4), b->mod = malloc(4 * C * 4);
-    b->cs = malloc(T * D * 4), b->x0 = malloc(n * 4), b->xh0 = malloc(n * 2);
-    b->xh = malloc(n * 2), b->yh = malloc(n * 2), b->hh = malloc(n * 2);
-    b->ta = malloc(TRIAD_N * 4), b->tb = malloc(TRIAD_N * 4), b->tc = malloc(TRIAD_N * 4);
+    /* on huge pages, as the graph's activations (mem.h) */
+    b->x = sb_mem_alloc(n * 4, NULL), b->y = sb_mem_alloc(n * 4, NULL);
+    b->h = sb_mem_alloc(n * 4, NULL), b->mod = malloc(4 * C * 4), b->cs = malloc(T * D * 4);
+    b->x0 = sb_mem_alloc(n * 4, NULL), b->xh0 = sb_mem_alloc(n * 2, NULL);
+    b->xh = sb_mem_alloc(n * 2, NULL), b->yh = sb_mem_alloc(n * 2, NULL);
+    b->hh = sb_mem_alloc(n * 2, NULL), b->ta = sb_mem_alloc(TRIAD_N * 4, NULL);
+    b->tb = sb_mem_alloc(TRIAD_N * 4, NULL), b->tc = sb_mem_alloc(TRIAD_N * 4, NULL);
     if (!b->x || !b->y || !b->h || !b->mod || !b->cs || !b->x0 || !b->xh0 || !b->xh || !b->yh ||
         !b->hh || !b->ta || !b->tb || !b->tc)
         return -1;
@@ -275,7 +303,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_elementwise: out of memory (about 2.5 GiB needed)\n");
         goto out;
     }
-    printf("%-32s %7s %9s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "of triad");
+    printf("%-32s %7s %9s %8s %8s %9s\n", "kernel", "threads", "MB/call", "GB/s", "triad",
+           "of triad");
     for (int t = 0; t < nthr; t++) {
         sb_pool *pool = NULL;
         char *end;
@@ -285,19 +314,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_elementwise: bad thread count '%s' %s\n", thr[t], err);
             goto out;
         }
-        double triad = median_gbs(NULL, &b, pool);
-        printf("%-32s %7ld %9.0f %8.2f %9s\n", "triad a = b + s c", n, bytes_of(NULL) / 1e6,
-               triad, "");
+        report(NULL, n, &b, pool);
         for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++)
             if (strstr(passes[i].name, only))
-                report(&passes[i], n, triad, &b, pool);
+                report(&passes[i], n, &b, pool);
         for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
             for (size_t i = 0; i < nk; i++) {
                 const sb_kernel *k = &tab[i];
                 if (k->op != ops[o] || k->provider || (k->requires & ~cpu.isa) ||
                     (k->dtype != SB_DT_F32 && k->io != SB_DT_BF16) || !strstr(k->name, only))
                     continue;
-                report(k, n, triad, &b, pool);
+                report(k, n, &b, pool);
             }
         sb_pool_destroy(pool);
     }
