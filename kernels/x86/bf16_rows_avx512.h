@@ -242,7 +242,8 @@ static inline __m128i bf16_tail_load(const sb_bf16 *p, size_t n)
 
 /* The packed tails (pairs [16 nf, 16 nf + tp)) of the g <= 4 heads at x, head b's in block b;
    blocks from g on are 0. */
-static inline __m512i bf16_tails_load(const sb_bf16 *x, size_t g, const bf16_token_shape *s)
+static inline __attribute__((always_inline)) __m512i bf16_tails_load(const sb_bf16 *x, size_t g,
+                                                                     const bf16_token_shape *s)
 {
     const sb_bf16 *t = x + 32 * s->nf;
     __m512i v = _mm512_zextsi128_si512(bf16_tail_load(t, s->tp));
@@ -256,7 +257,9 @@ static inline __m512i bf16_tails_load(const sb_bf16 *x, size_t g, const bf16_tok
 }
 
 /* ... and their store, tp words per head (sb_store_words: exact-size stores). */
-static inline void bf16_tails_store(sb_bf16 *x, size_t g, const bf16_token_shape *s, __m512i v)
+static inline __attribute__((always_inline)) void bf16_tails_store(sb_bf16 *x, size_t g,
+                                                                   const bf16_token_shape *s,
+                                                                   __m512i v)
 {
     sb_bf16 *t = x + 32 * s->nf;
     sb_store_words(t, s->tp, _mm512_castsi128_si512(_mm512_castsi512_si128(v)));
@@ -270,8 +273,8 @@ static inline void bf16_tails_store(sb_bf16 *x, size_t g, const bf16_token_shape
 
 /* The RMSNorm scales 1 / sqrt(mean(x^2) + eps) of the g <= 4 heads at x, back to back; lanes
    from g on are unused. */
-static inline __m128 bf16_token_scales(const sb_bf16 *x, size_t g, const bf16_token_shape *s,
-                                       float eps)
+static inline __attribute__((always_inline)) __m128
+bf16_token_scales(const sb_bf16 *x, size_t g, const bf16_token_shape *s, float eps)
 {
     __m512 ss[4];
     for (size_t h = 0; h < 4; h++) {
@@ -298,7 +301,7 @@ static inline __m128 bf16_token_scales(const sb_bf16 *x, size_t g, const bf16_to
 }
 
 /* One slot's 4 tables (the block comment above), from pairs [16 p, 16 p + 16) of w, cd and sd;
-   the RMSNorm alone uses only t[0] = w_e and t[2] = w_o. */
+   the RMSNorm alone uses only t[0] = w_e and t[2] = w_o (t[1], t[3]: 0). */
 static inline void bf16_token_tables(__m512 t[4], size_t p, size_t d, const float *w,
                                      const float *cd, const float *sd)
 {
@@ -306,7 +309,7 @@ static inline void bf16_token_tables(__m512 t[4], size_t p, size_t d, const floa
     if (w)
         bf16_split_table(w, 32 * p, d, &we, &wo);
     if (!cd) {
-        t[0] = we, t[2] = wo;
+        t[0] = we, t[2] = wo, t[1] = t[3] = _mm512_setzero_ps();
         return;
     }
     bf16_split_table(cd, 32 * p, d, &ce, &co);
@@ -333,9 +336,10 @@ static inline __m512i bf16_token16(__m512i u, const __m512 t[4], __m512 r, bool 
 }
 
 static inline __attribute__((always_inline)) void
-bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape *s, const float *w, float eps,
+bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape sv, const float *w, float eps,
                const float *cd, const float *sd, const sb_bf16 *pf, bool norm, bool rot)
 {
+    const bf16_token_shape *s = &sv;
     enum { SLOTS = BF16_TOKEN_MAX_D / 32 + 1 };
     __m512 t[SLOTS][4];
     size_t nslots = s->nf + (s->tp != 0);
@@ -378,18 +382,28 @@ bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape *s, const float *w,
     }
 }
 
+/* The models' heads of 72 values (2 slots and a packed tail of 4 pairs) have their own
+   instantiations, the shape a constant, so that the compiler unrolls the slot and head loops. */
+static const bf16_token_shape bf16_shape72 = {.d = 72, .nf = 2, .tp = 4, .packed = true, .mt = 0xf};
+
 static void bf16_head_token(void *x, size_t nh, size_t d, const float *w, float eps,
                             const float *cd, const float *sd, const void *pf)
 {
     bf16_token_shape s = {.d = d, .nf = d / 32, .tp = d / 2 % 16};
     s.packed = s.tp <= 4;
     s.mt = sb_lanes16(s.tp);
-    if (w && cd)
-        bf16_token_run(x, nh, &s, w, eps, cd, sd, pf, true, true);
+    if (d == 72 && w && cd)
+        bf16_token_run(x, nh, bf16_shape72, w, eps, cd, sd, pf, true, true);
+    else if (d == 72 && w)
+        bf16_token_run(x, nh, bf16_shape72, w, eps, NULL, NULL, pf, true, false);
+    else if (d == 72)
+        bf16_token_run(x, nh, bf16_shape72, NULL, eps, cd, sd, pf, false, true);
+    else if (w && cd)
+        bf16_token_run(x, nh, s, w, eps, cd, sd, pf, true, true);
     else if (w)
-        bf16_token_run(x, nh, &s, w, eps, NULL, NULL, pf, true, false);
+        bf16_token_run(x, nh, s, w, eps, NULL, NULL, pf, true, false);
     else
-        bf16_token_run(x, nh, &s, NULL, eps, cd, sd, pf, false, true);
+        bf16_token_run(x, nh, s, NULL, eps, cd, sd, pf, false, true);
 }
 
 static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
