@@ -14,9 +14,10 @@ enum { SB_HUGE_PAGE = 2u << 20 }; /* bytes */
  * A buffer of at least bytes bytes, 64-byte aligned. From SB_HUGE_PAGE bytes on, it is
  * SB_HUGE_PAGE-aligned, rounded up to whole huge pages and asked for them with
  * madvise(MADV_HUGEPAGE): madvise needs a page-aligned range (on a 64-byte-aligned pointer it
- * failed with EINVAL). The hint may not be granted (THP "never", no free huge page); a refused
- * hint is reported once on stderr and the buffer is still returned. *taken (may be NULL): the
- * bytes allocated. Returns NULL when out of memory. Free with free().
+ * failed with EINVAL). The hint may not be granted (THP "never", no free huge page; a run
+ * records the THP mode, sysinfo.c); a refused hint is reported once on stderr and the buffer
+ * is still returned. *taken (may be NULL): the bytes allocated. Returns NULL when out of
+ * memory. Free with free().
  */
 void *sb_mem_alloc(size_t bytes, size_t *taken);
 

@@ -348,7 +348,7 @@ bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape sv, const float *w,
     if (s->packed) /* the tail's tables in every block */
         for (size_t i = 0; i < 4; i++)
             t[s->nf][i] = _mm512_broadcast_f32x4(_mm512_castps512_ps128(t[s->nf][i]));
-    /* each lane's head (block b: head b), for the packed tails' scales */
+    /* each lane's head in the packed tails (block b: head b), to give it its scale */
     const __m512i lane_head = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     /* the scales of the next group are taken before this group is rewritten, so that the
        rewrite does not wait on a reduction, a square root and two divisions */
@@ -382,28 +382,35 @@ bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape sv, const float *w,
     }
 }
 
-/* The models' heads of 72 values (2 slots and a packed tail of 4 pairs) have their own
-   instantiations, the shape a constant, so that the compiler unrolls the slot and head loops. */
-static const bf16_token_shape bf16_shape72 = {.d = 72, .nf = 2, .tp = 4, .packed = true, .mt = 0xf};
-
-static void bf16_head_token(void *x, size_t nh, size_t d, const float *w, float eps,
-                            const float *cd, const float *sd, const void *pf)
+/* A head of d values in the token form. */
+static inline bf16_token_shape bf16_token_shape_of(size_t d)
 {
-    bf16_token_shape s = {.d = d, .nf = d / 32, .tp = d / 2 % 16};
-    s.packed = s.tp <= 4;
-    s.mt = sb_lanes16(s.tp);
-    if (d == 72 && w && cd)
-        bf16_token_run(x, nh, bf16_shape72, w, eps, cd, sd, pf, true, true);
-    else if (d == 72 && w)
-        bf16_token_run(x, nh, bf16_shape72, w, eps, NULL, NULL, pf, true, false);
-    else if (d == 72)
-        bf16_token_run(x, nh, bf16_shape72, NULL, eps, cd, sd, pf, false, true);
-    else if (w && cd)
+    size_t tp = d / 2 % 16;
+    return (bf16_token_shape){.d = d, .nf = d / 32, .tp = tp, .packed = tp <= 4, .mt = sb_lanes16(tp)};
+}
+
+/* The RMSNorm, RoPE or both (w, cd NULL or not), each its own instantiation. */
+static inline __attribute__((always_inline)) void
+bf16_token_forms(sb_bf16 *x, size_t nh, const bf16_token_shape s, const float *w, float eps,
+                 const float *cd, const float *sd, const sb_bf16 *pf)
+{
+    if (w && cd)
         bf16_token_run(x, nh, s, w, eps, cd, sd, pf, true, true);
     else if (w)
         bf16_token_run(x, nh, s, w, eps, NULL, NULL, pf, true, false);
     else
         bf16_token_run(x, nh, s, NULL, eps, cd, sd, pf, false, true);
+}
+
+/* The models' heads of 72 values (2 slots and a packed tail of 4 pairs) have their own
+   instantiations, the shape a constant, so that the compiler unrolls the slot and head loops. */
+static void bf16_head_token(void *x, size_t nh, size_t d, const float *w, float eps,
+                            const float *cd, const float *sd, const void *pf)
+{
+    if (d == 72)
+        bf16_token_forms(x, nh, bf16_token_shape_of(72), w, eps, cd, sd, pf);
+    else
+        bf16_token_forms(x, nh, bf16_token_shape_of(d), w, eps, cd, sd, pf);
 }
 
 static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
