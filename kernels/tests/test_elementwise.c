@@ -92,8 +92,9 @@ static double worst_rel(const float *y, const float *ref, size_t n)
     return worst;
 }
 
-/* Head sizes: the models' 72, whole vectors, tails; 9 (odd) for the RMSNorm alone only. */
-static const size_t head_dims[] = {8, 16, 72, 6, 10, 9};
+/* Head sizes: the models' 72, whole vectors (64: whole bfloat16 slots, no tail), tails; 9 (odd)
+   for the RMSNorm alone only. */
+static const size_t head_dims[] = {8, 16, 72, 64, 6, 10, 9};
 
 static int head_dim_fits(const sb_kernel *k, size_t d)
 {

@@ -216,7 +216,7 @@ static inline __m512i bf16_pack_pairs(__m512 e, __m512 o)
 }
 
 /* A head's layout in the token form: nf slots of 16 pairs, then tp pairs, packed by groups of
-   4 heads when tp <= 4. */
+   4 heads when 0 < tp <= 4. */
 typedef struct bf16_token_shape {
     size_t d;       /* values per head */
     size_t nf;      /* full slots of 16 pairs */
@@ -288,7 +288,7 @@ bf16_token_scales(const sb_bf16 *x, size_t g, const bf16_token_shape *s, float e
         }
         ss[h] = _mm512_add_ps(a, b);
     }
-    if (s->tp && s->packed) {
+    if (s->packed) {
         __m512i u = bf16_tails_load(x, g, s);
         __m512 e = sb_bf16_even16(u), o = sb_bf16_odd16(u), t = _mm512_fmadd_ps(e, e, _mm512_mul_ps(o, o));
         for (size_t h = 0; h < 4; h++)
@@ -374,7 +374,7 @@ bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape sv, const float *w,
                                bf16_token16(_mm512_maskz_loadu_epi32(s->mt, xh + 32 * s->nf),
                                             t[s->nf], rv, norm, rot));
         }
-        if (s->tp && s->packed) {
+        if (s->packed) {
             __m512 rv = _mm512_permutexvar_ps(lane_head, _mm512_castps128_ps512(rg));
             bf16_tails_store(xg, g, s, bf16_token16(bf16_tails_load(xg, g, s), t[s->nf], rv, norm,
                                                     rot));
@@ -386,7 +386,8 @@ bf16_token_run(sb_bf16 *x, size_t nh, const bf16_token_shape sv, const float *w,
 static inline bf16_token_shape bf16_token_shape_of(size_t d)
 {
     size_t tp = d / 2 % 16;
-    return (bf16_token_shape){.d = d, .nf = d / 32, .tp = tp, .packed = tp <= 4, .mt = sb_lanes16(tp)};
+    return (bf16_token_shape){.d = d, .nf = d / 32, .tp = tp, .packed = tp && tp <= 4,
+                              .mt = sb_lanes16(tp)};
 }
 
 /* The RMSNorm, RoPE or both (w, cd NULL or not), each its own instantiation. */
