@@ -61,30 +61,91 @@ static void bf16_gelu_rows(const void *args, size_t r0, size_t r1)
     }
 }
 
-/* The sum of x[0, c) - m (m = 0: of x), in any order. */
+/* The sum of x[0, c) - m (m = 0: of x), in any order; 4 sums, as an add's latency is several
+   times its throughput. */
 static inline float bf16_row_sum(const sb_bf16 *x, size_t c, float m, int square)
 {
-    size_t c32 = c - c % 32, i = 0;
+    size_t c64 = c - c % 64, i = 0;
     const __m512 vm = _mm512_set1_ps(m);
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    for (; i < c32; i += 32) {
-        __m512i u = _mm512_loadu_si512(x + i);
-        __m512 d0 = _mm512_sub_ps(sb_bf16_even16(u), vm), d1 = _mm512_sub_ps(sb_bf16_odd16(u), vm);
-        s0 = square ? _mm512_fmadd_ps(d0, d0, s0) : _mm512_add_ps(s0, d0);
-        s1 = square ? _mm512_fmadd_ps(d1, d1, s1) : _mm512_add_ps(s1, d1);
-    }
-    for (; i < c; i += 16) { /* lanes past c read 0, and are left out of the sum */
+    __m512 s[4];
+    for (int k = 0; k < 4; k++)
+        s[k] = _mm512_setzero_ps();
+    for (; i < c64; i += 64)
+        for (int k = 0; k < 4; k += 2) {
+            __m512i u = _mm512_loadu_si512(x + i + 16 * k);
+            __m512 d0 = _mm512_sub_ps(sb_bf16_even16(u), vm), d1 = _mm512_sub_ps(sb_bf16_odd16(u), vm);
+            s[k] = square ? _mm512_fmadd_ps(d0, d0, s[k]) : _mm512_add_ps(s[k], d0);
+            s[k + 1] = square ? _mm512_fmadd_ps(d1, d1, s[k + 1]) : _mm512_add_ps(s[k + 1], d1);
+        }
+    for (int k = 0; i < c; i += 16, k++) { /* lanes past c read 0, and are left out of the sum */
         __m512 d = _mm512_maskz_sub_ps(sb_lanes16(c - i), sb_bf16_load16_part(x, i, c), vm);
-        s0 = square ? _mm512_fmadd_ps(d, d, s0) : _mm512_add_ps(s0, d);
+        s[k] = square ? _mm512_fmadd_ps(d, d, s[k]) : _mm512_add_ps(s[k], d);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
 }
 
-/* (x - mean) * rstd * (1 + scale) + shift on values [i, i + 16). */
-static inline __m512 bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift,
-                               const float *scale, size_t i, __mmask16 m)
+#ifdef __AVX512BF16__
+/*
+ * The sum and the sum of squares of x[0, c) in one pass, by vdpbf16ps (one instruction per 32
+ * values for each; a pair's products are exact in FP32, the sums rounded in FP32 as
+ * bf16_row_sum's adds are; a subnormal bfloat16 reads as 0). 4 sums of each, as the
+ * instruction's latency is several times its throughput.
+ */
+static inline void bf16_row_moments(const sb_bf16 *x, size_t c, float *sum, float *sumsq)
+{
+    const __m512bh one = (__m512bh)_mm512_set1_epi16(0x3f80);
+    __m512 s[4], q[4];
+    size_t c128 = c - c % 128, i = 0;
+    for (int k = 0; k < 4; k++)
+        s[k] = q[k] = _mm512_setzero_ps();
+    for (; i < c128; i += 128)
+        for (int k = 0; k < 4; k++) {
+            __m512bh u = (__m512bh)_mm512_loadu_si512(x + i + 32 * k);
+            s[k] = _mm512_dpbf16_ps(s[k], u, one);
+            q[k] = _mm512_dpbf16_ps(q[k], u, u);
+        }
+    for (int k = 0; i < c; i += 32, k++) { /* values past c read as 0 */
+        size_t n = c - i < 32 ? c - i : 32;
+        __m512bh u = (__m512bh)_mm512_maskz_loadu_epi16((__mmask32)(0xffffffffu >> (32 - n)),
+                                                         x + i);
+        s[k] = _mm512_dpbf16_ps(s[k], u, one);
+        q[k] = _mm512_dpbf16_ps(q[k], u, u);
+    }
+    *sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
+    *sumsq = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(q[0], q[1]), _mm512_add_ps(q[2], q[3])));
+}
+#endif
+
+/*
+ * A row's mean and variance. With AVX512-BF16, from one pass (bf16_row_moments) as
+ * sumsq / c - mean^2, kept where that loses little to cancellation: where mean^2 <= 64 var, its
+ * relative error is at most 65 times that of the sums'. Otherwise (a row far from 0 against its
+ * spread, a constant row, a NaN) and without AVX512-BF16, the two passes of the FP32 kernel: the
+ * sum, then the squared deviations from the mean.
+ */
+static inline void bf16_row_stats(const sb_bf16 *x, size_t c, float *mean, float *var)
+{
+#ifdef __AVX512BF16__
+    float s, q;
+    bf16_row_moments(x, c, &s, &q);
+    *mean = s / (float)c;
+    *var = q / (float)c - *mean * *mean;
+    if (*mean * *mean <= 64.0f * *var)
+        return;
+#endif
+    *mean = bf16_row_sum(x, c, 0.0f, 0) / (float)c;
+    *var = bf16_row_sum(x, c, *mean, 1) / (float)c;
+}
+
+/* (x - mean) * rstd * (1 + scale) + shift on values [i, i + 16); s1: 1 + scale, computed once
+   per group of rows (NULL: scale, and shift, as they are). */
+static inline __attribute__((always_inline)) __m512
+bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *scale,
+          const float *s1, size_t i, __mmask16 m)
 {
     __m512 t = _mm512_mul_ps(_mm512_sub_ps(x, mean), rstd);
+    if (s1)
+        return _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, s1 + i), _mm512_maskz_loadu_ps(m, shift + i));
     if (scale)
         t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, scale + i), t);
     if (shift)
@@ -92,30 +153,55 @@ static inline __m512 bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *
     return t;
 }
 
-/* The two-pass statistics of the FP32 kernel (the sum, then the squared deviations), then one
-   pass in element order for the output. Prefetching the row 2 ahead during that pass (one line
-   of x and of y per step) did not help: 9.6-15.0 GB/s with, 12.1-17.8 without (bench_elementwise
-   --only ln_modulate.bf16.avx512bf16 1, 6 alternated runs each); 1, 4 or 8 rows ahead neither. */
+/* One row's output pass, in element order. */
+static inline __attribute__((always_inline)) void
+bf16_ln_row(const sb_bf16 *x, sb_bf16 *y, size_t c, __m512 vm, __m512 vr, const float *shift,
+            const float *scale, const float *s1)
+{
+    size_t c32 = c - c % 32, i = 0;
+    for (; i < c32; i += 32)
+        sb_bf16_store32(y + i, bf16_ln16(sb_bf16_load16(x + i), vm, vr, shift, scale, s1, i, 0xffff),
+                        bf16_ln16(sb_bf16_load16(x + i + 16), vm, vr, shift, scale, s1, i + 16,
+                                  0xffff));
+    for (; i < c; i += 16)
+        bf16_store_part(y, i, c, bf16_ln16(sb_bf16_load16_part(x, i, c), vm, vr, shift, scale, s1,
+                                           i, sb_lanes16(c - i)));
+}
+
+/* The longest row whose 1 + scale is kept in a table (floats, on the stack); longer rows
+   multiply by scale and add the product. */
+#define BF16_LN_TABLE 2048
+
+/* The statistics (bf16_row_stats), then one pass in element order for the output, with 1 + scale
+   computed once per group of rows (one FMA per 16 values for the modulation, not two
+   operations). Prefetching the row 2 ahead during that pass (one line of x and of y per step)
+   did not help, before the one-pass statistics and the table: 9.6-15.0 GB/s with, 12.1-17.8
+   without (bench_elementwise --only ln_modulate.bf16.avx512bf16 1, 6 alternated runs each);
+   1, 4 or 8 rows ahead neither. */
 static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;
-    size_t c = a->c, c32 = c - c % 32;
+    size_t c = a->c;
+    float s1[BF16_LN_TABLE];
+    const float *s1_of = NULL;
     for (size_t r = r0; r < r1; r++) {
         const sb_bf16 *x;
         sb_bf16 *y;
         const float *shift, *scale;
+        float mean, var;
         sb_ln_mod_row_bf16(a, r, &x, &y, &shift, &scale);
-        float mean = bf16_row_sum(x, c, 0.0f, 0) / (float)c;
-        float var = bf16_row_sum(x, c, mean, 1) / (float)c;
+        bf16_row_stats(x, c, &mean, &var);
         const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
-        size_t i = 0;
-        for (; i < c32; i += 32)
-            sb_bf16_store32(y + i, bf16_ln16(sb_bf16_load16(x + i), vm, vr, shift, scale, i, 0xffff),
-                            bf16_ln16(sb_bf16_load16(x + i + 16), vm, vr, shift, scale, i + 16,
-                                      0xffff));
-        for (; i < c; i += 16)
-            bf16_store_part(y, i, c, bf16_ln16(sb_bf16_load16_part(x, i, c), vm, vr, shift, scale, i,
-                                               sb_lanes16(c - i)));
+        if (shift && scale && c <= BF16_LN_TABLE) {
+            if (scale != s1_of) {
+                for (size_t i = 0; i < c; i++)
+                    s1[i] = 1.0f + scale[i];
+                s1_of = scale;
+            }
+            bf16_ln_row(x, y, c, vm, vr, shift, scale, s1);
+        } else {
+            bf16_ln_row(x, y, c, vm, vr, shift, scale, NULL);
+        }
     }
 }
 
