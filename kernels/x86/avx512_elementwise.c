@@ -1,7 +1,7 @@
 /*
  * avx512_elementwise.c - AVX-512 elementwise kernels: GELU (tanh form),
- * LayerNorm + modulate, q/k RMSNorm and RoPE (apart and fused), and the
- * fused linear epilogues (GELU, gate + residual); GELU, LayerNorm + modulate
+ * LayerNorm + modulate, and the fused linear epilogues (GELU, gate +
+ * residual); the q/k heads are in avx512_heads.c. GELU, LayerNorm + modulate
  * and the gated residual on bfloat16 rows too (BF16 storage, the row code of
  * bf16_rows_avx512.h). Rows split over the pool as in the reference; within a
  * row, 16 lanes per step and a masked tail. Memory-bound by design: each
@@ -210,31 +210,3 @@ void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
 /* GELU, LayerNorm + modulate and the gated residual on bfloat16 rows, rounded in integer
    operations (avx512bf16_elementwise.c has the vcvtne2ps2bf16 forms) */
 SB_DEFINE_BF16_ROW_KERNELS(avx512)
-
-/* The q/k head code (ref.h, sb_head_ops): the sum of squares of a head of d values ... */
-static float head_sumsq(const void *xv, size_t d)
-{
-    const float *x = xv;
-    __m512 ss = _mm512_setzero_ps();
-    for (size_t i = 0; i < d; i += 16) {
-        __m512 v = _mm512_maskz_loadu_ps(lanes(i, d), x + i);
-        ss = _mm512_fmadd_ps(v, v, ss);
-    }
-    return _mm512_reduce_add_ps(ss);
-}
-
-/* ... and the head rewritten (sb_head16). */
-static void head_apply(void *xv, const float *w, float r, const float *cd, const float *sd, size_t d)
-{
-    float *x = xv;
-    __m512 rv = _mm512_set1_ps(r);
-    for (size_t i = 0; i < d; i += 16) {
-        __mmask16 m = lanes(i, d);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        _mm512_mask_storeu_ps(x + i, m, sb_head16(v, m, i, w, rv, cd, sd));
-    }
-}
-
-static const sb_head_ops heads_f32 = {.bf16 = false, .sumsq = head_sumsq, .apply = head_apply};
-
-SB_DEFINE_HEAD_KERNELS(avx512, &heads_f32)
