@@ -4,13 +4,12 @@
  *
  * The token form (sb_head_ops.token) does a token's heads of q (or k) in one call, as the
  * bfloat16 one does (bf16_rows_avx512.h): a head of d values is nf vectors of 16 and a tail of
- * d % 16 (the models' heads of 72: 4 and a tail of 8, one 256-bit vector). Every load and store
- * has the exact size of what it moves: on Zen 4 a load that overlapped the 64 bytes a masked
- * store spans waited for that store to retire (sb_store_words), and a head's masked tail spans
- * the next head's first values. The tables are folded once per call: with the RMSNorm and RoPE,
- * a head becomes r * (x * A + swap(x) * B) with A = w * cd and B = swap(w) * sd (sb_rope_expand's
- * cd, sd), 4 operations per 16 values instead of 5; only the order of the FP32 products differs
- * from the reference's. The scales of a group of 4 heads are taken before the previous group is
+ * d % 16 (the models' heads of 72: 4 and a tail of 8, one 256-bit vector), each load and store
+ * of the exact size of what it moves (sb_store_words has why; here, exact stores alone in the
+ * per-head code did not make it faster). The tables are folded once per call: with the RMSNorm
+ * and RoPE, a head becomes r * (x * A + swap(x) * B) with A = w * cd and B = swap(w) * sd
+ * (sb_rope_expand's cd, sd), 4 operations per 16 values instead of 5; only the order of the
+ * FP32 products differs from the reference's. The scales of a group of 4 heads are taken before the previous group is
  * rewritten, so that the rewrite does not wait on a reduction, a square root and a division.
  */
 #include <immintrin.h>
