@@ -161,45 +161,71 @@ const sb_epi_ops sb_epi_avx512 = {.bias = epi_bias, .gelu = epi_gelu, .gres = ep
                                   .dequant = epi_dequant, .quantize = quantize_s8,
                                   .to_bf16 = to_bf16, .softmax = softmax_row};
 
-/* Three passes over the row: the sum, the squared deviations, the normalised and modulated
-   output (the BF16-storage form: bf16_rows_avx512.h). */
-static void ln_row(const sb_ln_mod_args *a, size_t r)
+/* The sum of x[0, c) - m (m = 0: of x), squared or not; 4 sums, as an add's latency is several
+   times its throughput. */
+static inline float ln_sum(const float *x, size_t c, __m512 m, bool square)
 {
-    size_t c = a->c, tail = c % 16, full = c - tail;
-    __mmask16 m = (__mmask16)((1u << tail) - 1);
-    const float *x, *shift, *scale;
-    float *y;
-    sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
-    __m512 s = _mm512_setzero_ps();
-    for (size_t i = 0; i < full; i += 16)
-        s = _mm512_add_ps(s, _mm512_loadu_ps(x + i));
-    if (tail) /* lanes past c read 0 */
-        s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, x + full));
-    __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(s) / (float)c), v = _mm512_setzero_ps();
-    for (size_t i = 0; i < full; i += 16) {
-        __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), mean);
-        v = _mm512_fmadd_ps(d, d, v);
+    size_t c64 = c - c % 64, i = 0;
+    __m512 s[4];
+    for (int k = 0; k < 4; k++)
+        s[k] = _mm512_setzero_ps();
+    for (; i < c64; i += 64)
+        for (int k = 0; k < 4; k++) {
+            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * k), m);
+            s[k] = square ? _mm512_fmadd_ps(d, d, s[k]) : _mm512_add_ps(s[k], d);
+        }
+    for (int k = 0; i < c; i += 16, k++) { /* lanes past c read 0, and are left out */
+        __mmask16 l = lanes(i, c);
+        __m512 d = _mm512_maskz_sub_ps(l, _mm512_maskz_loadu_ps(l, x + i), m);
+        s[k] = square ? _mm512_fmadd_ps(d, d, s[k]) : _mm512_add_ps(s[k], d);
     }
-    if (tail) {
-        __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + full), mean);
-        v = _mm512_fmadd_ps(d, d, v);
-    }
-    __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(v) / (float)c + a->eps));
-    for (size_t i = 0; i < c; i += 16) {
-        __mmask16 k = i + 16 <= c ? (__mmask16)0xffff : m;
-        __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mean), rstd);
-        if (scale)
-            t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, scale + i), t);
-        if (shift)
-            t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(k, shift + i));
-        _mm512_mask_storeu_ps(y + i, k, t);
-    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
 }
 
+/* (x - mean) * rstd, modulated (sb_ln_modulate16), on values [i, i + 16), lanes k. */
+static inline __attribute__((always_inline)) __m512
+ln16(const float *x, __m512 mean, __m512 rstd, const float *shift, const float *scale,
+     const float *s1, size_t i, __mmask16 k)
+{
+    __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mean), rstd);
+    return sb_ln_modulate16(t, shift, scale, s1, i, k);
+}
+
+/* One row's output pass: whole vectors, then the tail's exact words. */
+static inline __attribute__((always_inline)) void
+ln_out(const float *x, float *y, size_t c, __m512 mean, __m512 rstd, const float *shift,
+       const float *scale, const float *s1)
+{
+    size_t i = 0;
+    for (; i + 16 <= c; i += 16)
+        _mm512_storeu_ps(y + i, ln16(x, mean, rstd, shift, scale, s1, i, 0xffff));
+    if (i < c)
+        sb_store_words(y + i, c - i,
+                       _mm512_castps_si512(ln16(x, mean, rstd, shift, scale, s1, i, lanes(i, c))));
+}
+
+/* Three passes over each row: the sum, the squared deviations, the normalised and modulated
+   output, with 1 + scale computed once per group of rows (the BF16-storage form:
+   bf16_rows_avx512.h). */
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    for (size_t r = r0; r < r1; r++)
-        ln_row(args, r);
+    const sb_ln_mod_args *a = args;
+    size_t c = a->c;
+    float s1[SB_LN_TABLE];
+    const float *s1_of = NULL;
+    for (size_t r = r0; r < r1; r++) {
+        const float *x, *shift, *scale;
+        float *y;
+        sb_ln_mod_row(a, r, &x, &y, &shift, &scale);
+        float mean = ln_sum(x, c, _mm512_setzero_ps(), false) / (float)c;
+        float var = ln_sum(x, c, _mm512_set1_ps(mean), true) / (float)c;
+        __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
+        const float *tab = sb_ln_scale_table(s1, &s1_of, shift, scale, c);
+        if (tab)
+            ln_out(x, y, c, vm, vr, shift, scale, tab);
+        else
+            ln_out(x, y, c, vm, vr, shift, scale, NULL);
+    }
 }
 
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)

@@ -137,13 +137,16 @@ static inline void bf16_row_stats(const sb_bf16 *x, size_t c, float *mean, float
     *var = bf16_row_sum(x, c, *mean, 1) / (float)c;
 }
 
-/* (x - mean) * rstd * (1 + scale) + shift on values [i, i + 16); s1: 1 + scale, computed once
-   per group of rows (NULL: scale, and shift, as they are). */
+/*
+ * The modulation of LayerNorm + modulate, t * (1 + scale) + shift, on values [i, i + 16), lanes
+ * m; s1: 1 + scale, computed once per group of rows (sb_ln_scale_table; one FMA then), else
+ * (NULL) scale and shift as they are, each possibly NULL. Shared with the FP32 kernel
+ * (avx512_elementwise.c).
+ */
 static inline __attribute__((always_inline)) __m512
-bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *scale,
-          const float *s1, size_t i, __mmask16 m)
+sb_ln_modulate16(__m512 t, const float *shift, const float *scale, const float *s1, size_t i,
+                 __mmask16 m)
 {
-    __m512 t = _mm512_mul_ps(_mm512_sub_ps(x, mean), rstd);
     if (s1)
         return _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, s1 + i), _mm512_maskz_loadu_ps(m, shift + i));
     if (scale)
@@ -151,6 +154,34 @@ bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *s
     if (shift)
         t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(m, shift + i));
     return t;
+}
+
+/* The longest row whose 1 + scale is kept in a table (floats, on the stack); longer rows
+   multiply by scale and add the product. */
+enum { SB_LN_TABLE = 2048 };
+
+/* s1 (SB_LN_TABLE floats) as 1 + scale for a row of c with this shift and scale, filled only
+   when scale is not the one it holds (*of); NULL where there is no table (no modulation, or c
+   over SB_LN_TABLE). */
+static inline const float *sb_ln_scale_table(float *s1, const float **of, const float *shift,
+                                             const float *scale, size_t c)
+{
+    if (!shift || !scale || c > SB_LN_TABLE)
+        return NULL;
+    if (scale != *of) {
+        for (size_t i = 0; i < c; i++)
+            s1[i] = 1.0f + scale[i];
+        *of = scale;
+    }
+    return s1;
+}
+
+/* (x - mean) * rstd, modulated, on values [i, i + 16). */
+static inline __attribute__((always_inline)) __m512
+bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *scale,
+          const float *s1, size_t i, __mmask16 m)
+{
+    return sb_ln_modulate16(_mm512_mul_ps(_mm512_sub_ps(x, mean), rstd), shift, scale, s1, i, m);
 }
 
 /* One row's output pass, in element order. */
@@ -168,10 +199,6 @@ bf16_ln_row(const sb_bf16 *x, sb_bf16 *y, size_t c, __m512 vm, __m512 vr, const 
                                            i, sb_lanes16(c - i)));
 }
 
-/* The longest row whose 1 + scale is kept in a table (floats, on the stack); longer rows
-   multiply by scale and add the product. */
-#define BF16_LN_TABLE 2048
-
 /* The statistics (bf16_row_stats), then one pass in element order for the output, with 1 + scale
    computed once per group of rows (one FMA per 16 values for the modulation, not two
    operations). Prefetching the row 2 ahead during that pass (one line of x and of y per step)
@@ -182,7 +209,7 @@ static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_mod_args *a = args;
     size_t c = a->c;
-    float s1[BF16_LN_TABLE];
+    float s1[SB_LN_TABLE];
     const float *s1_of = NULL;
     for (size_t r = r0; r < r1; r++) {
         const sb_bf16 *x;
@@ -192,16 +219,11 @@ static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
         sb_ln_mod_row_bf16(a, r, &x, &y, &shift, &scale);
         bf16_row_stats(x, c, &mean, &var);
         const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
-        if (shift && scale && c <= BF16_LN_TABLE) {
-            if (scale != s1_of) {
-                for (size_t i = 0; i < c; i++)
-                    s1[i] = 1.0f + scale[i];
-                s1_of = scale;
-            }
-            bf16_ln_row(x, y, c, vm, vr, shift, scale, s1);
-        } else {
+        const float *tab = sb_ln_scale_table(s1, &s1_of, shift, scale, c);
+        if (tab)
+            bf16_ln_row(x, y, c, vm, vr, shift, scale, tab);
+        else
             bf16_ln_row(x, y, c, vm, vr, shift, scale, NULL);
-        }
     }
 }
 
