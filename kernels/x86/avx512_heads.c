@@ -13,9 +13,7 @@
  * rewritten, so that the rewrite does not wait on a reduction, a square root and a division.
  */
 #include <immintrin.h>
-#include <math.h>
 #include <stdbool.h>
-#include "gemm/gemm.h"
 #include "ref/ref.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
