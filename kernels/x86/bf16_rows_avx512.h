@@ -137,45 +137,6 @@ static inline void bf16_row_stats(const sb_bf16 *x, size_t c, float *mean, float
     *var = bf16_row_sum(x, c, *mean, 1) / (float)c;
 }
 
-/*
- * The modulation of LayerNorm + modulate, t * (1 + scale) + shift, on values [i, i + 16), lanes
- * m; s1: 1 + scale, computed once per group of rows (sb_ln_scale_table; one FMA then), else
- * (NULL) scale and shift as they are, each possibly NULL. Shared with the FP32 kernel
- * (avx512_elementwise.c).
- */
-static inline __attribute__((always_inline)) __m512
-sb_ln_modulate16(__m512 t, const float *shift, const float *scale, const float *s1, size_t i,
-                 __mmask16 m)
-{
-    if (s1)
-        return _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, s1 + i), _mm512_maskz_loadu_ps(m, shift + i));
-    if (scale)
-        t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, scale + i), t);
-    if (shift)
-        t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(m, shift + i));
-    return t;
-}
-
-/* The longest row whose 1 + scale is kept in a table (floats, on the stack); longer rows
-   multiply by scale and add the product. */
-enum { SB_LN_TABLE = 2048 };
-
-/* s1 (SB_LN_TABLE floats) as 1 + scale for a row of c with this shift and scale, filled only
-   when scale is not the one it holds (*of); NULL where there is no table (no modulation, or c
-   over SB_LN_TABLE). */
-static inline const float *sb_ln_scale_table(float *s1, const float **of, const float *shift,
-                                             const float *scale, size_t c)
-{
-    if (!shift || !scale || c > SB_LN_TABLE)
-        return NULL;
-    if (scale != *of) {
-        for (size_t i = 0; i < c; i++)
-            s1[i] = 1.0f + scale[i];
-        *of = scale;
-    }
-    return s1;
-}
-
 /* (x - mean) * rstd, modulated, on values [i, i + 16). */
 static inline __attribute__((always_inline)) __m512
 bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *scale,

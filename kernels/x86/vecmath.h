@@ -6,7 +6,8 @@
  * (sb_exp2_8_bf16, sb_exp2_16_bf16); and bfloat16 rounding, loads and stores of
  * each width (sb_bf16 in kernel.h: the upper half of a binary32), the AVX-512
  * stores with vcvtne2ps2bf16 where the including file has AVX512-BF16; and the
- * AVX-512 step of the q/k head code (sb_head16), shared by FP32 and bfloat16.
+ * AVX-512 step of the q/k head code (sb_head16) and LayerNorm's modulation with its
+ * table of 1 + scale (sb_ln_modulate16, sb_ln_scale_table), shared by FP32 and bfloat16.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) = 1 + r + r^2 p(r), p of degree 5 on |r| <= ln2/2 (Cephes coefficients);
@@ -273,6 +274,45 @@ static inline __m512 sb_head16(__m512 v, __mmask16 m, size_t i, const float *w, 
                             _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), /* (x1, x0, x3, x2, ...) */
                                           _mm512_maskz_loadu_ps(m, sd + i)));
     return v;
+}
+
+/*
+ * The modulation of LayerNorm + modulate, t * (1 + scale) + shift, on values [i, i + 16), lanes
+ * m; s1: 1 + scale, computed once per group of rows (sb_ln_scale_table; one FMA then), else
+ * (NULL) scale and shift as they are, each possibly NULL. FP32 and bfloat16
+ * rows alike (avx512_elementwise.c, bf16_rows_avx512.h).
+ */
+static inline __attribute__((always_inline)) __m512
+sb_ln_modulate16(__m512 t, const float *shift, const float *scale, const float *s1, size_t i,
+                 __mmask16 m)
+{
+    if (s1)
+        return _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, s1 + i), _mm512_maskz_loadu_ps(m, shift + i));
+    if (scale)
+        t = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, scale + i), t);
+    if (shift)
+        t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(m, shift + i));
+    return t;
+}
+
+/* The longest row whose 1 + scale is kept in a table (floats, on the stack); longer rows
+   multiply by scale and add the product. */
+enum { SB_LN_TABLE = 2048 };
+
+/* s1 (SB_LN_TABLE floats) as 1 + scale for a row of c with this shift and scale, filled only
+   when scale is not the one it holds (*of); NULL where there is no table (no modulation, or c
+   over SB_LN_TABLE). */
+static inline const float *sb_ln_scale_table(float *s1, const float **of, const float *shift,
+                                             const float *scale, size_t c)
+{
+    if (!shift || !scale || c > SB_LN_TABLE)
+        return NULL;
+    if (scale != *of) {
+        for (size_t i = 0; i < c; i++)
+            s1[i] = 1.0f + scale[i];
+        *of = scale;
+    }
+    return s1;
 }
 
 /*
