@@ -15,7 +15,8 @@
 
 static const char *const isa_names[] = {
     [SB_ISA_SSE2] = "sse2", [SB_ISA_AVX] = "avx", [SB_ISA_AVX2] = "avx2", [SB_ISA_FMA] = "fma",
-    [SB_ISA_AVX512F] = "avx512f", [SB_ISA_AVX512BW] = "avx512bw", [SB_ISA_AVX512VL] = "avx512vl",
+    [SB_ISA_AVX512F] = "avx512f", [SB_ISA_AVX512DQ] = "avx512dq",
+    [SB_ISA_AVX512BW] = "avx512bw", [SB_ISA_AVX512VL] = "avx512vl",
     [SB_ISA_AVX512_VNNI] = "avx512-vnni", [SB_ISA_AVX512_BF16] = "avx512-bf16",
     [SB_ISA_AMX_TILE] = "amx-tile", [SB_ISA_NEON] = "neon", [SB_ISA_DOTPROD] = "dotprod",
     [SB_ISA_SVE] = "sve", [SB_ISA_SVE2] = "sve2", [SB_ISA_BF16] = "bf16", [SB_ISA_I8MM] = "i8mm",
@@ -75,6 +76,8 @@ static void detect_x86(sb_cpu *c)
             c->isa |= SB_ISA(SB_ISA_AVX2);
         if (zmm && (b & (1u << 16)))
             c->isa |= SB_ISA(SB_ISA_AVX512F);
+        if (zmm && (b & (1u << 17)))
+            c->isa |= SB_ISA(SB_ISA_AVX512DQ);
         if (zmm && (b & (1u << 30)))
             c->isa |= SB_ISA(SB_ISA_AVX512BW);
         if (zmm && (b & (1u << 31)))
