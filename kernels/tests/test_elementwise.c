@@ -9,8 +9,9 @@
  * Tolerances (FP32): GELU |y - ref| <= 2e-6 (1 + |x|); LayerNorm + modulate,
  * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|). The BF16-storage kernels
  * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
- * against the BF16 reference and the FP32 one (check_bf16); so are the q/k
- * RMSNorm and RoPE on bfloat16 heads (check_bf16_heads).
+ * against the BF16 reference and the FP32 one (check_bf16), GELU also on every
+ * bfloat16 value (check_bf16_gelu_all); so are the q/k RMSNorm and RoPE on
+ * bfloat16 heads (check_bf16_heads).
  */
 #include <math.h>
 #include <stdio.h>
@@ -282,6 +283,44 @@ static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *
 }
 
 /*
+ * GELU on every bfloat16 value (65536, as 64 rows of 1024), against the BF16 and FP32 references
+ * with check_bf16's bounds; a NaN x must give NaN and inf inf, as the BF16 reference; -inf NaN
+ * (the reference's inf * 0) or a zero within 2^-100 (the limit: the AVX2 form's). Prints how many results differ from the BF16 reference's (one step, at most,
+ * within the bounds).
+ */
+static int check_bf16_gelu_all(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *rf,
+                               sb_pool *pool)
+{
+    size_t rows = 64, c = 1024, n = rows * c, differ = 0;
+    bf16_case t = {.rows = rows, .c = c, .xh = malloc(n * 2), .yh = malloc(n * 2),
+                   .yr = malloc(n * 2), .x = malloc(n * 4), .yf = malloc(n * 4)};
+    double step = 0, store = 0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        t.xh[i] = (sb_bf16)i;
+        t.x[i] = sb_bf16_to_f32(t.xh[i]);
+    }
+    run_bf16(k, &t, t.yh, NULL, 0, pool);
+    run_bf16(rb, &t, t.yr, NULL, 0, NULL);
+    run_bf16(rf, &t, NULL, t.yf, 0, NULL);
+    for (size_t i = 0; i < n; i++) {
+        double x = t.x[i], y = sb_bf16_to_f32(t.yh[i]), yr = sb_bf16_to_f32(t.yr[i]);
+        differ += t.yh[i] != t.yr[i];
+        if (x == -INFINITY) /* the reference's inf * 0, or the limit */
+            bad |= !(isnan(y) || fabs(y) <= 0x1p-100);
+        else if (!isfinite(x))
+            bad |= isnan(yr) ? !isnan(y) : y != yr;
+        else
+            bad |= bf16_bounds(y, yr, t.yf[i], 2e-6 * (1.0 + fabs(x)), &step, &store);
+    }
+    printf("%-26s every bfloat16 x: %zu of %zu differ from the bf16 ref, max |y - bf16 ref| / "
+           "bound = %.2f, max |y - f32 ref| / (1 + |ref|) = %.2e %s\n", k->name, differ, n, step,
+           store, bad ? "FAIL" : "ok");
+    free(t.xh), free(t.yh), free(t.yr), free(t.x), free(t.yf);
+    return bad;
+}
+
+/*
  * BF16 storage on q/k heads (laid out as in check_heads): q and k rounded to bfloat16, one run
  * of k, one of the BF16 reference of its op on the same values and one of the FP32 reference
  * on them widened. Bounds as check_bf16's: within one bfloat16 step of the BF16 reference plus
@@ -340,6 +379,8 @@ int main(int argc, char **argv)
         bad = !rb || !rf ? 99
               : heads    ? check_bf16_heads(k, rb, rf, pool)
                          : check_bf16(k, rb, rf, pool);
+        if (!heads && rb && rf && k->op == SB_OP_GELU_TANH)
+            bad |= check_bf16_gelu_all(k, rb, rf, pool);
         sb_pool_destroy(pool);
         return bad;
     }
