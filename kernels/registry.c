@@ -40,6 +40,8 @@
      .fn.linear = sb_gemm_linear, .pack = packfn, .packed_free = sb_gemm_free}
 #define X86(b) SB_ISA(SB_ISA_##b)
 #define ARM(b) SB_ISA(SB_ISA_##b)
+/* what the avx512bf16 library is compiled for (kernels/meson.build): each of its kernels needs all */
+#define X86_AVX512BF16_LIB (X86(AVX512F) | X86(AVX512BW) | X86(AVX512DQ) | X86(AVX512_BF16))
 
 #ifdef SB_HAVE_AVX512
 GEMM_PACK(pack_avx512_f32, sb_ukr_avx512_f32)
@@ -140,7 +142,7 @@ static const sb_kernel table[] = {
     /* ---- linear, BF16 (FP32 accumulation and output) ---- */
 #ifdef SB_HAVE_AVX512BF16
     GEMM_LINEAR("linear.bf16.avx512bf16", SB_DT_BF16, "avx512-bf16",
-                X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16),
+                X86_AVX512BF16_LIB,
                 pack_avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
@@ -202,7 +204,7 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX512BF16
     KERNEL("attention.bf16.avx512bf16-flash", SB_OP_ATTENTION, SB_DT_BF16, true, "avx512-bf16",
-           X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16) | X86(FMA), attention,
+           X86_AVX512BF16_LIB | X86(FMA), attention,
            sb_attention_flash_avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
@@ -216,7 +218,7 @@ static const sb_kernel table[] = {
     /* unfused (scores materialised): matmul, softmax, matmul on the GEMM framework */
 #ifdef SB_HAVE_AVX512BF16
     KERNEL("attention.bf16.avx512bf16-unfused", SB_OP_ATTENTION, SB_DT_BF16, false, "avx512-bf16",
-           X86(AVX512F) | X86(AVX512_BF16) | X86(FMA), attention, attention_avx512bf16),
+           X86_AVX512BF16_LIB | X86(FMA), attention, attention_avx512bf16),
 #endif
 #ifdef SB_HAVE_BF16
     KERNEL("attention.bf16.bfmmla-unfused", SB_OP_ATTENTION, SB_DT_BF16, false, "bf16",
@@ -315,14 +317,14 @@ static const sb_kernel table[] = {
     /* BF16 storage (kernel.h, sb_bf16): chosen by name only, no workload stores bfloat16 yet */
 #ifdef SB_HAVE_AVX512BF16
     BF16_IO("gelu_tanh.bf16.avx512bf16", SB_OP_GELU_TANH, "avx512-bf16",
-            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), unary, sb_gelu_tanh_bf16_avx512bf16),
+            X86_AVX512BF16_LIB, unary, sb_gelu_tanh_bf16_avx512bf16),
     BF16_IO("ln_modulate.bf16.avx512bf16", SB_OP_LN_MODULATE, "avx512-bf16",
-            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), ln_modulate,
+            X86_AVX512BF16_LIB, ln_modulate,
             sb_ln_modulate_bf16_avx512bf16),
     BF16_IO("gated_residual.bf16.avx512bf16", SB_OP_GATED_RESIDUAL, "avx512-bf16",
-            X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), gated_residual,
+            X86_AVX512BF16_LIB, gated_residual,
             sb_gated_residual_bf16_avx512bf16),
-    BF16_HEADS("avx512-bf16", X86(AVX512F) | X86(AVX512BW) | X86(AVX512_BF16), avx512bf16),
+    BF16_HEADS("avx512-bf16", X86_AVX512BF16_LIB, avx512bf16),
 #endif
 #ifdef SB_HAVE_AVX512
     BF16_IO("gelu_tanh.bf16.avx512", SB_OP_GELU_TANH, "avx512", X86(AVX512F) | X86(FMA), unary,

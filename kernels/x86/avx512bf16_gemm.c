@@ -7,8 +7,8 @@
  * accumulators (12 rows x 2 vectors of 16), 2 zmm for the B pairs of this k
  * pair, 1 for the broadcast A pair = 27 of 32. Per k pair: 2 B loads and 12
  * broadcasts feed 24 vdpbf16ps (1536 FLOPs), twice the FP32 kernel's FLOPs
- * per instruction. Built with -mavx512f -mavx512bw -mavx512bf16 only; chosen at
- * run time.
+ * per instruction. Built with -mavx512f -mavx512bw -mavx512dq -mavx512bf16 only;
+ * chosen at run time.
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"

@@ -260,6 +260,26 @@ static inline __m512 sb_bf16_odd16(__m512i pairs)
 }
 
 /*
+ * even and odd (sb_bf16_even16 / _odd16 of the pairs of 32 values) rounded to bfloat16 as the
+ * stores above, stored in element order to p[0, 32): vcvtne2ps2bf16 then one word permutation;
+ * without AVX512-BF16, the integer rounding and one merge of the halves.
+ */
+static inline void sb_bf16_store_pairs(uint16_t *p, __m512 even, __m512 odd)
+{
+#if defined(__AVX512BF16__) && defined(__AVX512BW__)
+    static const uint16_t order[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    __m512i w = (__m512i)_mm512_cvtne2ps_pbh(odd, even);
+    _mm512_storeu_si512(p, _mm512_permutexvar_epi16(_mm512_loadu_si512(order), w));
+#else
+    __m512i e = _mm512_srli_epi32(sb_bf16_bits512(_mm512_castps_si512(even)), 16);
+    __m512i o = sb_bf16_bits512(_mm512_castps_si512(odd));
+    /* e | (o & 0xffff0000) */
+    _mm512_storeu_si512(p, _mm512_ternarylogic_epi32(e, o, _mm512_set1_epi32((int)0xffff0000u), 0xf8));
+#endif
+}
+
+/*
  * The q/k head arithmetic (ref.h, sb_head_ops) on values [i, i + 16) of a head, v, lanes m:
  * w * (v * r) when w is given (RMSNorm), then v * cd + swap(v) * sd when cd is given (RoPE;
  * i is a multiple of 16 and d even, so the pairs are whole). FP32 and bfloat16 heads alike.

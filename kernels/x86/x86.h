@@ -9,7 +9,7 @@ extern const sb_ukr_desc sb_ukr_avx2_f32;         /* avx2_gemm.c: -mavx2 -mfma *
 extern const sb_ukr_desc sb_ukr_avx2_bf16cvt;     /* avx2_gemm.c */
 extern const sb_ukr_desc sb_ukr_avx512_f32;       /* avx512_gemm.c: -mavx512f -mfma */
 extern const sb_ukr_desc sb_ukr_avx512_bf16cvt;   /* avx512_gemm.c */
-extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: -mavx512f -mavx512bw -mavx512bf16 */
+extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: the avx512bf16 library (-mavx512dq too) */
 extern const sb_ukr_desc sb_ukr_avx512vnni_int8;  /* avx512vnni_gemm.c: -mavx512f -mavx512vnni */
 extern const sb_ukr_desc sb_ukr_avx2_int8;        /* avx2_gemm.c */
 
