@@ -174,6 +174,28 @@ static inline void sb_ln_mod_row_bf16(const sb_ln_mod_args *a, size_t r, const s
     sb_ln_mod_modulation(a, r, shift, scale);
 }
 
+/*
+ * Whether a call that writes bytes of output, and does not read them, should store them past
+ * the caches (non-temporal stores): when they exceed the L3 size (sb_gemm_set_caches, from
+ * hwloc; 32 MiB until set), they cannot stay in cache for their reader anyway, and streaming
+ * saves the read of each line that a plain store first fetches. The caller ends its stores with
+ * a store fence. Implemented in gemm.c, beside the cache sizes.
+ */
+bool sb_cache_bypass(size_t bytes);
+
+/* A LayerNorm + modulate call as its rows see it: the arguments, and whether the output rows
+   go past the caches (out of place, and larger than L3: sb_cache_bypass). es: bytes per value. */
+typedef struct sb_ln_call {
+    const sb_ln_mod_args *a;
+    bool stream;
+} sb_ln_call;
+
+static inline sb_ln_call sb_ln_call_make(const sb_ln_mod_args *a, size_t es)
+{
+    return (sb_ln_call){a, (const void *)a->y != (const void *)a->x &&
+                               sb_cache_bypass(a->rows * a->c * es)};
+}
+
 typedef struct sb_qk_norm_args {
     union {
         float *q;         /* normalised in place; rows of heads*head_dim */

@@ -23,6 +23,8 @@ void sb_gemm_set_caches(size_t l2, size_t l3)
         cache_l3 = l3;
 }
 
+bool sb_cache_bypass(size_t bytes) { return bytes > cache_l3; }
+
 /* v rounded down to a multiple of m, at least m. */
 static size_t round_down(size_t v, size_t m)
 {

@@ -138,6 +138,7 @@ static inline const sb_epi_ops *sb_ukr_ops(const sb_ukr_desc *d)
 }
 /* L2 and L3 sizes in bytes used for blocking (0 keeps the current value). */
 void sb_gemm_set_caches(size_t l2, size_t l3);
+/* (sb_cache_bypass, kernel.h, reads the L3 size set here.) */
 
 /* Pack w [n][k] for desc's micro-kernel; free with sb_gemm_free. */
 sb_status sb_gemm_pack(const sb_ukr_desc *desc, const float *w, size_t n, size_t k, void **packed);

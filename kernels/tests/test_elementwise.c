@@ -10,7 +10,8 @@
  * RMSNorm and RoPE |y - ref| <= 1e-5 (1 + |ref|). The BF16-storage kernels
  * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
  * against the BF16 reference and the FP32 one (check_bf16), GELU also on every
- * bfloat16 value (check_bf16_gelu_all); so are the q/k RMSNorm and RoPE on
+ * bfloat16 value (check_bf16_gelu_all); LayerNorm twice, the second time with
+ * its output stored past the caches (stream_all); so are the q/k RMSNorm and RoPE on
  * bfloat16 heads (check_bf16_heads).
  */
 #include <math.h>
@@ -49,13 +50,20 @@ static int check_unary(const sb_kernel *k, sb_pool *pool)
     return bad;
 }
 
+/* n bytes (rounded up to 64) at a 64-byte boundary; free with free. */
+static void *aligned64(size_t n)
+{
+    return aligned_alloc(64, (n + 63) / 64 * 64);
+}
+
 static int check_ln(const sb_kernel *k, sb_pool *pool)
 {
     const sb_kernel *ref = sb_kernel_find(k->op, SB_DT_F32, false, 0);
     int bad = 0;
     for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
         size_t rows = 6, c = widths[w], n = rows * c;
-        float *x = malloc(n * 4), *y = malloc(n * 4), *yr = malloc(n * 4);
+        /* 64-byte aligned, so the rows that are can take the streaming stores (sb_cache_bypass) */
+        float *x = aligned64(n * 4), *y = aligned64(n * 4), *yr = aligned64(n * 4);
         float *mod = malloc(2 * 2 * c * 4); /* 2 groups x (shift, scale) */
         double worst = 0;
         sb_fill_uniform(x, n, 6, w, 3.0f);
@@ -240,8 +248,8 @@ static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *
     int bad = 0;
     for (size_t w = 0; w < SB_ARRAY_LEN(widths); w++) {
         size_t rows = 6, c = widths[w], n = rows * c;
-        bf16_case t = {.rows = rows, .c = c, .xh = malloc(n * 2), .hh = malloc(n * 2),
-                       .yh = malloc(n * 2), .yr = malloc(n * 2), .x = malloc(n * 4),
+        bf16_case t = {.rows = rows, .c = c, .xh = aligned64(n * 2), .hh = malloc(n * 2),
+                       .yh = aligned64(n * 2), .yr = malloc(n * 2), .x = malloc(n * 4),
                        .h = malloc(n * 4), .yf = malloc(n * 4), .mod = malloc(4 * c * 4)};
         double step = 0, store = 0;
         int b = 0; /* this width's verdict */
@@ -363,6 +371,14 @@ static int check_bf16_heads(const sb_kernel *k, const sb_kernel *rb, const sb_ke
     return bad;
 }
 
+/* From here on, every output goes past the caches where a kernel can (an L3 of 1 byte for
+   sb_cache_bypass), so the checks that follow cover the streaming stores. */
+static void stream_all(void)
+{
+    sb_gemm_set_caches(0, 1);
+    printf("-- again, with every output larger than L3 (streaming stores) --\n");
+}
+
 int main(int argc, char **argv)
 {
     const sb_kernel *k;
@@ -381,13 +397,21 @@ int main(int argc, char **argv)
                          : check_bf16(k, rb, rf, pool);
         if (!heads && rb && rf && k->op == SB_OP_GELU_TANH)
             bad |= check_bf16_gelu_all(k, rb, rf, pool);
+        if (rb && rf && k->op == SB_OP_LN_MODULATE) {
+            stream_all();
+            bad |= check_bf16(k, rb, rf, pool);
+        }
         sb_pool_destroy(pool);
         return bad;
     }
     switch (k->op) {
     case SB_OP_GELU_TANH:
     case SB_OP_SILU: bad = check_unary(k, pool); break;
-    case SB_OP_LN_MODULATE: bad = check_ln(k, pool); break;
+    case SB_OP_LN_MODULATE:
+        bad = check_ln(k, pool);
+        stream_all();
+        bad |= check_ln(k, pool);
+        break;
     case SB_OP_QK_RMSNORM:
     case SB_OP_ROPE:
     case SB_OP_QK_NORM_ROPE: bad = check_heads(k, pool); break;

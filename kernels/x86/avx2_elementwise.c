@@ -293,9 +293,12 @@ static inline float ln1(float x, float mean, float rstd, const float *shift, con
     return t;
 }
 
+/* Out of place and larger than L3, the output goes past the caches (sb_ln_call) where a row is
+   32-byte aligned. */
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    const sb_ln_mod_args *a = args;
+    const sb_ln_call *lc = args;
+    const sb_ln_mod_args *a = lc->a;
     size_t c = a->c, full = c - c % 8;
     for (size_t r = r0; r < r1; r++) {
         const float *x, *shift, *scale;
@@ -311,11 +314,17 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
             var += (x[i] - mean) * (x[i] - mean);
         float rstd = 1.0f / sqrtf(var / (float)c + a->eps);
         __m256 vr = _mm256_set1_ps(rstd);
-        for (size_t i = 0; i < full; i += 8)
+        size_t i = 0;
+        if (lc->stream && ((uintptr_t)y & 31) == 0)
+            for (; i < full; i += 8)
+                _mm256_stream_ps(y + i, ln8(_mm256_loadu_ps(x + i), vm, vr, shift, scale, i));
+        for (; i < full; i += 8)
             _mm256_storeu_ps(y + i, ln8(_mm256_loadu_ps(x + i), vm, vr, shift, scale, i));
-        for (size_t i = full; i < c; i++)
+        for (; i < c; i++)
             y[i] = ln1(x[i], mean, rstd, shift, scale, i);
     }
+    if (lc->stream)
+        _mm_sfence();
 }
 
 static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
@@ -350,7 +359,8 @@ static void ln_rows_bf16(const void *args, size_t r0, size_t r1)
 
 void sb_ln_modulate_avx2(const sb_ln_mod_args *a, sb_pool *pool)
 {
-    sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+    sb_ln_call lc = sb_ln_call_make(a, sizeof(float));
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows, &lc);
 }
 
 void sb_ln_modulate_bf16_avx2(const sb_ln_mod_args *a, sb_pool *pool)

@@ -191,12 +191,16 @@ ln16(const float *x, __m512 mean, __m512 rstd, const float *shift, const float *
     return sb_ln_modulate16(t, shift, scale, s1, i, k);
 }
 
-/* One row's output pass: whole vectors, then the tail's exact words. */
+/* One row's output pass: whole vectors, past the caches when stream and the row is 64-byte
+   aligned, then the tail's exact words. */
 static inline __attribute__((always_inline)) void
 ln_out(const float *x, float *y, size_t c, __m512 mean, __m512 rstd, const float *shift,
-       const float *scale, const float *s1)
+       const float *scale, const float *s1, bool stream)
 {
     size_t i = 0;
+    if (stream && ((uintptr_t)y & 63) == 0)
+        for (; i + 16 <= c; i += 16)
+            _mm512_stream_ps(y + i, ln16(x, mean, rstd, shift, scale, s1, i, 0xffff));
     for (; i + 16 <= c; i += 16)
         _mm512_storeu_ps(y + i, ln16(x, mean, rstd, shift, scale, s1, i, 0xffff));
     if (i < c)
@@ -206,10 +210,12 @@ ln_out(const float *x, float *y, size_t c, __m512 mean, __m512 rstd, const float
 
 /* Three passes over each row: the sum, the squared deviations, the normalised and modulated
    output, with 1 + scale computed once per group of rows (the BF16-storage form:
-   bf16_rows_avx512.h). */
+   bf16_rows_avx512.h). Out of place and larger than L3, the output goes past the caches
+   (sb_ln_call): 54-56% -> 98-103% of the triad on 1 thread (docs/performance.md). */
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
-    const sb_ln_mod_args *a = args;
+    const sb_ln_call *lc = args;
+    const sb_ln_mod_args *a = lc->a;
     size_t c = a->c;
     float s1[SB_LN_TABLE];
     const float *s1_of = NULL;
@@ -222,15 +228,18 @@ static void ln_rows(const void *args, size_t r0, size_t r1)
         __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
         const float *tab = sb_ln_scale_table(s1, &s1_of, shift, scale, c);
         if (tab)
-            ln_out(x, y, c, vm, vr, shift, scale, tab);
+            ln_out(x, y, c, vm, vr, shift, scale, tab, lc->stream);
         else
-            ln_out(x, y, c, vm, vr, shift, scale, NULL);
+            ln_out(x, y, c, vm, vr, shift, scale, NULL, lc->stream);
     }
+    if (lc->stream)
+        _mm_sfence();
 }
 
 void sb_ln_modulate_avx512(const sb_ln_mod_args *a, sb_pool *pool)
 {
-    sb_ref_split_rows(pool, a->rows, 16, ln_rows, a);
+    sb_ln_call lc = sb_ln_call_make(a, sizeof(float));
+    sb_ref_split_rows(pool, a->rows, 16, ln_rows, &lc);
 }
 
 /* GELU, LayerNorm + modulate and the gated residual on bfloat16 rows, rounded in integer

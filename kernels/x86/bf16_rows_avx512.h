@@ -168,12 +168,19 @@ bf16_ln16(__m512 x, __m512 mean, __m512 rstd, const float *shift, const float *s
     return sb_ln_modulate16(_mm512_mul_ps(_mm512_sub_ps(x, mean), rstd), shift, scale, s1, i, m);
 }
 
-/* One row's output pass, in element order. */
+/* One row's output pass, in element order; past the caches when stream and the row is 64-byte
+   aligned (sb_ln_call). */
 static inline __attribute__((always_inline)) void
 bf16_ln_row(const sb_bf16 *x, sb_bf16 *y, size_t c, __m512 vm, __m512 vr, const float *shift,
-            const float *scale, const float *s1)
+            const float *scale, const float *s1, bool stream)
 {
     size_t c32 = c - c % 32, i = 0;
+    if (stream && ((uintptr_t)y & 63) == 0)
+        for (; i < c32; i += 32)
+            sb_bf16_stream32(y + i,
+                             bf16_ln16(sb_bf16_load16(x + i), vm, vr, shift, scale, s1, i, 0xffff),
+                             bf16_ln16(sb_bf16_load16(x + i + 16), vm, vr, shift, scale, s1,
+                                       i + 16, 0xffff));
     for (; i < c32; i += 32)
         sb_bf16_store32(y + i, bf16_ln16(sb_bf16_load16(x + i), vm, vr, shift, scale, s1, i, 0xffff),
                         bf16_ln16(sb_bf16_load16(x + i + 16), vm, vr, shift, scale, s1, i + 16,
@@ -191,7 +198,8 @@ bf16_ln_row(const sb_bf16 *x, sb_bf16 *y, size_t c, __m512 vm, __m512 vr, const 
    1, 4 or 8 rows ahead neither. */
 static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
 {
-    const sb_ln_mod_args *a = args;
+    const sb_ln_call *lc = args;
+    const sb_ln_mod_args *a = lc->a;
     size_t c = a->c;
     float s1[SB_LN_TABLE];
     const float *s1_of = NULL;
@@ -205,10 +213,12 @@ static void bf16_ln_rows(const void *args, size_t r0, size_t r1)
         const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(1.0f / sqrtf(var + a->eps));
         const float *tab = sb_ln_scale_table(s1, &s1_of, shift, scale, c);
         if (tab)
-            bf16_ln_row(x, y, c, vm, vr, shift, scale, tab);
+            bf16_ln_row(x, y, c, vm, vr, shift, scale, tab, lc->stream);
         else
-            bf16_ln_row(x, y, c, vm, vr, shift, scale, NULL);
+            bf16_ln_row(x, y, c, vm, vr, shift, scale, NULL, lc->stream);
     }
+    if (lc->stream)
+        _mm_sfence();
 }
 
 /* x += gate * h (plain add without a gate). */
@@ -519,7 +529,8 @@ static const sb_head_ops bf16_heads = {.bf16 = true, .sumsq = bf16_head_sumsq,
     }                                                                                          \
     void sb_ln_modulate_bf16_##isa(const sb_ln_mod_args *a, sb_pool *pool)                   \
     {                                                                                          \
-        sb_ref_split_rows(pool, a->rows, 16, bf16_ln_rows, a);                                \
+        sb_ln_call lc = sb_ln_call_make(a, sizeof(sb_bf16));                                  \
+        sb_ref_split_rows(pool, a->rows, 16, bf16_ln_rows, &lc);                              \
     }                                                                                          \
     void sb_gated_residual_bf16_##isa(const sb_gres_args *a, sb_pool *pool)                  \
     {                                                                                          \

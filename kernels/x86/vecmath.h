@@ -244,6 +244,18 @@ static inline void sb_bf16_store32(uint16_t *p, __m512 lo, __m512 hi)
 #endif
 }
 
+/* The same with a non-temporal store (past the caches); p 64-byte aligned. */
+static inline void sb_bf16_stream32(uint16_t *p, __m512 lo, __m512 hi)
+{
+#ifdef __AVX512BF16__
+    _mm512_stream_si512((void *)p, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+#else
+    __m512i w = _mm512_castsi256_si512(_mm512_cvtepi32_epi16(sb_bf16_round16(lo)));
+    _mm512_stream_si512((void *)p,
+                        _mm512_inserti64x4(w, _mm512_cvtepi32_epi16(sb_bf16_round16(hi)), 1));
+#endif
+}
+
 /*
  * 32 bfloat16 values read as 16 pairs (32-bit words, p[2j] low): the even elements widened,
  * then the odd ones. For sums, whose order does not matter: one operation per 16 values, and no
