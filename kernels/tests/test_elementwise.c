@@ -11,8 +11,8 @@
  * (GELU, LayerNorm + modulate, gated residual on bfloat16 rows) are checked
  * against the BF16 reference and the FP32 one (check_bf16), GELU also on every
  * bfloat16 value (check_bf16_gelu_all); LayerNorm twice, the second time with
- * its output stored past the caches (stream_all); so are the q/k RMSNorm and RoPE on
- * bfloat16 heads (check_bf16_heads).
+ * its output stored past the caches (stream_all); so are the q/k RMSNorm and
+ * RoPE on bfloat16 heads (check_bf16_heads).
  */
 #include <math.h>
 #include <stdio.h>
@@ -293,8 +293,8 @@ static int check_bf16(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *
 /*
  * GELU on every bfloat16 value (65536, as 64 rows of 1024), against the BF16 and FP32 references
  * with check_bf16's bounds; a NaN x must give NaN and inf inf, as the BF16 reference; -inf NaN
- * (the reference's inf * 0) or a zero within 2^-100 (the limit: the AVX2 form's). Prints how many results differ from the BF16 reference's (one step, at most,
- * within the bounds).
+ * (the reference's inf * 0) or a zero within 2^-100 (the limit: the AVX2 form's). Prints how
+ * many results differ from the BF16 reference's (by one step at most, within the bounds).
  */
 static int check_bf16_gelu_all(const sb_kernel *k, const sb_kernel *rb, const sb_kernel *rf,
                                sb_pool *pool)

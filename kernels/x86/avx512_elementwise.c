@@ -211,7 +211,7 @@ ln_out(const float *x, float *y, size_t c, __m512 mean, __m512 rstd, const float
 /* Three passes over each row: the sum, the squared deviations, the normalised and modulated
    output, with 1 + scale computed once per group of rows (the BF16-storage form:
    bf16_rows_avx512.h). Out of place and larger than L3, the output goes past the caches
-   (sb_ln_call): 54-56% -> 98-103% of the triad on 1 thread (docs/performance.md). */
+   (sb_ln_call): 64-79% -> 103-105% of the triad on 1 thread (docs/performance.md). */
 static void ln_rows(const void *args, size_t r0, size_t r1)
 {
     const sb_ln_call *lc = args;
