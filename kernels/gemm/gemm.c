@@ -5,6 +5,7 @@
 #include "gemm.h"
 #include "scratch.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,27 +233,59 @@ static void quantize_task(void *ctx, size_t t, int worker)
         ((float *)c->sx)[r] = c->ops->quantize(a->x + r * a->ldx, a->k, (int8_t *)c->xq + r * a->k);
 }
 
+void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t workers,
+                        sb_gemm_plan *out)
+{
+    size_t kc, mc, nc, mr = (size_t)d->mr, nr = (size_t)d->nr;
+    size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr; /* MR x NR tiles along m and n */
+    size_t w = workers ? workers : 1, best = SIZE_MAX, bmu = um, bnu = un;
+
+    sb_gemm_blocking(d, k, &kc, &mc, &nc);
+    um = um ? um : 1;
+    un = un ? un : 1;
+    /* the fewest blocks the caches allow */
+    size_t rb0 = (um + mc / mr - 1) / (mc / mr), cb0 = (un + nc / nr - 1) / (nc / nr);
+    /*
+     * Within those bounds, the split whose busiest worker has the least to do,
+     * counted in micro-kernel tiles; each task also packs its rows of A, about
+     * one column of tiles. Fewer column blocks first, then fewer row blocks, on
+     * ties. The rule before halved MC, then NC, until there were 4 tasks per
+     * worker: the caption's 600 x 4096 -> 1152 (FP32, 2 threads) got 5 tasks
+     * of 1024 columns and 5 of 128, and 720p fc1 17 blocks of rows for 2
+     * workers.
+     */
+    for (size_t cb = cb0; cb <= un && cb <= cb0 + 4 * w && cb <= cb0 + 64; cb++)
+        for (size_t rb = rb0; rb <= um && rb <= rb0 + 4 * w && rb <= rb0 + 64; rb++) {
+            size_t mu = (um + rb - 1) / rb, nu = (un + cb - 1) / cb; /* tiles per block */
+            size_t tasks = (um + mu - 1) / mu * ((un + nu - 1) / nu);
+            size_t span = (tasks + w - 1) / w * mu * (nu + 1);
+            if (span < best) {
+                best = span;
+                bmu = mu;
+                bnu = nu;
+            }
+        }
+    /* equal blocks: each a whole number of tiles, the last the shortest */
+    out->kc = kc < k ? kc : (k ? k : 1);
+    out->mc = bmu * mr;
+    out->nc = bnu * nr;
+    out->row_blocks = (m + out->mc - 1) / out->mc;
+    out->col_blocks = (n + out->nc - 1) / out->nc;
+}
+
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
 {
     const packed_b *p = a->w;
     const sb_ukr_desc *d = p->desc;
-    size_t kc, mc, nc, workers = (size_t)sb_pool_threads(pool);
+    sb_gemm_plan plan;
     gemm_ctx c = {.a = a, .p = p, .ops = sb_ukr_ops(d)};
 
-    sb_gemm_blocking(d, a->k, &kc, &mc, &nc);
-    /* enough tasks for every worker: shrink MC, then NC (never below MR / NR) */
-    while (mc > (size_t)d->mr && ((a->m + mc - 1) / mc) * ((a->n + nc - 1) / nc) < 4 * workers &&
-           mc >= a->m / 2)
-        mc = round_down(mc / 2, (size_t)d->mr);
-    while (nc > (size_t)d->nr && ((a->m + mc - 1) / mc) * ((a->n + nc - 1) / nc) < 4 * workers)
-        nc = round_down(nc / 2, (size_t)d->nr);
-    if (mc > round_down(a->m + (size_t)d->mr - 1, (size_t)d->mr))
-        mc = round_down(a->m + (size_t)d->mr - 1, (size_t)d->mr);
-    c.kc = kc < a->k ? kc : a->k;
-    c.mc = mc;
-    c.nc = nc;
-    c.col_blocks = (a->n + nc - 1) / nc;
-    c.apack_bytes = (mc + (size_t)d->mr) * round_up(c.kc, sb_pack_group(d->pack)) *
+    sb_gemm_plan_tasks(d, a->m, a->n, a->k, (size_t)sb_pool_threads(pool), &plan);
+    c.kc = plan.kc;
+    c.mc = plan.mc;
+    c.nc = plan.nc;
+    c.col_blocks = plan.col_blocks;
+    c.apack_bytes = (plan.mc + (size_t)d->mr) * round_up(c.kc, sb_pack_group(d->pack)) *
                     sb_pack_bytes(d->pack);
     if (sb_pack_is_int8(d->pack)) {
         /* quantize the activations per row: part of the timed layer */
@@ -261,7 +294,7 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
         c.xq = (int8_t *)(buf + ((a->m * sizeof(float) + 63) & ~(size_t)63));
         sb_pool_run(pool, quantize_task, &c, (a->m + QROWS - 1) / QROWS);
     }
-    sb_pool_run(pool, gemm_task, &c, ((a->m + mc - 1) / mc) * c.col_blocks);
+    sb_pool_run(pool, gemm_task, &c, plan.row_blocks * plan.col_blocks);
 }
 
 size_t sb_gemm_packed_bytes(const sb_ukr_desc *d, size_t n, size_t k)

@@ -171,6 +171,21 @@ void sb_attention_unfused(const sb_ukr_desc *d, const sb_attn_args *a, sb_pool *
 /* Blocking chosen for a micro-kernel on k input channels at the current cache sizes (gemm.c says how). */
 void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc, size_t *nc);
 
+/* How sb_gemm_linear cuts one call into tasks (sb_gemm_plan_tasks). */
+typedef struct sb_gemm_plan {
+    size_t kc, mc, nc;               /* block sizes, elements: MC a multiple of MR, NC of NR */
+    size_t row_blocks, col_blocks;   /* tasks = row_blocks x col_blocks MC x NC blocks of C */
+} sb_gemm_plan;
+
+/*
+ * The tasks of an m x n x k GEMM on workers threads: KC as sb_gemm_blocking gives it, MC and
+ * NC at most its bounds, cut into blocks of equal whole numbers of MR x NR tiles (the last
+ * block may be shorter) so that the busiest worker has the fewest tiles to compute (gemm.c
+ * says how ties and A's packing count). workers 0 counts as 1.
+ */
+void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t workers,
+                        sb_gemm_plan *out);
+
 /*
  * Lay w [n][k] out as FP32 panels of nr output columns, out[ceil(n/nr)][k][nr],
  * zero-padding the last panel (out holds ceil(n/nr) * k * nr floats).

@@ -9,6 +9,11 @@
  * block of A half of L2, a KC x NC slice of B half of L3; MC and NC are
  * multiples of MR and NR; and a larger L2 never gives a smaller MC. The table
  * it prints (K = 1152) is the one in docs/graviton.md.
+ *
+ * test_plan: how sb_gemm_plan_tasks cuts OpenSora's linear layers (and small
+ * and odd shapes) for 1 to 8 workers: blocks within the cache bounds, whole
+ * tiles, covering C; and on 2 and 4 workers the busiest worker computes at
+ * most 10% more tiles than an even share (its table is printed for 2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,8 +99,57 @@ static void test_blocking(void **state)
             check_desc(descs[i]);
 }
 
+static void check_plan(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t w)
+{
+    sb_gemm_plan p;
+    size_t kc, mc, nc, mr = (size_t)d->mr, nr = (size_t)d->nr;
+    sb_gemm_blocking(d, k, &kc, &mc, &nc);
+    sb_gemm_plan_tasks(d, m, n, k, w, &p);
+    assert_int_equal(p.kc, kc < k ? kc : k);
+    assert_true(p.mc > 0 && p.mc % mr == 0 && p.mc <= mc);
+    assert_true(p.nc > 0 && p.nc % nr == 0 && p.nc <= nc);
+    /* the blocks cover C, none empty; blocks of whole tiles, so none a tile larger */
+    assert_int_equal(p.row_blocks, (m + p.mc - 1) / p.mc);
+    assert_int_equal(p.col_blocks, (n + p.nc - 1) / p.nc);
+    size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr, tasks = p.row_blocks * p.col_blocks;
+    size_t busiest = (tasks + w - 1) / w * (p.mc / mr) * (p.nc / nr);
+    double share = (double)(um * un) / (double)w;
+    if (w == 2 && k == 1152)
+        print_message("%-28s %5zu x %5zu: MC %4zu NC %5zu, %2zu x %2zu tasks, busiest worker "
+                      "%5zu tiles, even share %7.1f\n",
+                      d->name, m, n, p.mc, p.nc, p.row_blocks, p.col_blocks, busiest, share);
+    if (w == 2 || w == 4)
+        assert_true((double)busiest <= 1.10 * share);
+}
+
+static void test_plan(void **state)
+{
+    (void)state;
+    const sb_ukr_desc *descs[] = {
+#if defined(__x86_64__)
+        &sb_ukr_avx2_f32, &sb_ukr_avx512_f32, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
+#elif defined(__aarch64__)
+        &sb_ukr_neon_f32, &sb_ukr_bf16_bfmmla, &sb_ukr_i8mm_int8,
+#endif
+    };
+    /* rows: batch 2 (t_block, timestep), 2 x 300 caption tokens, 720p, 144p; then odd ones */
+    const size_t ms[] = {2, 600, 3600, 4320}, ns[] = {1152, 2304, 3456, 4608, 6912};
+    const size_t ks[] = {256, 1152, 4096, 4608}, odd[][3] = {{1, 1, 1}, {13, 33, 5}, {64, 32, 1152}};
+    sb_gemm_set_caches(1 << 20, 32 << 20);
+    for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++)
+        for (size_t w = 1; w <= 8; w++) {
+            for (size_t a = 0; a < sizeof(ms) / sizeof(ms[0]); a++)
+                for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++)
+                    for (size_t c = 0; c < sizeof(ks) / sizeof(ks[0]); c++)
+                        check_plan(descs[i], ms[a], ns[b], ks[c], w);
+            for (size_t o = 0; o < sizeof(odd) / sizeof(odd[0]); o++)
+                if (w != 2 && w != 4) /* too few tiles to share evenly */
+                    check_plan(descs[i], odd[o][0], odd[o][1], odd[o][2], w);
+        }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking), cmocka_unit_test(test_plan)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
