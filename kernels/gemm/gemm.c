@@ -206,12 +206,13 @@ static void gemm_task(void *ctx, size_t t, int worker)
                 float *cp = a->y + i * a->ldy + j;
                 const char *apan = ap + ir * kcp * es;
                 prefetch_tile(cp, a->ldy, mv, nv);
-                if (mv == mr && nv == nr) {
-                    d->fn(kcp, apan, bp, cp, a->ldy, first);
+                sb_ukr fn = mv < mr && d->rows ? d->rows[mv] : d->fn; /* only mv rows */
+                if (nv == nr && (mv == mr || d->rows)) {
+                    fn(kcp, apan, bp, cp, a->ldy, first);
                 } else { /* edge: through the scratch tile, copy the valid part */
                     for (size_t r = 0; r < mv && !first; r++)
                         memcpy(tile + r * nr, cp + r * a->ldy, nv * sizeof(float));
-                    d->fn(kcp, apan, bp, tile, nr, first);
+                    fn(kcp, apan, bp, tile, nr, first);
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }

@@ -129,6 +129,13 @@ typedef struct sb_ukr_desc {
      * column; kc values, padded to kcp and in rows beyond rows as sb_pack_a pads.
      */
     void (*pack_a)(const void *x, size_t ldx, size_t rows, size_t kc, size_t kcp, void *dst);
+    /*
+     * Optional: rows[r] (0 < r <= mr) computes only the first r rows of the block, from the
+     * same packed panels (NULL: fn on all mr rows, through a scratch tile). The framework
+     * calls it for a block of fewer than mr rows: a batch of 2 tokens (t_block) or the last
+     * rows of a layer, where fn would compute mr rows to keep r.
+     */
+    const sb_ukr *rows;
 } sb_ukr_desc;
 
 /* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */

@@ -11,34 +11,48 @@
 #include <immintrin.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
+#include "x86/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 12, NR = 32 };
 
-static void ukr_12x32(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+/*
+ * The first R rows of the block (R <= MR, a compile-time constant in each instantiation below:
+ * the rows past R are dead code). The A panel keeps its MR-row layout.
+ */
+static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const float *a,
+                                                           const float *b, float *c, size_t ldc,
+                                                           int first, const int R)
 {
-    const float *a = ap, *b = bp;
     /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
 #define ROW(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     for (size_t k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16), av;
-#define ROW(r) av = _mm512_set1_ps(a[k * MR + r]); c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0); \
-               c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);
+#define ROW(r)                                                                                   \
+    if (r < R) {                                                                                 \
+        av = _mm512_set1_ps(a[k * MR + r]);                                                      \
+        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                                              \
+        c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                                              \
+    }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     }
-#define ROW(r)                                                                  \
-    sb_store_c512(c + r * ldc, c##r##0, first);                                      \
-    sb_store_c512(c + r * ldc + 16, c##r##1, first);
+#define ROW(r)                                                                                   \
+    if (r < R) {                                                                                 \
+        sb_store_c512(c + r * ldc, c##r##0, first);                                              \
+        sb_store_c512(c + r * ldc + 16, c##r##1, first);                                         \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }
 
+SB_UKR_ROWS12(ukr_f32, ukr_rows)
+
 /*
- * One FP32 panel of A for ukr_12x32 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
+ * One FP32 panel of A for ukr_f32_12 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
  * pack_a): 16 values of k of each row per step, transposed in registers, each k's 12
  * values one masked store. The portable packer moved one value at a time: 3.8% of the
  * samples of a 720p fc2 profile (3600x4608->1152, 1 thread).
@@ -56,8 +70,8 @@ static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t
 }
 
 const sb_ukr_desc sb_ukr_avx512_f32 = {.name = "avx512 12x32 f32", .mr = MR, .nr = NR,
-                                       .pack = SB_PACK_F32, .fn = ukr_12x32, .epi = &sb_epi_avx512,
-                                       .pack_a = pack_a_12};
+                                       .pack = SB_PACK_F32, .fn = ukr_f32_12, .epi = &sb_epi_avx512,
+                                       .pack_a = pack_a_12, .rows = ukr_f32_rows};
 
 /*
  * BF16 pairs widened to FP32, a 12 x 32 block of C. A bf16 is the top half of

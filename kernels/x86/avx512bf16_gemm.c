@@ -13,12 +13,16 @@
 #include <immintrin.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
+#include "x86/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 12, NR = 32 };
 
-static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+/* The first R rows of the block (ukr_rows.h): R = MR is the whole kernel. */
+static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const void *ap,
+                                                           const void *bp, float *c, size_t ldc,
+                                                           int first, const int R)
 {
     const int32_t *a = ap;   /* [kc/2][MR] pairs */
     const __m512i *b = bp;   /* [kc/2][2] vectors of 16 pairs */
@@ -30,18 +34,24 @@ static void ukr_12x32_bf16(size_t kc, const void *ap, const void *bp, float *c, 
         __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 2 * k + 1);
         __m512bh av;
 #define ROW(r)                                                   \
-    av = (__m512bh)_mm512_set1_epi32(a[k * MR + r]);             \
-    c##r##0 = _mm512_dpbf16_ps(c##r##0, av, b0);                 \
-    c##r##1 = _mm512_dpbf16_ps(c##r##1, av, b1);
+    if (r < R) {                                                 \
+        av = (__m512bh)_mm512_set1_epi32(a[k * MR + r]);         \
+        c##r##0 = _mm512_dpbf16_ps(c##r##0, av, b0);             \
+        c##r##1 = _mm512_dpbf16_ps(c##r##1, av, b1);             \
+    }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     }
-#define ROW(r)                                                                  \
-    sb_store_c512(c + r * ldc, c##r##0, first);                                      \
-    sb_store_c512(c + r * ldc + 16, c##r##1, first);
+#define ROW(r)                                                   \
+    if (r < R) {                                                 \
+        sb_store_c512(c + r * ldc, c##r##0, first);              \
+        sb_store_c512(c + r * ldc + 16, c##r##1, first);         \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }
+
+SB_UKR_ROWS12(ukr_bf16, ukr_rows)
 
 /*
  * One panel of A for this micro-kernel: rows [0, rows) (rows <= MR; the rest are
@@ -78,5 +88,6 @@ static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t
 }
 
 const sb_ukr_desc sb_ukr_avx512bf16_bf16 = {.name = "avx512-bf16 12x32 bf16", .mr = MR, .nr = NR,
-                                            .pack = SB_PACK_BF16_PAIRS, .fn = ukr_12x32_bf16,
-                                            .epi = &sb_epi_avx512, .pack_a = pack_a_12};
+                                            .pack = SB_PACK_BF16_PAIRS, .fn = ukr_bf16_12,
+                                            .epi = &sb_epi_avx512, .pack_a = pack_a_12,
+                                            .rows = ukr_bf16_rows};

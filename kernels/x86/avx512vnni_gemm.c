@@ -17,6 +17,7 @@
 #include <string.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
+#include "x86/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -34,7 +35,10 @@ enum { MR = 12, NR = 32 };
 #define DPBUSD(acc, a, b) ((acc) = _mm512_dpbusd_epi32((acc), (a), (b)))
 #endif
 
-static void ukr_12x32_u8s8(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+/* The first R rows of the block (ukr_rows.h): R = MR is the whole kernel. */
+static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const void *ap,
+                                                           const void *bp, float *c, size_t ldc,
+                                                           int first, const int R)
 {
     const int32_t *a = ap;   /* [kc/4][MR] quads of u8 */
     const __m512i *b = bp;   /* [kc/4][2] vectors of 16 quads of s8 */
@@ -44,21 +48,27 @@ static void ukr_12x32_u8s8(size_t kc, const void *ap, const void *bp, float *c, 
     for (size_t k = 0; k < kc / 4; k++) {
         __m512i b0 = _mm512_loadu_si512(b + 2 * k), b1 = _mm512_loadu_si512(b + 2 * k + 1), av;
 #define ROW(r)                                               \
-    av = _mm512_set1_epi32(a[k * MR + r]);                   \
-    DPBUSD(c##r##0, av, b0);                                 \
-    DPBUSD(c##r##1, av, b1);
+    if (r < R) {                                             \
+        av = _mm512_set1_epi32(a[k * MR + r]);               \
+        DPBUSD(c##r##0, av, b0);                             \
+        DPBUSD(c##r##1, av, b1);                             \
+    }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
     }
 #define ROW(r)                                                                  \
-    sb_store_c512(c + r * ldc, _mm512_cvtepi32_ps(c##r##0), first);                   \
-    sb_store_c512(c + r * ldc + 16, _mm512_cvtepi32_ps(c##r##1), first);
+    if (r < R) {                                                                \
+        sb_store_c512(c + r * ldc, _mm512_cvtepi32_ps(c##r##0), first);         \
+        sb_store_c512(c + r * ldc + 16, _mm512_cvtepi32_ps(c##r##1), first);    \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }
 
+SB_UKR_ROWS12(ukr_u8s8, ukr_rows)
+
 /*
- * One panel of A for ukr_12x32_u8s8 ([kcp/4][MR] quads of u8 = q + 128, as sb_pack_a
+ * One panel of A for ukr_u8s8_12 ([kcp/4][MR] quads of u8 = q + 128, as sb_pack_a
  * packs it; see gemm.h's pack_a) from the quantized int8 rows: 64 values of k of each
  * row per step (16 quads), the shift as one xor, a register transpose, each quad
  * index's 12 words one masked store. The padding is q = 0 (u8 128), in k and in rows.
@@ -89,5 +99,6 @@ static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t
 }
 
 const sb_ukr_desc sb_ukr_avx512vnni_int8 = {.name = "avx512-vnni 12x32 u8s8", .mr = MR, .nr = NR,
-                                            .pack = SB_PACK_U8S8_QUADS, .fn = ukr_12x32_u8s8,
-                                            .epi = &sb_epi_avx512, .pack_a = pack_a_12};
+                                            .pack = SB_PACK_U8S8_QUADS, .fn = ukr_u8s8_12,
+                                            .epi = &sb_epi_avx512, .pack_a = pack_a_12,
+                                            .rows = ukr_u8s8_rows};
