@@ -14,13 +14,17 @@
  *    Kp = k rounded up to g), zero-padded;
  *  - at run time each task (a block of MC rows x NC columns of C) packs its
  *    rows of A, KC columns at a time, into MR-row panels [kc/g][MR][g] in a
- *    per-thread buffer, then sweeps the micro-kernel over the block. Edge
- *    tiles go through an MR x NR scratch tile. After a tile's last KC block,
+ *    per-thread buffer, then sweeps the micro-kernel over the block. A tile
+ *    of fewer than MR rows runs the descriptor's kernel for that many rows
+ *    where it has one; other edge tiles go through an MR x NR scratch tile.
+ *    After a tile's last KC block,
  *    while it is in L1, the framework dequantizes it (INT8), adds the bias
  *    and applies the layer's fused epilogue (GELU, gate + residual) with the
  *    descriptor's row code.
  *  - KC, MC and NC come from the cache sizes (sb_gemm_set_caches, from hwloc)
- *    and MR/NR, not from constants tuned for one machine.
+ *    and MR/NR, not from constants tuned for one machine; the blocks of one
+ *    call are then made equal and as many as keep every worker busy
+ *    (sb_gemm_plan_tasks).
  */
 #ifndef SB_GEMM_H
 #define SB_GEMM_H
