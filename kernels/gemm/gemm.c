@@ -166,7 +166,7 @@ static void tile_finish(const gemm_ctx *c, float *cp, size_t i, size_t j, size_t
  * cycles, so the lines arrive before it ends. A k loop shorter than SHORT_K
  * (the patch embedding's K = 16: a few hundred cycles, less than a miss to
  * memory) asks for the next tile's lines instead: 4320x16->1152, FP32, 1
- * thread, 3.5-4.4 ms -> 2.7-3.1 (docs/performance.md).
+ * thread, 3.5-3.9 ms -> 2.8-3.4 (docs/performance.md).
  */
 enum { SHORT_K = 128 }; /* packed k values */
 static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)

@@ -108,7 +108,7 @@ static void check_plan(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_
     assert_int_equal(p.kc, kc < k ? kc : k);
     assert_true(p.mc > 0 && p.mc % mr == 0 && p.mc <= mc);
     assert_true(p.nc > 0 && p.nc % nr == 0 && p.nc <= nc);
-    /* the blocks cover C, none empty; blocks of whole tiles, so none a tile larger */
+    /* the blocks cover C, the last one not empty */
     assert_int_equal(p.row_blocks, (m + p.mc - 1) / p.mc);
     assert_int_equal(p.col_blocks, (n + p.nc - 1) / p.nc);
     size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr, tasks = p.row_blocks * p.col_blocks;
