@@ -11,9 +11,10 @@
  * it prints (K = 1152) is the one in docs/graviton.md.
  *
  * test_plan: how sb_gemm_plan_tasks cuts OpenSora's linear layers (and small
- * and odd shapes) for 1 to 8 workers: blocks within the cache bounds, whole
- * tiles, covering C; and on 2 and 4 workers the busiest worker computes at
- * most 10% more tiles than an even share (its table is printed for 2).
+ * and odd shapes) for 1 to 8 workers, for the same micro-kernels: blocks
+ * within the cache bounds, whole tiles, covering C; and on 2 and 4 workers
+ * the busiest worker computes at most 10% more tiles than an even share (its
+ * table is printed for 2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,13 +76,14 @@ static void check_desc(const sb_ukr_desc *d)
         check_k(d, ks[i]);
 }
 
-static void test_blocking(void **state)
+/* Every micro-kernel descriptor of this build that this CPU can run; returns how many. */
+static size_t host_descs(const sb_ukr_desc **out)
 {
     sb_cpu cpu;
     char err[256];
-    (void)state;
+    size_t n = 0;
     assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
-    const sb_ukr_desc *descs[] = {
+    const sb_ukr_desc *all[] = {
 #if defined(__x86_64__)
         &sb_ukr_avx2_f32, &sb_ukr_avx2_bf16cvt, &sb_ukr_avx2_int8, &sb_ukr_avx512_f32,
         &sb_ukr_avx512_bf16cvt, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
@@ -94,9 +96,18 @@ static void test_blocking(void **state)
         (cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_I8MM)) ? sb_ukr_sve_smmla() : NULL,
 #endif
     };
-    for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++)
-        if (descs[i]) /* NULL: a kernel this CPU cannot run */
-            check_desc(descs[i]);
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i]) /* NULL: a kernel this CPU cannot run */
+            out[n++] = all[i];
+    return n;
+}
+
+static void test_blocking(void **state)
+{
+    const sb_ukr_desc *descs[16];
+    (void)state;
+    for (size_t i = 0, n = host_descs(descs); i < n; i++)
+        check_desc(descs[i]);
 }
 
 static void check_plan(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t w)
@@ -124,19 +135,14 @@ static void check_plan(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_
 
 static void test_plan(void **state)
 {
+    const sb_ukr_desc *descs[16];
+    size_t nd = host_descs(descs);
     (void)state;
-    const sb_ukr_desc *descs[] = {
-#if defined(__x86_64__)
-        &sb_ukr_avx2_f32, &sb_ukr_avx512_f32, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
-#elif defined(__aarch64__)
-        &sb_ukr_neon_f32, &sb_ukr_bf16_bfmmla, &sb_ukr_i8mm_int8,
-#endif
-    };
     /* rows: batch 2 (t_block, timestep), 2 x 300 caption tokens, 720p, 144p; then odd ones */
     const size_t ms[] = {2, 600, 3600, 4320}, ns[] = {1152, 2304, 3456, 4608, 6912};
     const size_t ks[] = {256, 1152, 4096, 4608}, odd[][3] = {{1, 1, 1}, {13, 33, 5}, {64, 32, 1152}};
     sb_gemm_set_caches(1 << 20, 32 << 20);
-    for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++)
+    for (size_t i = 0; i < nd; i++)
         for (size_t w = 1; w <= 8; w++) {
             for (size_t a = 0; a < sizeof(ms) / sizeof(ms[0]); a++)
                 for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++)
