@@ -139,6 +139,7 @@ typedef struct gemm_ctx {
     const int8_t *xq;      /* INT8: the quantized activations [m][k] */
     const float *sx;       /* INT8: their per-row scales [m] */
     const sb_epi_ops *ops; /* the micro-kernel's row code (the portable one if it names none) */
+    int direct;            /* A read in place by d->direct, not packed */
 } gemm_ctx;
 
 /* After a tile's last KC block (in L1): INT8 dequantization, bias, the fused epilogue. */
@@ -175,6 +176,21 @@ static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)
         sb_prefetch_w(cp + r * ldc, cols);
 }
 
+/*
+ * The micro-kernel on one tile of mv rows, kc values of k, into c (row stride ldc): A packed
+ * (apan) or read in place (arow); only mv rows where the descriptor has the kernel for that.
+ */
+static void tile_run(const gemm_ctx *c, size_t mv, size_t kc, const void *apan, const float *arow,
+                     const void *bp, float *cp, size_t ldc, int first)
+{
+    const sb_ukr_desc *d = c->p->desc;
+    if (c->direct)
+        d->direct[mv](kc, arow, c->a->ldx, bp, cp, ldc, first);
+    else
+        (mv < (size_t)d->mr && d->rows ? d->rows[mv] : d->fn)(
+            round_up(kc, sb_pack_group(d->pack)), apan, bp, cp, ldc, first);
+}
+
 static void gemm_task(void *ctx, size_t t, int worker)
 {
     (void)worker;
@@ -187,7 +203,8 @@ static void gemm_task(void *ctx, size_t t, int worker)
     size_t ic = (t / c->col_blocks) * c->mc, jc = (t % c->col_blocks) * c->nc;
     size_t mc = a->m - ic < c->mc ? a->m - ic : c->mc;
     size_t nc = a->n - jc < c->nc ? a->n - jc : c->nc;
-    char *ap = sb_thread_scratch(SB_SCRATCH_TASK, c->apack_bytes); /* grows on the warmup call */
+    /* A's packed panels (none when it is read in place); grows on the warmup call */
+    char *ap = c->direct ? NULL : sb_thread_scratch(SB_SCRATCH_TASK, c->apack_bytes);
     float tile[MAX_MR * MAX_NR];
     /* A's rows for this task: the quantized int8 rows (INT8) or the FP32 activations */
     const char *asrc = int8 ? (const char *)(c->xq + ic * a->k) : (const char *)(a->x + ic * a->ldx);
@@ -196,7 +213,9 @@ static void gemm_task(void *ctx, size_t t, int worker)
     for (size_t pc = 0; pc < a->k; pc += c->kc) {
         size_t kc = a->k - pc < c->kc ? a->k - pc : c->kc, kcp = round_up(kc, g);
         int first = pc == 0, last = pc + kc == a->k;
-        if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
+        if (c->direct) {
+            /* A is read in place: nothing to pack */
+        } else if (d->pack_a) /* the micro-kernel's own packer, a panel at a time */
             for (size_t p = 0; p < mc; p += mr)
                 d->pack_a(asrc + (p * lda + pc) * aes, lda, mc - p < mr ? mc - p : mr, kc, kcp,
                           ap + p * kcp * es);
@@ -208,7 +227,7 @@ static void gemm_task(void *ctx, size_t t, int worker)
             for (size_t ir = 0; ir < mc; ir += mr) {
                 size_t i = ic + ir, mv = mc - ir < mr ? mc - ir : mr;
                 float *cp = a->y + i * a->ldy + j;
-                const char *apan = ap + ir * kcp * es;
+                const char *apan = ap ? ap + ir * kcp * es : NULL;
                 if (kcp >= SHORT_K) {
                     prefetch_tile(cp, a->ldy, mv, nv);
                 } else { /* this tile's lines were asked for one tile ago; ask for the next */
@@ -218,13 +237,13 @@ static void gemm_task(void *ctx, size_t t, int worker)
                         prefetch_tile(cp + mr * a->ldy, a->ldy, mc - ir - mr < mr ? mc - ir - mr : mr,
                                       nv);
                 }
-                sb_ukr fn = mv < mr && d->rows ? d->rows[mv] : d->fn; /* only mv rows */
-                if (nv == nr && (mv == mr || d->rows)) {
-                    fn(kcp, apan, bp, cp, a->ldy, first);
+                const float *arow = a->x + i * a->ldx + pc; /* direct: A in place */
+                if (nv == nr && (mv == mr || d->rows || c->direct)) {
+                    tile_run(c, mv, kc, apan, arow, bp, cp, a->ldy, first);
                 } else { /* edge: through the scratch tile, copy the valid part */
                     for (size_t r = 0; r < mv && !first; r++)
                         memcpy(tile + r * nr, cp + r * a->ldy, nv * sizeof(float));
-                    fn(kcp, apan, bp, tile, nr, first);
+                    tile_run(c, mv, kc, apan, arow, bp, tile, nr, first);
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }
@@ -286,6 +305,27 @@ void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size
     out->col_blocks = (n + out->nc - 1) / out->nc;
 }
 
+/*
+ * Packing A costs about one sweep of the micro-kernel over it, so it pays only when the packed
+ * block feeds many column panels. Reading A in place instead (d->direct), 3600 x K -> N, FP32,
+ * 1 thread, Zen 4, against packing it: N = 32 (final) 4.1-5.1 -> 3.2-4.0 ms; N = 64 12-15%
+ * less time, N = 128 7-10%, N = 256 2-4%, N = 512 1-2%; N = 1152 to 4608 within the noise
+ * either way (docs/performance.md). In place, the kernel's rows are lda apart: a stride that
+ * is a multiple of L1_WAY puts all of them in one L1 set, which holds fewer lines than the
+ * kernel has rows, and 600 x 4096 -> 1152 took 10-18% more time than packed.
+ */
+enum {
+    DIRECT_PANELS = 16, /* the most column panels per task for which A is read in place */
+    L1_WAY = 4096,      /* bytes of one L1D way: 64 sets of 64 bytes on every AVX-512 x86 core */
+};
+
+bool sb_gemm_direct_a(const sb_ukr_desc *d, const sb_gemm_plan *plan, size_t lda)
+{
+    size_t panels = (plan->nc + (size_t)d->nr - 1) / (size_t)d->nr;
+    return d->direct && d->pack == SB_PACK_F32 && panels <= DIRECT_PANELS &&
+           lda * sizeof(float) % L1_WAY != 0;
+}
+
 void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
 {
     const packed_b *p = a->w;
@@ -298,6 +338,7 @@ void sb_gemm_linear(const sb_linear_args *a, sb_pool *pool)
     c.mc = plan.mc;
     c.nc = plan.nc;
     c.col_blocks = plan.col_blocks;
+    c.direct = sb_gemm_direct_a(d, &plan, a->ldx);
     c.apack_bytes = (plan.mc + (size_t)d->mr) * round_up(c.kc, sb_pack_group(d->pack)) *
                     sb_pack_bytes(d->pack);
     if (sb_pack_is_int8(d->pack)) {

@@ -14,7 +14,9 @@
  *    Kp = k rounded up to g), zero-padded;
  *  - at run time each task (a block of MC rows x NC columns of C) packs its
  *    rows of A, KC columns at a time, into MR-row panels [kc/g][MR][g] in a
- *    per-thread buffer, then sweeps the micro-kernel over the block. A tile
+ *    per-thread buffer, then sweeps the micro-kernel over the block (a
+ *    micro-kernel with a direct form reads FP32 A in place instead where a
+ *    task has too few column panels to pay for packing: sb_gemm_direct_a). A tile
  *    of fewer than MR rows runs the descriptor's kernel for that many rows
  *    where it has one; other edge tiles go through an MR x NR scratch tile.
  *    After a tile's last KC block,
@@ -119,6 +121,12 @@ static inline int8_t sb_quant_s8_1(float x, float inv)
  * values of k (a multiple of the group size); a and b point at packed panels.
  */
 typedef void (*sb_ukr)(size_t kc, const void *a, const void *b, float *c, size_t ldc, int first);
+/*
+ * The same with A read in place, not packed: rows i of a at a + i * lda (FP32, lda elements),
+ * k values a[i * lda + 0 .. kc) (kc need not be a multiple of anything).
+ */
+typedef void (*sb_ukr_direct)(size_t kc, const float *a, size_t lda, const void *b, float *c,
+                              size_t ldc, int first);
 
 typedef struct sb_ukr_desc {
     const char *name;      /* "avx512 12x32 f32" */
@@ -140,6 +148,11 @@ typedef struct sb_ukr_desc {
      * rows of a layer, where fn would compute mr rows to keep r.
      */
     const sb_ukr *rows;
+    /*
+     * Optional, FP32 packing only: direct[r] (0 < r <= mr) computes the first r rows of the
+     * block as rows[r] does, reading A in place (NULL: A is always packed).
+     */
+    const sb_ukr_direct *direct;
 } sb_ukr_desc;
 
 /* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */
@@ -196,6 +209,14 @@ typedef struct sb_gemm_plan {
  */
 void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t workers,
                         sb_gemm_plan *out);
+
+/*
+ * Whether sb_gemm_linear, cutting a call as plan says, reads A (row stride lda elements) in
+ * place with d->direct rather than packing it: only where d has direct kernels (FP32), the
+ * packed block would feed few column panels, and the stride does not put the rows in one L1
+ * set (gemm.c gives the measurements).
+ */
+bool sb_gemm_direct_a(const sb_ukr_desc *d, const sb_gemm_plan *plan, size_t lda);
 
 /*
  * Lay w [n][k] out as FP32 panels of nr output columns, out[ceil(n/nr)][k][nr],

@@ -15,6 +15,10 @@
  * within the cache bounds, whole tiles, covering C; and on 2 and 4 workers
  * the busiest worker computes at most 10% more tiles than an even share (its
  * table is printed for 2).
+ *
+ * test_direct: where sb_gemm_direct_a reads A in place (`final`, few column
+ * panels) and where it packs (many panels; rows a multiple of 4 KiB apart),
+ * and that a micro-kernel without in-place kernels always packs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,8 +158,42 @@ static void test_plan(void **state)
         }
 }
 
+/* Whether A is read in place for m x n x k, row stride lda, on w workers. */
+static bool direct(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size_t lda, size_t w)
+{
+    sb_gemm_plan p;
+    sb_gemm_plan_tasks(d, m, n, k, w, &p);
+    return sb_gemm_direct_a(d, &p, lda);
+}
+
+static void test_direct(void **state)
+{
+    const sb_ukr_desc *descs[16];
+    size_t nd = host_descs(descs);
+    (void)state;
+    sb_gemm_set_caches(1 << 20, 32 << 20);
+    for (size_t i = 0; i < nd; i++) {
+        const sb_ukr_desc *d = descs[i];
+        if (!d->direct || d->pack != SB_PACK_F32) { /* no in-place kernels: always packed */
+            assert_false(direct(d, 4320, 32, 1152, 1152, 1));
+            continue;
+        }
+        for (int r = 1; r <= d->mr; r++)
+            assert_non_null(d->direct[r]);
+        for (size_t w = 1; w <= 4; w++) {
+            assert_true(direct(d, 4320, 32, 1152, 1152, w));  /* final: a single panel */
+            assert_true(direct(d, 3600, 256, 4608, 4608, w)); /* few panels, stride 18 KiB */
+            assert_true(direct(d, 3600, 64, 72, 3456, w));    /* a third of qkv's rows */
+            assert_false(direct(d, 3600, 4608, 1152, 1152, w)); /* fc1: packing pays */
+            assert_false(direct(d, 3600, 256, 4096, 4096, w));  /* rows 16 KiB apart: one set */
+            assert_false(direct(d, 600, 64, 1024, 1024, w));
+        }
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking), cmocka_unit_test(test_plan)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking), cmocka_unit_test(test_plan),
+                                       cmocka_unit_test(test_direct)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * test_linear.c KERNEL - one registered linear kernel against the reference,
  * on shapes with tails of every block size (M, N, K not multiples of MR, NR,
  * KC or MC; single rows and columns; K larger than one KC block), with and
- * without bias, on 1 and 2 threads. Quantized kernels (BF16, INT8) are checked
+ * without bias, on 1 and 2 threads. An FP32 kernel that can read A in place
+ * (gemm.h's sb_gemm_direct_a) does so on the shapes of few columns and packs
+ * on the others, and on 29 x 1024 -> 40, whose rows are 4 KiB apart.
+ * Quantized kernels (BF16, INT8) are checked
  * against the exact result of their rounded / quantized inputs. Exits 77 (skipped) when this host cannot
  * execute the kernel, so "cannot run here" is never counted as passed.
  * Tolerance: |y - ref| <= 1e-5 * (sum_k |x w| + |b|), ref in double; for a BF16
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
     int fails = 0, rc = sb_kernel_test_setup(argc, argv, SB_OP_LINEAR, &kern, &pool2);
     const size_t shapes[][3] = {{1, 1, 1}, {1, 33, 7}, {5, 17, 3}, {13, 35, 29},
                                 {37, 53, 19}, {64, 1152, 64}, {97, 700, 129}, {2, 1152, 6912},
-                                {300, 129, 1100}};
+                                {300, 129, 1100}, {29, 1024, 40}};
     if (rc >= 0)
         return rc;
     for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++) {

@@ -7,6 +7,8 @@
  * 12 broadcast loads of A feed 24 FMAs (768 FLOPs per 14 loads), enough
  * independent FMAs to cover the FMA latency on two 512-bit (or four 256-bit
  * double-pumped) pipes. Built with -mavx512f -mfma only; chosen at run time.
+ * The same body also reads A in place, rows lda apart, for the tasks whose
+ * packed A would feed too few column panels (sb_ukr_desc.direct).
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
@@ -19,11 +21,12 @@ enum { MR = 12, NR = 32 };
 
 /*
  * The first R rows of the block (R <= MR, a compile-time constant in each instantiation below:
- * the rows past R are dead code). The A panel keeps its MR-row layout.
+ * the rows past R are dead code). Row r's value at k is a[k * sk + r * sr]: sk = MR, sr = 1 for
+ * a packed panel (which keeps its MR-row layout), sk = 1, sr = lda for A in place.
  */
-static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const float *a,
-                                                           const float *b, float *c, size_t ldc,
-                                                           int first, const int R)
+static inline __attribute__((always_inline)) void ukr_body(size_t kc, const float *a, size_t sk,
+                                                           size_t sr, const float *b, float *c,
+                                                           size_t ldc, int first, const int R)
 {
     /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
 #define ROW(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
@@ -33,7 +36,7 @@ static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const floa
         __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16), av;
 #define ROW(r)                                                                                   \
     if (r < R) {                                                                                 \
-        av = _mm512_set1_ps(a[k * MR + r]);                                                      \
+        av = _mm512_set1_ps(a[k * sk + r * sr]);                                                 \
         c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                                              \
         c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                                              \
     }
@@ -49,7 +52,23 @@ static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const floa
 #undef ROW
 }
 
+/* A packed: panels [kc][MR] */
+static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const float *a,
+                                                           const float *b, float *c, size_t ldc,
+                                                           int first, const int R)
+{
+    ukr_body(kc, a, MR, 1, b, c, ldc, first, R);
+}
 SB_UKR_ROWS12(ukr_f32, ukr_rows)
+
+/* A read in place: R rows of lda floats */
+static inline __attribute__((always_inline)) void ukr_direct(size_t kc, const float *a, size_t lda,
+                                                             const void *b, float *c, size_t ldc,
+                                                             int first, const int R)
+{
+    ukr_body(kc, a, 1, lda, b, c, ldc, first, R);
+}
+SB_UKR_DIRECT12(ukr_f32_direct, ukr_direct)
 
 /*
  * One FP32 panel of A for ukr_f32_12 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
@@ -71,7 +90,8 @@ static void pack_a_12(const void *xv, size_t ldx, size_t rows, size_t kc, size_t
 
 const sb_ukr_desc sb_ukr_avx512_f32 = {.name = "avx512 12x32 f32", .mr = MR, .nr = NR,
                                        .pack = SB_PACK_F32, .fn = ukr_f32_12, .epi = &sb_epi_avx512,
-                                       .pack_a = pack_a_12, .rows = ukr_f32_rows};
+                                       .pack_a = pack_a_12, .rows = ukr_f32_rows,
+                                       .direct = ukr_f32_direct_rows};
 
 /*
  * BF16 pairs widened to FP32, a 12 x 32 block of C. A bf16 is the top half of
