@@ -312,11 +312,11 @@ void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size
  * less time, N = 128 7-10%, N = 256 2-4%, N = 512 1-2%; N = 1152 to 4608 within the noise
  * either way (docs/performance.md). In place, the kernel's rows are lda apart: a stride that
  * is a multiple of L1_WAY puts all of them in one L1 set, which holds fewer lines than the
- * kernel has rows, and 600 x 4096 -> 1152 took 10-18% more time than packed.
+ * kernel has rows, and 600 x 4096 -> 1152 took 10-17% more time than packed.
  */
 enum {
     DIRECT_PANELS = 16, /* the most column panels per task for which A is read in place */
-    L1_WAY = 4096,      /* bytes of one L1D way: 64 sets of 64 bytes on every AVX-512 x86 core */
+    L1_WAY = 4096,      /* bytes of one L1D way: 64 sets of 64 bytes (x86 from Haswell, Zen) */
 };
 
 bool sb_gemm_direct_a(const sb_ukr_desc *d, const sb_gemm_plan *plan, size_t lda)

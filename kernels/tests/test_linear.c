@@ -1,7 +1,8 @@
 /*
  * test_linear.c KERNEL - one registered linear kernel against the reference,
  * on shapes with tails of every block size (M, N, K not multiples of MR, NR,
- * KC or MC; single rows and columns; K larger than one KC block), with and
+ * KC or MC; single rows and columns; last blocks of every row count from 1
+ * to 7, which run the row-count kernels; K larger than one KC block), with and
  * without bias, on 1 and 2 threads. An FP32 kernel that can read A in place
  * (gemm.h's sb_gemm_direct_a) does so on the shapes of few columns and packs
  * on the others, and on 29 x 1024 -> 40, whose rows are 4 KiB apart.
@@ -124,7 +125,8 @@ int main(int argc, char **argv)
     int fails = 0, rc = sb_kernel_test_setup(argc, argv, SB_OP_LINEAR, &kern, &pool2);
     const size_t shapes[][3] = {{1, 1, 1}, {1, 33, 7}, {5, 17, 3}, {13, 35, 29},
                                 {37, 53, 19}, {64, 1152, 64}, {97, 700, 129}, {2, 1152, 6912},
-                                {300, 129, 1100}, {29, 1024, 40}};
+                                {300, 129, 1100}, {29, 1024, 40}, {3, 70, 9}, {6, 23, 50},
+                                {7, 40, 19}};
     if (rc >= 0)
         return rc;
     for (size_t i = 0; i < SB_ARRAY_LEN(shapes); i++) {

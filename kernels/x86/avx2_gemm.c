@@ -6,34 +6,51 @@
  * row, 1 for the broadcast A element: 15 of 16. Per k step: 2 B loads and 6
  * broadcasts feed 12 FMAs (192 FLOPs per 8 loads), enough to cover the FMA
  * latency on two pipes. Built with -mavx2 -mfma only; chosen at run time.
+ * Each kernel also has a function per row count for blocks of fewer rows,
+ * and the FP32 one a form that reads A in place (gemm.h's sb_ukr_desc).
  */
 #include <immintrin.h>
 #include "gemm/gemm.h"
+#include "gemm/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
 enum { MR = 6, NR = 16 };
 
-static void ukr_6x16(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+/*
+ * The first R rows of the block (R <= MR, a constant in each instantiation: ukr_rows.h). Row
+ * r's value at k is a[k * sk + r * sr]: sk = MR, sr = 1 for a packed panel, sk = 1, sr = lda
+ * for A in place.
+ */
+static inline __attribute__((always_inline)) void ukr_body(size_t kc, const float *a, size_t sk,
+                                                           size_t sr, const float *b, float *c,
+                                                           size_t ldc, int first, const int R)
 {
-    const float *a = ap, *b = bp;
     /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
 #define ROW(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     for (size_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b + k * NR), b1 = _mm256_loadu_ps(b + k * NR + 8), av;
-#define ROW(r) av = _mm256_broadcast_ss(a + k * MR + r); c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0); \
-               c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);
+#define ROW(r)                                                                   \
+    if (r < R) {                                                                 \
+        av = _mm256_broadcast_ss(a + k * sk + r * sr);                           \
+        c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0);                              \
+        c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);                              \
+    }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
-#define ROW(r)                                                                  \
-    sb_store_c256(c + r * ldc, c##r##0, first);                                      \
-    sb_store_c256(c + r * ldc + 8, c##r##1, first);
+#define ROW(r)                                                                   \
+    if (r < R) {                                                                 \
+        sb_store_c256(c + r * ldc, c##r##0, first);                              \
+        sb_store_c256(c + r * ldc + 8, c##r##1, first);                          \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
 }
+/* the row-count tables, packed and in place */
+SB_UKR_FP32(6, ukr_f32, ukr_body)
 
 /* r[0..8) rows of 8 floats -> r[k] = column k (24 shuffles). */
 static inline void transpose8(__m256 r[8])
@@ -56,7 +73,7 @@ static inline void transpose8(__m256 r[8])
 }
 
 /*
- * One FP32 panel of A for ukr_6x16 ([kc][MR], as sb_pack_a packs it; see gemm.h's
+ * One FP32 panel of A for ukr_f32_6 ([kc][MR], as sb_pack_a packs it; see gemm.h's
  * pack_a): 8 values of k of each row per step, transposed in registers, each k's 6
  * values stored as 4 + 2 (plain stores, not vmaskmovps).
  */
@@ -80,8 +97,9 @@ static void pack_a_6(const void *xv, size_t ldx, size_t rows, size_t kc, size_t 
 }
 
 const sb_ukr_desc sb_ukr_avx2_f32 = {.name = "avx2 6x16 f32", .mr = MR, .nr = NR,
-                                     .pack = SB_PACK_F32, .fn = ukr_6x16, .epi = &sb_epi_avx2,
-                                     .pack_a = pack_a_6};
+                                     .pack = SB_PACK_F32, .fn = ukr_f32_6, .epi = &sb_epi_avx2,
+                                     .pack_a = pack_a_6, .rows = ukr_f32_rows,
+                                     .direct = ukr_f32_direct_rows};
 
 /*
  * BF16 pairs widened to FP32, a 4 x 16 block of C (see avx512_gemm.c for the
@@ -90,8 +108,9 @@ const sb_ukr_desc sb_ukr_avx2_f32 = {.name = "avx2 6x16 f32", .mr = MR, .nr = NR
  */
 enum { MRB = 4 };
 
-static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                             int first)
+static inline __attribute__((always_inline)) void ukr_bf16cvt(size_t kc, const void *ap,
+                                                              const void *bp, float *c,
+                                                              size_t ldc, int first, const int R)
 {
     const int32_t *a = ap;   /* [kc/2][MRB] pairs */
     const __m256i *b = bp;   /* [kc/2][2] vectors of 8 pairs */
@@ -107,7 +126,7 @@ static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c
         __m256 b1o = _mm256_castsi256_ps(_mm256_and_si256(v1, hi));
         __m256 ae, ao;
 #define ROW(r)                                                                          \
-    {                                                                                   \
+    if (r < R) {                                                                        \
         __m256i av = _mm256_set1_epi32(a[k * MRB + r]);                                 \
         ae = _mm256_castsi256_ps(_mm256_slli_epi32(av, 16));                            \
         ao = _mm256_castsi256_ps(_mm256_and_si256(av, hi));                             \
@@ -118,15 +137,18 @@ static void ukr_4x16_bf16cvt(size_t kc, const void *ap, const void *bp, float *c
 #undef ROW
     }
 #define ROW(r)                                                                  \
-    sb_store_c256(c + r * ldc, c##r##0, first);                                      \
-    sb_store_c256(c + r * ldc + 8, c##r##1, first);
+    if (r < R) {                                                                \
+        sb_store_c256(c + r * ldc, c##r##0, first);                             \
+        sb_store_c256(c + r * ldc + 8, c##r##1, first);                         \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3)
 #undef ROW
 }
+SB_UKR_ROWS(4, ukr_bf16cvt, ukr_bf16cvt)
 
 const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr = MRB, .nr = NR,
-                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_4x16_bf16cvt,
-                                         .epi = &sb_epi_avx2};
+                                         .pack = SB_PACK_BF16_PAIRS, .fn = ukr_bf16cvt_4,
+                                         .epi = &sb_epi_avx2, .rows = ukr_bf16cvt_rows};
 
 /*
  * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
@@ -134,7 +156,9 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
  * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
  * = 15 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd + 12 vpaddd.
  */
-static void ukr_6x16_s16(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void *ap,
+                                                          const void *bp, float *c, size_t ldc,
+                                                          int first, const int R)
 {
     const int32_t *a = ap;   /* [kc/2][MR] pairs of s16 */
     const __m256i *b = bp;   /* [kc/2][2] vectors of 8 pairs of s16 */
@@ -144,19 +168,24 @@ static void ukr_6x16_s16(size_t kc, const void *ap, const void *bp, float *c, si
     for (size_t k = 0; k < kc / 2; k++) {
         __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1), av;
 #define ROW(r)                                                              \
-    av = _mm256_set1_epi32(a[k * MR + r]);                                  \
-    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));         \
-    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));
+    if (r < R) {                                                            \
+        av = _mm256_set1_epi32(a[k * MR + r]);                              \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));     \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));     \
+    }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
 #define ROW(r)                                                                  \
-    sb_store_c256(c + r * ldc, _mm256_cvtepi32_ps(c##r##0), first);                   \
-    sb_store_c256(c + r * ldc + 8, _mm256_cvtepi32_ps(c##r##1), first);
+    if (r < R) {                                                                \
+        sb_store_c256(c + r * ldc, _mm256_cvtepi32_ps(c##r##0), first);         \
+        sb_store_c256(c + r * ldc + 8, _mm256_cvtepi32_ps(c##r##1), first);     \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
 }
+SB_UKR_ROWS(6, ukr_s16, ukr_s16)
 
 const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
-                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_6x16_s16,
-                                      .epi = &sb_epi_avx2};
+                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_s16_6,
+                                      .epi = &sb_epi_avx2, .rows = ukr_s16_rows};

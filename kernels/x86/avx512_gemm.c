@@ -13,7 +13,7 @@
 #include <immintrin.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
-#include "x86/ukr_rows.h"
+#include "gemm/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -52,23 +52,8 @@ static inline __attribute__((always_inline)) void ukr_body(size_t kc, const floa
 #undef ROW
 }
 
-/* A packed: panels [kc][MR] */
-static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const float *a,
-                                                           const float *b, float *c, size_t ldc,
-                                                           int first, const int R)
-{
-    ukr_body(kc, a, MR, 1, b, c, ldc, first, R);
-}
-SB_UKR_ROWS12(ukr_f32, ukr_rows)
-
-/* A read in place: R rows of lda floats */
-static inline __attribute__((always_inline)) void ukr_direct(size_t kc, const float *a, size_t lda,
-                                                             const void *b, float *c, size_t ldc,
-                                                             int first, const int R)
-{
-    ukr_body(kc, a, 1, lda, b, c, ldc, first, R);
-}
-SB_UKR_DIRECT12(ukr_f32_direct, ukr_direct)
+/* the row-count tables, packed and in place */
+SB_UKR_FP32(12, ukr_f32, ukr_body)
 
 /*
  * One FP32 panel of A for ukr_f32_12 ([kcp][MR], as sb_pack_a packs it; see gemm.h's
@@ -101,8 +86,9 @@ const sb_ukr_desc sb_ukr_avx512_f32 = {.name = "avx512 12x32 f32", .mr = MR, .nr
  * broadcasts, 4 + 24 integer ops, 48 FMAs (1536 FLOPs). Same FLOP rate as
  * FP32 with half the weight bytes: the path for CPUs without vdpbf16ps.
  */
-static void ukr_12x32_bf16cvt(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                              int first)
+static inline __attribute__((always_inline)) void ukr_bf16cvt(size_t kc, const void *ap,
+                                                              const void *bp, float *c,
+                                                              size_t ldc, int first, const int R)
 {
     const int32_t *a = ap;   /* [kc/2][MR] pairs */
     const __m512i *b = bp;   /* [kc/2][2] vectors of 16 pairs */
@@ -118,7 +104,7 @@ static void ukr_12x32_bf16cvt(size_t kc, const void *ap, const void *bp, float *
         __m512 b1o = _mm512_castsi512_ps(_mm512_and_si512(v1, hi));
         __m512 ae, ao;
 #define ROW(r)                                                                          \
-    {                                                                                   \
+    if (r < R) {                                                                        \
         __m512i av = _mm512_set1_epi32(a[k * MR + r]);                                  \
         ae = _mm512_castsi512_ps(_mm512_slli_epi32(av, 16));                            \
         ao = _mm512_castsi512_ps(_mm512_and_si512(av, hi));                             \
@@ -129,12 +115,17 @@ static void ukr_12x32_bf16cvt(size_t kc, const void *ap, const void *bp, float *
 #undef ROW
     }
 #define ROW(r)                                                                  \
-    sb_store_c512(c + r * ldc, c##r##0, first);                                      \
-    sb_store_c512(c + r * ldc + 16, c##r##1, first);
+    if (r < R) {                                                                \
+        sb_store_c512(c + r * ldc, c##r##0, first);                             \
+        sb_store_c512(c + r * ldc + 16, c##r##1, first);                        \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
 }
 
+SB_UKR_ROWS(12, ukr_bf16cvt, ukr_bf16cvt)
+
 const sb_ukr_desc sb_ukr_avx512_bf16cvt = {.name = "avx512 12x32 bf16 (widened)", .mr = MR,
                                            .nr = NR, .pack = SB_PACK_BF16_PAIRS,
-                                           .fn = ukr_12x32_bf16cvt, .epi = &sb_epi_avx512};
+                                           .fn = ukr_bf16cvt_12, .epi = &sb_epi_avx512,
+                                           .rows = ukr_bf16cvt_rows};

@@ -13,7 +13,7 @@
 #include <immintrin.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
-#include "x86/ukr_rows.h"
+#include "gemm/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -51,7 +51,7 @@ static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const void
 #undef ROW
 }
 
-SB_UKR_ROWS12(ukr_bf16, ukr_rows)
+SB_UKR_ROWS(12, ukr_bf16, ukr_rows)
 
 /*
  * One panel of A for this micro-kernel: rows [0, rows) (rows <= MR; the rest are

@@ -17,7 +17,7 @@
 #include <string.h>
 #include "gemm/gemm.h"
 #include "x86/transpose_avx512.h"
-#include "x86/ukr_rows.h"
+#include "gemm/ukr_rows.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -65,7 +65,7 @@ static inline __attribute__((always_inline)) void ukr_rows(size_t kc, const void
 #undef ROW
 }
 
-SB_UKR_ROWS12(ukr_u8s8, ukr_rows)
+SB_UKR_ROWS(12, ukr_u8s8, ukr_rows)
 
 /*
  * One panel of A for ukr_u8s8_12 ([kcp/4][MR] quads of u8 = q + 128, as sb_pack_a
