@@ -17,6 +17,7 @@
 #include <arm_neon.h>
 #include "arm/arm.h"
 #include "arm/ukr_store.h"
+#include "gemm/ukr_rows.h"
 
 enum { MR = 8, NR = 8 };
 
@@ -25,8 +26,8 @@ static inline bfloat16x8_t load_bf16(const uint16_t *p)
     return vreinterpretq_bf16_u16(vld1q_u16(p));
 }
 
-static void ukr_8x8_bfmmla(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                           int first)
+static inline __attribute__((always_inline)) void ukr_bfmmla(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const uint16_t *a = ap;  /* [kc/4][MR][4]: row pair p at 8 p */
     const uint16_t *b = bp;  /* [kc/4][NR][4]: column pair q at 8 q */
@@ -39,7 +40,7 @@ static void ukr_8x8_bfmmla(size_t kc, const void *ap, const void *bp, float *c, 
         bfloat16x8_t b0 = load_bf16(bk), b1 = load_bf16(bk + 8), b2 = load_bf16(bk + 16),
                      b3 = load_bf16(bk + 24);
 #define PAIR(p)                                                     \
-    {                                                               \
+    if (2 * p < R) {                                                \
         bfloat16x8_t av = load_bf16(ak + 8 * p);                    \
         c##p##0 = vbfmmlaq_f32(c##p##0, av, b0);                    \
         c##p##1 = vbfmmlaq_f32(c##p##1, av, b1);                    \
@@ -49,12 +50,13 @@ static void ukr_8x8_bfmmla(size_t kc, const void *ap, const void *bp, float *c, 
         PAIR(0) PAIR(1) PAIR(2) PAIR(3)
 #undef PAIR
     }
-    SB_STORE_MMLA_8X8(SB_AS_F32);
+    SB_STORE_MMLA_8X8(SB_AS_F32, R);
 }
+SB_UKR_ROWS(8, ukr_bfmmla, ukr_bfmmla)
 
 const sb_ukr_desc sb_ukr_bf16_bfmmla = {.name = "bf16 8x8 bfmmla", .mr = MR, .nr = NR,
-                                        .pack = SB_PACK_BF16_QUADS, .fn = ukr_8x8_bfmmla,
-                                        .epi = &sb_epi_neon};
+                                        .pack = SB_PACK_BF16_QUADS, .fn = ukr_bfmmla_8,
+                                        .epi = &sb_epi_neon, .rows = ukr_bfmmla_rows};
 
 /*
  * BFDOT, an 8 x 12 block of C: BFDOT by element adds to each FP32 lane the
@@ -66,8 +68,8 @@ const sb_ukr_desc sb_ukr_bf16_bfmmla = {.name = "bf16 8x8 bfmmla", .mr = MR, .nr
  */
 enum { NRD = 12 };
 
-static void ukr_8x12_bfdot(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                           int first)
+static inline __attribute__((always_inline)) void ukr_bfdot(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const uint16_t *a = ap;  /* [kc/2][MR][2] */
     const uint16_t *b = bp;  /* [kc/2][NRD][2] */
@@ -79,16 +81,19 @@ static void ukr_8x12_bfdot(size_t kc, const void *ap, const void *bp, float *c, 
         bfloat16x8_t b0 = load_bf16(bk), b1 = load_bf16(bk + 8), b2 = load_bf16(bk + 16);
         bfloat16x8_t a0 = load_bf16(ak), a1 = load_bf16(ak + 8);
 #define ROW(r, av, l)                                                       \
-    c##r##0 = vbfdotq_laneq_f32(c##r##0, b0, av, l);                        \
-    c##r##1 = vbfdotq_laneq_f32(c##r##1, b1, av, l);                        \
-    c##r##2 = vbfdotq_laneq_f32(c##r##2, b2, av, l);
+    if (r < R) {                                                            \
+        c##r##0 = vbfdotq_laneq_f32(c##r##0, b0, av, l);                    \
+        c##r##1 = vbfdotq_laneq_f32(c##r##1, b1, av, l);                    \
+        c##r##2 = vbfdotq_laneq_f32(c##r##2, b2, av, l);                    \
+    }
         ROW(0, a0, 0) ROW(1, a0, 1) ROW(2, a0, 2) ROW(3, a0, 3)
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
     }
-    SB_STORE_8X12(SB_AS_F32);
+    SB_STORE_8X12(SB_AS_F32, R);
 }
+SB_UKR_ROWS(8, ukr_bfdot, ukr_bfdot)
 
 const sb_ukr_desc sb_ukr_bf16_bfdot = {.name = "bf16 8x12 bfdot", .mr = MR, .nr = NRD,
-                                       .pack = SB_PACK_BF16_PAIRS, .fn = ukr_8x12_bfdot,
-                                       .epi = &sb_epi_neon};
+                                       .pack = SB_PACK_BF16_PAIRS, .fn = ukr_bfdot_8,
+                                       .epi = &sb_epi_neon, .rows = ukr_bfdot_rows};

@@ -9,6 +9,7 @@
 #include <arm_neon.h>
 #include "arm/arm.h"
 #include "arm/ukr_store.h"
+#include "gemm/ukr_rows.h"
 
 enum { MR = 8 };
 
@@ -20,8 +21,8 @@ enum { MR = 8 };
  */
 enum { NR = 12 };
 
-static void ukr_8x12_sdot(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                          int first)
+static inline __attribute__((always_inline)) void ukr_sdot(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const int8_t *a = ap;  /* [kc/4][MR][4] */
     const int8_t *b = bp;  /* [kc/4][NR][4] */
@@ -33,16 +34,19 @@ static void ukr_8x12_sdot(size_t kc, const void *ap, const void *bp, float *c, s
         int8x16_t b0 = vld1q_s8(bk), b1 = vld1q_s8(bk + 16), b2 = vld1q_s8(bk + 32);
         int8x16_t a0 = vld1q_s8(ak), a1 = vld1q_s8(ak + 16);
 #define ROW(r, av, l)                                                       \
-    c##r##0 = vdotq_laneq_s32(c##r##0, b0, av, l);                          \
-    c##r##1 = vdotq_laneq_s32(c##r##1, b1, av, l);                          \
-    c##r##2 = vdotq_laneq_s32(c##r##2, b2, av, l);
+    if (r < R) {                                                            \
+        c##r##0 = vdotq_laneq_s32(c##r##0, b0, av, l);                      \
+        c##r##1 = vdotq_laneq_s32(c##r##1, b1, av, l);                      \
+        c##r##2 = vdotq_laneq_s32(c##r##2, b2, av, l);                      \
+    }
         ROW(0, a0, 0) ROW(1, a0, 1) ROW(2, a0, 2) ROW(3, a0, 3)
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
     }
-    SB_STORE_8X12(SB_S32_AS_F32);
+    SB_STORE_8X12(SB_S32_AS_F32, R);
 }
+SB_UKR_ROWS(8, ukr_sdot, ukr_sdot)
 
 const sb_ukr_desc sb_ukr_dotprod_int8 = {.name = "dotprod 8x12 sdot", .mr = MR, .nr = NR,
-                                         .pack = SB_PACK_S8S8_QUADS, .fn = ukr_8x12_sdot,
-                                         .epi = &sb_epi_neon};
+                                         .pack = SB_PACK_S8S8_QUADS, .fn = ukr_sdot_8,
+                                         .epi = &sb_epi_neon, .rows = ukr_sdot_rows};

@@ -10,6 +10,7 @@
 #include <arm_neon.h>
 #include "arm/arm.h"
 #include "arm/ukr_store.h"
+#include "gemm/ukr_rows.h"
 
 enum { MR = 8 };
 
@@ -21,8 +22,8 @@ enum { MR = 8 };
  */
 enum { NR = 8 };
 
-static void ukr_8x8_smmla(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,
-                          int first)
+static inline __attribute__((always_inline)) void ukr_smmla(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const int8_t *a = ap;  /* [kc/8][MR][8]: row pair p at 16 p */
     const int8_t *b = bp;  /* [kc/8][NR][8]: column pair q at 16 q */
@@ -35,7 +36,7 @@ static void ukr_8x8_smmla(size_t kc, const void *ap, const void *bp, float *c, s
         int8x16_t b0 = vld1q_s8(bk), b1 = vld1q_s8(bk + 16), b2 = vld1q_s8(bk + 32),
                   b3 = vld1q_s8(bk + 48);
 #define PAIR(p)                                                     \
-    {                                                               \
+    if (2 * p < R) {                                                \
         int8x16_t av = vld1q_s8(ak + 16 * p);                       \
         c##p##0 = vmmlaq_s32(c##p##0, av, b0);                      \
         c##p##1 = vmmlaq_s32(c##p##1, av, b1);                      \
@@ -45,9 +46,10 @@ static void ukr_8x8_smmla(size_t kc, const void *ap, const void *bp, float *c, s
         PAIR(0) PAIR(1) PAIR(2) PAIR(3)
 #undef PAIR
     }
-    SB_STORE_MMLA_8X8(SB_S32_AS_F32);
+    SB_STORE_MMLA_8X8(SB_S32_AS_F32, R);
 }
+SB_UKR_ROWS(8, ukr_smmla, ukr_smmla)
 
 const sb_ukr_desc sb_ukr_i8mm_int8 = {.name = "i8mm 8x8 smmla", .mr = MR, .nr = NR,
-                                      .pack = SB_PACK_S8S8_OCTETS, .fn = ukr_8x8_smmla,
-                                      .epi = &sb_epi_neon};
+                                      .pack = SB_PACK_S8S8_OCTETS, .fn = ukr_smmla_8,
+                                      .epi = &sb_epi_neon, .rows = ukr_smmla_rows};

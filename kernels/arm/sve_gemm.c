@@ -14,6 +14,7 @@
 #include <arm_sve.h>
 #include <stdatomic.h>
 #include "arm/arm.h"
+#include "gemm/ukr_rows.h"
 
 enum { MR = 8 };
 
@@ -22,7 +23,8 @@ static inline void store_c(float *c, svbool_t pg, svfloat32_t acc, int first)
     svst1_f32(pg, c, first ? acc : svadd_f32_x(pg, acc, svld1_f32(pg, c)));
 }
 
-static void ukr_8xv2(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+static inline __attribute__((always_inline)) void ukr_f32(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const float *a = ap, *b = bp;
     const svbool_t pg = svptrue_b32();
@@ -34,24 +36,30 @@ static void ukr_8xv2(size_t kc, const void *ap, const void *bp, float *c, size_t
         svfloat32_t b0 = svld1_f32(pg, b + k * nr), b1 = svld1_f32(pg, b + k * nr + vl);
         svfloat32_t a0 = svld1rq_f32(pg, a + k * MR), a1 = svld1rq_f32(pg, a + k * MR + 4);
 #define ROW(r, av, l)                                                                   \
-    c##r##0 = svmla_lane_f32(c##r##0, b0, av, l);                                       \
-    c##r##1 = svmla_lane_f32(c##r##1, b1, av, l);
+    if (r < R) {                                                                        \
+        c##r##0 = svmla_lane_f32(c##r##0, b0, av, l);                                   \
+        c##r##1 = svmla_lane_f32(c##r##1, b1, av, l);                                   \
+    }
         ROW(0, a0, 0) ROW(1, a0, 1) ROW(2, a0, 2) ROW(3, a0, 3)
         ROW(4, a1, 0) ROW(5, a1, 1) ROW(6, a1, 2) ROW(7, a1, 3)
 #undef ROW
     }
 #define ROW(r)                                                                          \
-    store_c(c + r * ldc, pg, c##r##0, first);                                           \
-    store_c(c + r * ldc + vl, pg, c##r##1, first);
+    if (r < R) {                                                                        \
+        store_c(c + r * ldc, pg, c##r##0, first);                                       \
+        store_c(c + r * ldc + vl, pg, c##r##1, first);                                  \
+    }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
 #undef ROW
 }
+SB_UKR_ROWS(8, ukr_f32, ukr_f32)
 
 /* The descriptor, with nr from this CPU's vector length (fixed for the process). */
 const sb_ukr_desc *sb_ukr_sve_f32(void)
 {
     static sb_ukr_desc desc = {.name = "sve 8x2vl f32", .mr = MR, .pack = SB_PACK_F32,
-                               .fn = ukr_8xv2, .epi = &sb_epi_neon};
+                               .fn = ukr_f32_8, .epi = &sb_epi_neon,
+                               .rows = ukr_f32_rows};
     static atomic_int ready;
     if (!atomic_load(&ready)) {
         desc.nr = (int)(2 * svcntw());

@@ -21,6 +21,7 @@
 #include <arm_sve.h>
 #include <stdatomic.h>
 #include "arm/arm.h"
+#include "gemm/ukr_rows.h"
 
 enum { MR = 8 };
 
@@ -29,33 +30,34 @@ static inline void store_c(float *c, svbool_t pg, svfloat32_t acc, int first)
     svst1_f32(pg, c, first ? acc : svadd_f32_x(pg, acc, svld1_f32(pg, c)));
 }
 
-/* Rows r and r+1 of the columns of accumulators lo and hi (lo's columns first). */
+/* Rows r and r+1 (only r when rows is 1) of the columns of accumulators lo and hi (lo's first). */
 static inline void store_pair(float *c, size_t ldc, svbool_t pg, svfloat32_t lo, svfloat32_t hi,
-                              int first)
+                              int first, int rows)
 {
     svfloat64_t l = svreinterpret_f64_f32(lo), h = svreinterpret_f64_f32(hi);
     store_c(c, pg, svreinterpret_f32_f64(svuzp1_f64(l, h)), first);
-    store_c(c + ldc, pg, svreinterpret_f32_f64(svuzp2_f64(l, h)), first);
+    if (rows > 1)
+        store_c(c + ldc, pg, svreinterpret_f32_f64(svuzp2_f64(l, h)), first);
 }
 
-/* The 16 stores of an 8 x (4 VL/64) block: accumulators c<pair><vector> as FP32. */
+/* The stores of the first R rows of an 8 x (4 VL/64) block: accumulators c<pair><vector>. */
+#define STORE_PAIR(p, CVT)                                                              \
+    if (2 * p < R) {                                                                    \
+        int rows_ = R - 2 * p > 1 ? 2 : 1;                                              \
+        store_pair(c + 2 * p * ldc, ldc, pg, CVT(c##p##0), CVT(c##p##1), first, rows_); \
+        store_pair(c + 2 * p * ldc + w, ldc, pg, CVT(c##p##2), CVT(c##p##3), first, rows_); \
+    }
 #define STORE_BLOCK(CVT)                                                                \
     do {                                                                                \
         size_t w = svcntw(); /* columns of two accumulators */                         \
-        store_pair(c + 0 * ldc, ldc, pg, CVT(c00), CVT(c01), first);                    \
-        store_pair(c + 0 * ldc + w, ldc, pg, CVT(c02), CVT(c03), first);                \
-        store_pair(c + 2 * ldc, ldc, pg, CVT(c10), CVT(c11), first);                    \
-        store_pair(c + 2 * ldc + w, ldc, pg, CVT(c12), CVT(c13), first);                \
-        store_pair(c + 4 * ldc, ldc, pg, CVT(c20), CVT(c21), first);                    \
-        store_pair(c + 4 * ldc + w, ldc, pg, CVT(c22), CVT(c23), first);                \
-        store_pair(c + 6 * ldc, ldc, pg, CVT(c30), CVT(c31), first);                    \
-        store_pair(c + 6 * ldc + w, ldc, pg, CVT(c32), CVT(c33), first);                \
+        STORE_PAIR(0, CVT) STORE_PAIR(1, CVT) STORE_PAIR(2, CVT) STORE_PAIR(3, CVT)     \
     } while (0)
 
 #define AS_F32(v) (v)
 #define S32_TO_F32(v) svcvt_f32_s32_x(pg, v)
 
-static void ukr_bfmmla(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+static inline __attribute__((always_inline)) void ukr_bfmmla(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const bfloat16_t *a = ap;  /* [kc/4][MR][4] */
     const bfloat16_t *b = bp;  /* [kc/4][nr][4] */
@@ -70,7 +72,7 @@ static void ukr_bfmmla(size_t kc, const void *ap, const void *bp, float *c, size
         svbfloat16_t b0 = svld1_bf16(ph, bk), b1 = svld1_bf16(ph, bk + vh),
                      b2 = svld1_bf16(ph, bk + 2 * vh), b3 = svld1_bf16(ph, bk + 3 * vh);
 #define PAIR(p)                                                     \
-    {                                                               \
+    if (2 * p < R) {                                                \
         svbfloat16_t av = svld1rq_bf16(ph, ak + 8 * p);             \
         c##p##0 = svbfmmla_f32(c##p##0, av, b0);                    \
         c##p##1 = svbfmmla_f32(c##p##1, av, b1);                    \
@@ -82,8 +84,10 @@ static void ukr_bfmmla(size_t kc, const void *ap, const void *bp, float *c, size
     }
     STORE_BLOCK(AS_F32);
 }
+SB_UKR_ROWS(8, ukr_bfmmla, ukr_bfmmla)
 
-static void ukr_smmla(size_t kc, const void *ap, const void *bp, float *c, size_t ldc, int first)
+static inline __attribute__((always_inline)) void ukr_smmla(size_t kc, const void *ap, const void *bp,
+        float *c, size_t ldc, int first, const int R)
 {
     const int8_t *a = ap;  /* [kc/8][MR][8] */
     const int8_t *b = bp;  /* [kc/8][nr][8] */
@@ -98,7 +102,7 @@ static void ukr_smmla(size_t kc, const void *ap, const void *bp, float *c, size_
         svint8_t b0 = svld1_s8(pb, bk), b1 = svld1_s8(pb, bk + vb), b2 = svld1_s8(pb, bk + 2 * vb),
                  b3 = svld1_s8(pb, bk + 3 * vb);
 #define PAIR(p)                                                     \
-    {                                                               \
+    if (2 * p < R) {                                                \
         svint8_t av = svld1rq_s8(pb, ak + 16 * p);                  \
         c##p##0 = svmmla_s32(c##p##0, av, b0);                      \
         c##p##1 = svmmla_s32(c##p##1, av, b1);                      \
@@ -110,6 +114,7 @@ static void ukr_smmla(size_t kc, const void *ap, const void *bp, float *c, size_
     }
     STORE_BLOCK(S32_TO_F32);
 }
+SB_UKR_ROWS(8, ukr_smmla, ukr_smmla)
 
 /* The descriptors, with nr from this CPU's vector length (fixed for the process). */
 static const sb_ukr_desc *with_nr(sb_ukr_desc *d, atomic_int *ready)
@@ -124,7 +129,7 @@ static const sb_ukr_desc *with_nr(sb_ukr_desc *d, atomic_int *ready)
 const sb_ukr_desc *sb_ukr_sve_bfmmla(void)
 {
     static sb_ukr_desc d = {.name = "sve 8x(vl/16) bfmmla", .mr = MR, .pack = SB_PACK_BF16_QUADS,
-                            .fn = ukr_bfmmla, .epi = &sb_epi_neon};
+                            .fn = ukr_bfmmla_8, .epi = &sb_epi_neon, .rows = ukr_bfmmla_rows};
     static atomic_int ready;
     return with_nr(&d, &ready);
 }
@@ -132,7 +137,7 @@ const sb_ukr_desc *sb_ukr_sve_bfmmla(void)
 const sb_ukr_desc *sb_ukr_sve_smmla(void)
 {
     static sb_ukr_desc d = {.name = "sve 8x(vl/16) smmla", .mr = MR, .pack = SB_PACK_S8S8_OCTETS,
-                            .fn = ukr_smmla, .epi = &sb_epi_neon};
+                            .fn = ukr_smmla_8, .epi = &sb_epi_neon, .rows = ukr_smmla_rows};
     static atomic_int ready;
     return with_nr(&d, &ready);
 }
