@@ -306,8 +306,8 @@ void sb_gemm_plan_tasks(const sb_ukr_desc *d, size_t m, size_t n, size_t k, size
 }
 
 /*
- * Packing A costs about one sweep of the micro-kernel over it, so it pays only when the packed
- * block feeds many column panels. Reading A in place instead (d->direct), 3600 x K -> N, FP32,
+ * Packing A is one more pass over it, from memory; it pays only when the packed block feeds
+ * many column panels (N = 32: one). Reading A in place instead (d->direct), 3600 x K -> N, FP32,
  * 1 thread, Zen 4, against packing it: N = 32 (final) 4.1-5.1 -> 3.2-4.0 ms; N = 64 12-15%
  * less time, N = 128 7-10%, N = 256 2-4%, N = 512 1-2%; N = 1152 to 4608 within the noise
  * either way (docs/performance.md). In place, the kernel's rows are lda apart: a stride that
