@@ -177,18 +177,18 @@ static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)
 }
 
 /*
- * The micro-kernel on one tile of mv rows, kc values of k, into c (row stride ldc): A packed
- * (apan) or read in place (arow); only mv rows where the descriptor has the kernel for that.
+ * The micro-kernel on one tile of mv rows, kcp (packed) values of k, into c (row stride ldc):
+ * A packed (apan) or read in place (arow; FP32 only, whose group of 1 makes kcp = kc); only mv
+ * rows where the descriptor has the kernel for that.
  */
-static void tile_run(const gemm_ctx *c, size_t mv, size_t kc, const void *apan, const float *arow,
+static void tile_run(const gemm_ctx *c, size_t mv, size_t kcp, const void *apan, const float *arow,
                      const void *bp, float *cp, size_t ldc, int first)
 {
     const sb_ukr_desc *d = c->p->desc;
     if (c->direct)
-        d->direct[mv](kc, arow, c->a->ldx, bp, cp, ldc, first);
+        d->direct[mv](kcp, arow, c->a->ldx, bp, cp, ldc, first);
     else
-        (mv < (size_t)d->mr && d->rows ? d->rows[mv] : d->fn)(
-            round_up(kc, sb_pack_group(d->pack)), apan, bp, cp, ldc, first);
+        (mv < (size_t)d->mr && d->rows ? d->rows[mv] : d->fn)(kcp, apan, bp, cp, ldc, first);
 }
 
 static void gemm_task(void *ctx, size_t t, int worker)
@@ -239,11 +239,11 @@ static void gemm_task(void *ctx, size_t t, int worker)
                 }
                 const float *arow = a->x + i * a->ldx + pc; /* direct: A in place */
                 if (nv == nr && (mv == mr || d->rows || c->direct)) {
-                    tile_run(c, mv, kc, apan, arow, bp, cp, a->ldy, first);
+                    tile_run(c, mv, kcp, apan, arow, bp, cp, a->ldy, first);
                 } else { /* edge: through the scratch tile, copy the valid part */
                     for (size_t r = 0; r < mv && !first; r++)
                         memcpy(tile + r * nr, cp + r * a->ldy, nv * sizeof(float));
-                    tile_run(c, mv, kc, apan, arow, bp, tile, nr, first);
+                    tile_run(c, mv, kcp, apan, arow, bp, tile, nr, first);
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }
