@@ -350,6 +350,8 @@ typedef struct sb_kernel {
     } fn;
     sb_pack_fn pack;           /* linear only */
     sb_packed_free_fn packed_free;
+    int (*int8_wmax)(void);    /* INT8 linear: the largest |q| its pack gives the weights on this
+                                  host (sb_quantize_sym's qmax); NULL: 127, sb_quantize_s8's */
 } sb_kernel;
 
 /* The whole table, best first within each (op, dtype). */

@@ -72,6 +72,13 @@ static inline int sb_pack_is_int8(sb_pack_kind k)
 float sb_quantize_s8(const float *x, size_t n, int8_t *q);
 
 /*
+ * The same with the range +-qmax (1 <= qmax <= 127) instead of +-127: s = max|x| / qmax.
+ * For a library whose int8 products on some hosts pass through saturating 16-bit sums
+ * (oneDNN without VNNI: onednn.c), which takes 7-bit weights (qmax 63).
+ */
+float sb_quantize_sym(const float *x, size_t n, int qmax, int8_t *q);
+
+/*
  * max(mb, the largest |x[i]| of n values) as bit patterns with the sign cleared (ordered as
  * the values are; NaN left out). Signed compares, which SSE2 has, and a select and a max with
  * no branch, so it vectorises at the baseline ISA; the vector quantizers' scalar tails too.
@@ -93,28 +100,34 @@ static inline int32_t sb_quant_max_bits(const float *x, size_t n, int32_t mb)
  * whose max|x| is at most 2^-64 (zero, or so small that 1 / scale would overflow) gets scale 1,
  * so all its values quantize to 0.
  */
-static inline float sb_quant_scale(int32_t max_bits, float *inv)
+static inline float sb_quant_scale_q(int32_t max_bits, int qmax, float *inv)
 {
     float mx;
     __builtin_memcpy(&mx, &max_bits, sizeof(mx));
-    float s = mx > 0x1p-64f ? mx / 127.0f : 1.0f;
+    float s = mx > 0x1p-64f ? mx / (float)qmax : 1.0f;
     *inv = 1.0f / s;
     return s;
 }
+static inline float sb_quant_scale(int32_t max_bits, float *inv)
+{
+    return sb_quant_scale_q(max_bits, 127, inv);
+}
 
 /*
- * One value of sb_quantize_s8: round(x * inv) to nearest even by adding and subtracting
- * 1.5 * 2^23 (exact for |v| < 2^22; here |v| <= 127), clamped to +-127; NaN gives -127.
+ * One value of sb_quantize_sym: round(x * inv) to nearest even by adding and subtracting
+ * 1.5 * 2^23 (exact for |v| < 2^22; here |v| <= qmax), clamped to +-qmax; NaN gives -qmax.
  */
-static inline int8_t sb_quant_s8_1(float x, float inv)
+static inline int8_t sb_quant_sq_1(float x, float inv, int qmax)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
     float p = x * inv; /* its own statement: never contracted into an FMA with magic */
-    float v = (p + magic) - magic;
-    v = v >= -127.0f ? v : -127.0f; /* NaN compares false: -127 */
-    v = v <= 127.0f ? v : 127.0f;
+    float v = (p + magic) - magic, lim = (float)qmax;
+    v = v >= -lim ? v : -lim; /* NaN compares false: -qmax */
+    v = v <= lim ? v : lim;
     return (int8_t)(int)v;
 }
+/* One value of sb_quantize_s8. */
+static inline int8_t sb_quant_s8_1(float x, float inv) { return sb_quant_sq_1(x, inv, 127); }
 
 /*
  * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc

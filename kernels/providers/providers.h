@@ -15,6 +15,8 @@ void sb_onednn_linear(const sb_linear_args *a, sb_pool *pool);
 /* The same call for weights packed by these: BF16 and INT8 (onednn.c's header says how). */
 sb_status sb_onednn_bf16_pack(const float *w, size_t n, size_t k, void **packed);
 sb_status sb_onednn_int8_pack(const float *w, size_t n, size_t k, void **packed);
+/* The INT8 weights' range on this host: 127 where oneDNN has VNNI, else 63 (onednn.c). */
+int sb_onednn_int8_wmax(void);
 
 sb_status sb_openblas_pack(const float *w, size_t n, size_t k, void **packed);
 void sb_openblas_free(void *packed);

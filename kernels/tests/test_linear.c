@@ -7,7 +7,8 @@
  * (gemm.h's sb_gemm_direct_a) does so on the shapes of few columns and packs
  * on the others, and on 29 x 1024 -> 40, whose rows are 4 KiB apart.
  * Quantized kernels (BF16, INT8) are checked
- * against the exact result of their rounded / quantized inputs. Exits 77 (skipped) when this host cannot
+ * against the exact result of their rounded / quantized inputs (an INT8 kernel's weights in
+ * the range its int8_wmax gives). Exits 77 (skipped) when this host cannot
  * execute the kernel, so "cannot run here" is never counted as passed.
  * Tolerance: |y - ref| <= 1e-5 * (sum_k |x w| + |b|), ref in double; for a BF16
  * kernel the reference uses the bf16-rounded x and w (products of bfloat16
@@ -76,8 +77,9 @@ static int check(const sb_kernel *kern, sb_pool *pool, size_t m, size_t n, size_
             for (size_t j = 0; j < k; j++)
                 xr[i * k + j] = s * q[j];
         }
+        int wmax = kern->int8_wmax ? kern->int8_wmax() : 127;
         for (size_t i = 0; i < n; i++) {
-            float s = sb_quantize_s8(w + i * k, k, q);
+            float s = sb_quantize_sym(w + i * k, k, wmax, q);
             for (size_t j = 0; j < k; j++)
                 wr[i * k + j] = s * q[j];
         }
