@@ -154,8 +154,35 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
  * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
  * vpmaddwd multiplies pairs of s16 and adds them into int32 lanes (no
  * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
- * = 15 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd + 12 vpaddd.
+ * and 1 product = 16 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd +
+ * 12 vpaddd.
  */
+
+/*
+ * One row's k pair: c0 += madd(a, b0), c1 += madd(a, b1), a the row's s16 pair broadcast. GCC 12
+ * issued all six rows' broadcasts first and kept 8 of the 12 accumulators on the stack (a load
+ * and a store around every vpaddd, in objdump); as one asm per row it holds them all in registers.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MADD_ROW(c0, c1, ap, b0, b1)                                                          \
+    do {                                                                                     \
+        __m256i av_, t_;                                                                     \
+        __asm__("vpbroadcastd %4, %2\n\t"                                                    \
+                "vpmaddwd %5, %2, %3\n\t"                                                    \
+                "vpaddd %3, %0, %0\n\t"                                                      \
+                "vpmaddwd %6, %2, %3\n\t"                                                    \
+                "vpaddd %3, %1, %1"                                                          \
+                : "+x"(c0), "+x"(c1), "=&x"(av_), "=&x"(t_)                                  \
+                : "m"(*(ap)), "x"(b0), "x"(b1));                                             \
+    } while (0)
+#else
+#define MADD_ROW(c0, c1, ap, b0, b1)                                                          \
+    do {                                                                                     \
+        __m256i av_ = _mm256_set1_epi32(*(ap));                                              \
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av_, b0));                               \
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av_, b1));                               \
+    } while (0)
+#endif
 static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void *ap,
                                                           const void *bp, float *c, size_t ldc,
                                                           int first, const int R)
@@ -166,13 +193,10 @@ static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void 
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     for (size_t k = 0; k < kc / 2; k++) {
-        __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1), av;
+        __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1);
 #define ROW(r)                                                              \
-    if (r < R) {                                                            \
-        av = _mm256_set1_epi32(a[k * MR + r]);                              \
-        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));     \
-        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));     \
-    }
+    if (r < R)                                                              \
+        MADD_ROW(c##r##0, c##r##1, a + k * MR + r, b0, b1);
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
