@@ -211,6 +211,10 @@ static const sb_kernel table[] = {
     KERNEL("attention.f32.avx512-flash", SB_OP_ATTENTION, SB_DT_F32, true, "avx512",
            X86(AVX512F) | X86(FMA), attention, sb_attention_flash_avx512),
 #endif
+#ifdef SB_HAVE_AVX2
+    KERNEL("attention.f32.avx2-flash", SB_OP_ATTENTION, SB_DT_F32, true, "avx2",
+           X86(AVX2) | X86(FMA), attention, sb_attention_flash_avx2),
+#endif
 #ifdef SB_HAVE_NEON
     KERNEL("attention.f32.neon-flash", SB_OP_ATTENTION, SB_DT_F32, true, "neon", ARM(NEON),
            attention, sb_attention_flash_neon),

@@ -49,6 +49,8 @@ void sb_qk_norm_rope_bf16_avx512bf16(const sb_qk_norm_rope_args *a, sb_pool *poo
 extern const sb_epi_ops sb_epi_avx2;     /* avx2_elementwise.c */
 extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 
+/* flash-style attention without AVX-512 (avx2_attention.c) */
+void sb_attention_flash_avx2(const sb_attn_args *a, sb_pool *pool);
 /* flash-style attention (avx512_attention.c; BF16: avx512bf16_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
 /* the short-sequence function of the FP32 one (avx512_short_attention.c, flash.h) */
