@@ -39,6 +39,28 @@ static inline float hsum8(__m256 v)
     return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
 }
 
+/*
+ * One step of a 4 x W tile of accumulators a<i><w>: a<i><w> += x[i * xs] * row[8w .. 8w + 8)
+ * for i < 4, w < W (W a constant).
+ */
+#define TILE_ROW(i, x, xs, W)                                                                   \
+    xb_ = _mm256_broadcast_ss((x) + (i) * (xs));                                                \
+    a##i##0 = _mm256_fmadd_ps(xb_, r0_, a##i##0);                                               \
+    if ((W) > 1)                                                                                \
+        a##i##1 = _mm256_fmadd_ps(xb_, r1_, a##i##1);                                           \
+    if ((W) > 2)                                                                                \
+        a##i##2 = _mm256_fmadd_ps(xb_, r2_, a##i##2);
+#define TILE_STEP(row, x, xs, W)                                                                \
+    do {                                                                                        \
+        const float *row_ = (row);                                                              \
+        __m256 r0_ = _mm256_loadu_ps(row_), r1_ = r0_, r2_ = r0_, xb_;                          \
+        if ((W) > 1)                                                                            \
+            r1_ = _mm256_loadu_ps(row_ + 8);                                                    \
+        if ((W) > 2)                                                                            \
+            r2_ = _mm256_loadu_ps(row_ + 16);                                                   \
+        TILE_ROW(0, x, xs, W) TILE_ROW(1, x, xs, W) TILE_ROW(2, x, xs, W) TILE_ROW(3, x, xs, W) \
+    } while (0)
+
 /* s[i][v] += scores of queries q0 + i (i < 4) against keys kt[.][8v .. 8v + 8), v < NV. */
 static inline __attribute__((always_inline)) void scores(const float *qt, const float *kt,
                                                          size_t nkvp, size_t D, size_t q0,
@@ -48,21 +70,7 @@ static inline __attribute__((always_inline)) void scores(const float *qt, const 
     ACC(0) ACC(1) ACC(2) ACC(3)
 #undef ACC
     for (size_t d = 0; d < D; d++) {
-        const float *kd = kt + d * nkvp, *qd = qt + d * QB + q0;
-        __m256 k0 = _mm256_loadu_ps(kd), k1 = k0, k2 = k0, q;
-        if (NV > 1)
-            k1 = _mm256_loadu_ps(kd + 8);
-        if (NV > 2)
-            k2 = _mm256_loadu_ps(kd + 16);
-#define ACC(i)                                                                                  \
-    q = _mm256_broadcast_ss(qd + i);                                                            \
-    a##i##0 = _mm256_fmadd_ps(q, k0, a##i##0);                                                  \
-    if (NV > 1)                                                                                 \
-        a##i##1 = _mm256_fmadd_ps(q, k1, a##i##1);                                              \
-    if (NV > 2)                                                                                 \
-        a##i##2 = _mm256_fmadd_ps(q, k2, a##i##2);
-        ACC(0) ACC(1) ACC(2) ACC(3)
-#undef ACC
+        TILE_STEP(kt + d * nkvp, qt + d * QB + q0, 1, NV);
     }
 #define ACC(i) s[q0 + i][0] = a##i##0, s[q0 + i][1] = a##i##1, s[q0 + i][2] = a##i##2;
     ACC(0) ACC(1) ACC(2) ACC(3)
@@ -89,21 +97,7 @@ static inline __attribute__((always_inline)) void pv(float *o, const float *v, s
     ACC(0) ACC(1) ACC(2) ACC(3)
 #undef ACC
     for (size_t j = 0; j < nk; j++) {
-        const float *vj = v + j * D + dc;
-        __m256 v0 = _mm256_loadu_ps(vj), v1 = v0, v2 = v0, pb;
-        if (W > 1)
-            v1 = _mm256_loadu_ps(vj + 8);
-        if (W > 2)
-            v2 = _mm256_loadu_ps(vj + 16);
-#define ACC(i)                                                                                  \
-    pb = _mm256_broadcast_ss(&p[q0 + i][j]);                                                    \
-    a##i##0 = _mm256_fmadd_ps(pb, v0, a##i##0);                                                 \
-    if (W > 1)                                                                                  \
-        a##i##1 = _mm256_fmadd_ps(pb, v1, a##i##1);                                             \
-    if (W > 2)                                                                                  \
-        a##i##2 = _mm256_fmadd_ps(pb, v2, a##i##2);
-        ACC(0) ACC(1) ACC(2) ACC(3)
-#undef ACC
+        TILE_STEP(v + j * D + dc, &p[q0][j], KB, W);
     }
 #define ACC(i)                                                                                  \
     _mm256_storeu_ps(o##i, a##i##0);                                                            \
