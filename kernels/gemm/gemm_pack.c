@@ -28,7 +28,7 @@ size_t sb_pack_group(sb_pack_kind k) { return elem[k].group; }
  * patterns with the sign cleared (sb_quant_max_bits), and the
  * rounding of sb_quant_s8_1, which is what lrintf does in the default rounding mode.
  */
-static inline float quantize(const float *x, size_t n, int qmax, int8_t *q)
+float sb_quantize_sym(const float *x, size_t n, int qmax, int8_t *q)
 {
     float inv, s = sb_quant_scale_q(sb_quant_max_bits(x, n, 0), qmax, &inv);
     for (size_t i = 0; i < n; i++)
@@ -36,12 +36,7 @@ static inline float quantize(const float *x, size_t n, int qmax, int8_t *q)
     return s;
 }
 
-float sb_quantize_s8(const float *x, size_t n, int8_t *q) { return quantize(x, n, 127, q); }
-
-float sb_quantize_sym(const float *x, size_t n, int qmax, int8_t *q)
-{
-    return quantize(x, n, qmax, q);
-}
+float sb_quantize_s8(const float *x, size_t n, int8_t *q) { return sb_quantize_sym(x, n, 127, q); }
 
 void sb_pack_panels(const float *w, size_t n, size_t k, size_t nr, float *out)
 {

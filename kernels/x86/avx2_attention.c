@@ -61,7 +61,7 @@ static inline float hsum8(__m256 v)
         TILE_ROW(0, x, xs, W) TILE_ROW(1, x, xs, W) TILE_ROW(2, x, xs, W) TILE_ROW(3, x, xs, W) \
     } while (0)
 
-/* s[i][v] += scores of queries q0 + i (i < 4) against keys kt[.][8v .. 8v + 8), v < NV. */
+/* s[q0 + i][v] = the scores of queries q0 + i (i < 4) against keys kt[.][8v .. 8v + 8), v < NV. */
 static inline __attribute__((always_inline)) void scores(const float *qt, const float *kt,
                                                          size_t nkvp, size_t D, size_t q0,
                                                          __m256 s[QB][3], const int NV)
@@ -134,9 +134,10 @@ static void block_avx2(const sb_flash_block *b)
                 scores(qt, kt + kb, nkvp, D, q0, s, 1);
         }
         __m256 valid[3], sums[QB];
-        for (size_t w = 0; w < 3; w++)
-            valid[w] = _mm256_castsi256_ps(
-                _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nk), _mm256_add_epi32(idx, _mm256_set1_epi32(8 * (int)w))));
+        for (size_t w = 0; w < 3; w++) { /* lanes of keys 8w + lane < nk */
+            __m256i key = _mm256_add_epi32(idx, _mm256_set1_epi32(8 * (int)w));
+            valid[w] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)nk), key));
+        }
         for (int i = 0; i < QB; i++) {
             __m256 mx = _mm256_set1_ps(-INFINITY), sum = _mm256_setzero_ps();
             for (size_t w = 0; w < nv; w++) {
