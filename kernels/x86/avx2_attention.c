@@ -25,20 +25,6 @@
 enum { QB = SB_FLASH_QB, KB = 24, QG = 4 /* queries per tile */ };
 _Static_assert(QB == 2 * QG, "two tiles of 4 queries per block");
 
-static inline float hmax8(__m256 v)
-{
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
-}
-
-static inline float hsum8(__m256 v)
-{
-    __m128 m = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_add_ps(m, _mm_movehl_ps(m, m));
-    return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
-}
-
 /*
  * One step of a 4 x W tile of accumulators a<i><w>: a<i><w> += x[i * xs] * row[8w .. 8w + 8)
  * for i < 4, w < W (W a constant).
@@ -144,7 +130,7 @@ static void block_avx2(const sb_flash_block *b)
                 s[i][w] = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), s[i][w], valid[w]);
                 mx = _mm256_max_ps(mx, s[i][w]);
             }
-            float mnew = fmaxf(m[i], hmax8(mx));
+            float mnew = fmaxf(m[i], sb_hmax8(mx));
             __m256 mv = _mm256_set1_ps(mnew);
             for (size_t w = 0; w < nv; w++) {
                 __m256 e = _mm256_and_ps(vexp8(_mm256_sub_ps(s[i][w], mv)), valid[w]);
@@ -159,7 +145,7 @@ static void block_avx2(const sb_flash_block *b)
            and multiplies l = 0 and O = 0 */
         _mm256_store_ps(corr, vexp8(_mm256_load_ps(corr)));
         for (int i = 0; i < QB; i++)
-            l[i] = l[i] * corr[i] + hsum8(sums[i]);
+            l[i] = l[i] * corr[i] + sb_hsum8(sums[i]);
         const float *vb = (const float *)b->v + kb * D;
         for (size_t q0 = 0; q0 < QB; q0 += QG) {
             size_t dc = 0;

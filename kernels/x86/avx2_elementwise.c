@@ -181,22 +181,6 @@ static void to_bf16(const float *x, size_t n, uint16_t *y)
         y[i] = sb_f32_to_bf16(x[i]);
 }
 
-static float hsum8(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static float hmax8(__m256 v)
-{
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_max_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* The softmax of a row of scores (epilogue.h), 8 lanes, the tail in scalar code (libm expf). */
 static void softmax_row(float *x, size_t n, float scale)
 {
@@ -205,7 +189,7 @@ static void softmax_row(float *x, size_t n, float scale)
     size_t i, full = n - n % 8;
     for (i = 0; i < full; i += 8)
         m = _mm256_max_ps(m, _mm256_mul_ps(_mm256_loadu_ps(x + i), sc));
-    float mx = hmax8(m), tail = 0.0f;
+    float mx = sb_hmax8(m), tail = 0.0f;
     for (; i < n; i++)
         mx = x[i] * scale > mx ? x[i] * scale : mx;
     const __m256 vm = _mm256_set1_ps(mx);
@@ -218,7 +202,7 @@ static void softmax_row(float *x, size_t n, float scale)
         x[i] = expf(x[i] * scale - mx);
         tail += x[i];
     }
-    float inv1 = 1.0f / (hsum8(s) + tail);
+    float inv1 = 1.0f / (sb_hsum8(s) + tail);
     const __m256 inv = _mm256_set1_ps(inv1);
     for (i = 0; i < full; i += 8)
         _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
@@ -250,7 +234,7 @@ static inline float row_sum8(const float *x, size_t full, __m256 mean, int sq)
             s[j] = sum_step(s[j], _mm256_loadu_ps(x + i + 8 * j), mean, sq);
     for (int j = 0; i < full; i += 8, j++)
         s[j] = sum_step(s[j], _mm256_loadu_ps(x + i), mean, sq);
-    return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
+    return sb_hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
 }
 
 /* The same over a bfloat16 row, in any order: 32 values per step as 16 even and 16 odd ones. */
@@ -266,7 +250,7 @@ static inline float row_sum8_bf16(const sb_bf16 *x, size_t full, __m256 mean, in
         }
     for (int j = 0; i < full; i += 8, j++)
         s[j] = sum_step(s[j], sb_bf16_load8(x + i), mean, sq);
-    return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
+    return sb_hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
 }
 
 /* (x - mean) * rstd * (1 + scale) + shift on values [i, i + 8) */
@@ -410,7 +394,7 @@ static float head_sumsq(const void *xv, size_t d)
         __m256 v = _mm256_loadu_ps(x + i);
         ss = _mm256_fmadd_ps(v, v, ss);
     }
-    float sum = hsum8(ss);
+    float sum = sb_hsum8(ss);
     for (; i < d; i++)
         sum += x[i] * x[i];
     return sum;

@@ -150,13 +150,6 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
                                          .pack = SB_PACK_BF16_PAIRS, .fn = ukr_bf16cvt_4,
                                          .epi = &sb_epi_avx2, .rows = ukr_bf16cvt_rows};
 
-/*
- * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
- * vpmaddwd multiplies pairs of s16 and adds them into int32 lanes (no
- * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
- * and 1 product = 16 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd +
- * 12 vpaddd.
- */
 
 /*
  * One row's k pair: c0 += madd(a, b0), c1 += madd(a, b1), a the row's s16 pair broadcast. GCC 12
@@ -183,6 +176,14 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
         c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av_, b1));                               \
     } while (0)
 #endif
+
+/*
+ * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
+ * vpmaddwd multiplies pairs of s16 and adds them into int32 lanes (no
+ * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
+ * and 1 product = 16 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd +
+ * 12 vpaddd.
+ */
 static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void *ap,
                                                           const void *bp, float *c, size_t ldc,
                                                           int first, const int R)

@@ -7,7 +7,8 @@
  * each width (sb_bf16 in kernel.h: the upper half of a binary32), the AVX-512
  * stores with vcvtne2ps2bf16 where the including file has AVX512-BF16; and the
  * AVX-512 step of the q/k head code (sb_head16) and LayerNorm's modulation with its
- * table of 1 + scale (sb_ln_modulate16, sb_ln_scale_table), shared by FP32 and bfloat16.
+ * table of 1 + scale (sb_ln_modulate16, sb_ln_scale_table), shared by FP32 and bfloat16;
+ * the sum and maximum of an AVX2 vector's lanes (sb_hsum8, sb_hmax8).
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
  * exp(r) = 1 + r + r^2 p(r), p of degree 5 on |r| <= ln2/2 (Cephes coefficients);
@@ -94,6 +95,20 @@ static inline __m256 sb_exp2_8_bf16(__m256 t)
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.693260968f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.999928057f));
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(tm), 23)));
+}
+
+/* The sum and the maximum of a vector's 8 lanes (softmax rows, LayerNorm, flash attention). */
+static inline float sb_hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+static inline float sb_hmax8(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
 }
 #endif
 
