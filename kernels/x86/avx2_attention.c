@@ -19,33 +19,12 @@
 #include <math.h>
 #include <string.h>
 #include "flash/flash.h"
+#include "x86/tile_avx2.h"
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
 enum { QB = SB_FLASH_QB, KB = 24, QG = 4 /* queries per tile */ };
 _Static_assert(QB == 2 * QG, "two tiles of 4 queries per block");
-
-/*
- * One step of a 4 x W tile of accumulators a<i><w>: a<i><w> += x[i * xs] * row[8w .. 8w + 8)
- * for i < 4, w < W (W a constant).
- */
-#define TILE_ROW(i, x, xs, W)                                                                   \
-    xb_ = _mm256_broadcast_ss((x) + (i) * (xs));                                                \
-    a##i##0 = _mm256_fmadd_ps(xb_, r0_, a##i##0);                                               \
-    if ((W) > 1)                                                                                \
-        a##i##1 = _mm256_fmadd_ps(xb_, r1_, a##i##1);                                           \
-    if ((W) > 2)                                                                                \
-        a##i##2 = _mm256_fmadd_ps(xb_, r2_, a##i##2);
-#define TILE_STEP(row, x, xs, W)                                                                \
-    do {                                                                                        \
-        const float *row_ = (row);                                                              \
-        __m256 r0_ = _mm256_loadu_ps(row_), r1_ = r0_, r2_ = r0_, xb_;                          \
-        if ((W) > 1)                                                                            \
-            r1_ = _mm256_loadu_ps(row_ + 8);                                                    \
-        if ((W) > 2)                                                                            \
-            r2_ = _mm256_loadu_ps(row_ + 16);                                                   \
-        TILE_ROW(0, x, xs, W) TILE_ROW(1, x, xs, W) TILE_ROW(2, x, xs, W) TILE_ROW(3, x, xs, W) \
-    } while (0)
 
 /* s[q0 + i][v] = the scores of queries q0 + i (i < 4) against keys kt[.][8v .. 8v + 8), v < NV. */
 static inline __attribute__((always_inline)) void scores(const float *qt, const float *kt,
@@ -56,7 +35,8 @@ static inline __attribute__((always_inline)) void scores(const float *qt, const 
     ACC(0) ACC(1) ACC(2) ACC(3)
 #undef ACC
     for (size_t d = 0; d < D; d++) {
-        TILE_STEP(kt + d * nkvp, qt + d * QB + q0, 1, NV);
+        const float *x = qt + d * QB + q0;
+        SB_TILE_STEP(kt + d * nkvp, x, x + 1, x + 2, x + 3, NV);
     }
 #define ACC(i) s[q0 + i][0] = a##i##0, s[q0 + i][1] = a##i##1, s[q0 + i][2] = a##i##2;
     ACC(0) ACC(1) ACC(2) ACC(3)
@@ -83,7 +63,7 @@ static inline __attribute__((always_inline)) void pv(float *o, const float *v, s
     ACC(0) ACC(1) ACC(2) ACC(3)
 #undef ACC
     for (size_t j = 0; j < nk; j++) {
-        TILE_STEP(v + j * D + dc, &p[q0][j], KB, W);
+        SB_TILE_STEP(v + j * D + dc, &p[q0][j], &p[q0 + 1][j], &p[q0 + 2][j], &p[q0 + 3][j], W);
     }
 #define ACC(i)                                                                                  \
     _mm256_storeu_ps(o##i, a##i##0);                                                            \

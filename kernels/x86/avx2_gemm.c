@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #include "gemm/gemm.h"
 #include "gemm/ukr_rows.h"
+#include "x86/tile_avx2.h"
 #include "x86/ukr_store.h"
 #include "x86/x86.h"
 
@@ -52,26 +53,6 @@ static inline __attribute__((always_inline)) void ukr_body(size_t kc, const floa
 /* the row-count tables, packed and in place */
 SB_UKR_FP32(6, ukr_f32, ukr_body)
 
-/* r[0..8) rows of 8 floats -> r[k] = column k (24 shuffles). */
-static inline void transpose8(__m256 r[8])
-{
-    __m256 t[8], s[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int c = 0; c < 4; c++) {
-        r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
-        r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
-    }
-}
-
 /*
  * One FP32 panel of A for ukr_f32_6 ([kc][MR], as sb_pack_a packs it; see gemm.h's
  * pack_a): 8 values of k of each row per step, transposed in registers, each k's 6
@@ -88,7 +69,7 @@ static void pack_a_6(const void *xv, size_t ldx, size_t rows, size_t kc, size_t 
         __m256 w[8];
         for (size_t r = 0; r < 8; r++)
             w[r] = r < rows ? _mm256_maskload_ps(x + r * ldx + k, m) : _mm256_setzero_ps();
-        transpose8(w);
+        sb_transpose8_avx2(w);
         for (size_t j = 0; j < 8 && k + j < kcp; j++) {
             _mm_storeu_ps(d + (k + j) * MR, _mm256_castps256_ps128(w[j]));
             _mm_storel_pi((__m64 *)(d + (k + j) * MR + 4), _mm256_extractf128_ps(w[j], 1));
