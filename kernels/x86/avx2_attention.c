@@ -141,8 +141,9 @@ static void block_avx2(const sb_flash_block *b)
 
 void sb_attention_flash_avx2(const sb_attn_args *a, sb_pool *pool)
 {
-    /* keys padded to 8 (one vector), not 24; short (temporal) sequences are staged (flash.c) */
+    /* keys padded to 8 (one vector), not 24; short (temporal) sequences run in place */
     static const sb_flash_impl impl = {.name = "attention.f32.avx2-flash", .block = block_avx2,
-                                       .pad = 8, .elem = SB_FLASH_F32};
+                                       .pad = 8, .elem = SB_FLASH_F32,
+                                       .short_seq = sb_attention_short_avx2};
     sb_attention_flash(&impl, a, pool);
 }

@@ -51,6 +51,8 @@ extern const sb_epi_ops sb_epi_avx512;   /* avx512_elementwise.c */
 
 /* flash-style attention without AVX-512 (avx2_attention.c) */
 void sb_attention_flash_avx2(const sb_attn_args *a, sb_pool *pool);
+/* its short-sequence function (avx2_short_attention.c, flash.h) */
+void sb_attention_short_avx2(const sb_attn_args *a, size_t s0, size_t s1);
 /* flash-style attention (avx512_attention.c; BF16: avx512bf16_attention.c) */
 void sb_attention_flash_avx512(const sb_attn_args *a, sb_pool *pool);
 /* the short-sequence function of the FP32 one (avx512_short_attention.c, flash.h) */
