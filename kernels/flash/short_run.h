@@ -23,7 +23,8 @@
  * Pull the q, k and v rows of sequence seq into the cache with demand loads, row by row, before
  * its heads run: the first sequence of a run, which nothing prefetched. (Before the spread
  * prefetch below, this pass ran for every sequence and took the 240p 2s temporal layer from
- * 22.6 to 10.2 ms on 1 thread; docs/performance.md.)
+ * 22.6 to 10.2 ms on 1 thread, with the AVX-512 FP32 function and 512-bit loads on a Zen 4;
+ * docs/performance.md. This form touches a byte per line: the same lines, not timed there.)
  */
 static inline void sb_short_stream_in(const sb_attn_args *a, size_t seq)
 {
@@ -51,9 +52,10 @@ static inline void sb_short_stream_in(const sb_attn_args *a, size_t seq)
 /*
  * The lines of the next sequence's q, k and v rows, prefetched one at a time from inside the
  * loops of this sequence's heads. At 15 tokens and D = 72 a sequence has 3240 lines, 203 per
- * head. Measured with the FP32 function (240p 2s, 1 thread): with a line every 4th score step
- * (55% of the lines) the layer went 10.2 -> 9.6 ms; with every line 7.5 ms, and 7.0 ms without
- * stream_in. A burst of prefetches at the start of a head, or T0 hints, did not help.
+ * head. Measured with the AVX-512 FP32 function (240p 2s, 1 thread): with a line every 4th
+ * score step (55% of the lines) the layer went 10.2 -> 9.6 ms; with every line 7.5 ms, and 7.0
+ * ms without stream_in. A burst of prefetches at the start of a head, or T0 hints, did not
+ * help. With the AVX2 function on an AVX2-only Zen VM: 24-32 ms, 33-44 ms without it.
  */
 typedef struct sb_short_pf {
     const sb_attn_args *a;

@@ -131,7 +131,6 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
                                          .pack = SB_PACK_BF16_PAIRS, .fn = ukr_bf16cvt_4,
                                          .epi = &sb_epi_avx2, .rows = ukr_bf16cvt_rows};
 
-
 /*
  * One row's k pair: c0 += madd(a, b0), c1 += madd(a, b1), a the row's s16 pair broadcast. GCC 12
  * issued all six rows' broadcasts first and kept 8 of the 12 accumulators on the stack (a load
