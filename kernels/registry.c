@@ -51,6 +51,8 @@ GEMM_PACK(pack_avx512_bf16cvt, sb_ukr_avx512_bf16cvt)
 GEMM_PACK(pack_avx2_f32, sb_ukr_avx2_f32)
 GEMM_PACK(pack_avx2_bf16cvt, sb_ukr_avx2_bf16cvt)
 GEMM_PACK(pack_avx2_int8, sb_ukr_avx2_int8)
+GEMM_PACK(pack_avx2_int8w7, sb_ukr_avx2_int8w7)
+static int avx2_int8w7_wmax(void) { return sb_ukr_avx2_int8w7.wmax; }
 #endif
 #ifdef SB_HAVE_AVX512VNNI
 GEMM_PACK(pack_avx512vnni, sb_ukr_avx512vnni_int8)
@@ -171,6 +173,13 @@ static const sb_kernel table[] = {
 #endif
 #ifdef SB_HAVE_AVX2
     GEMM_LINEAR("linear.int8.avx2", SB_DT_INT8, "avx2", X86(AVX2), pack_avx2_int8),
+    /*
+     * 7-bit weights (+-63), oneDNN's INT8 arithmetic without VNNI: faster, less accurate.
+     * After the exact kernel above, which sb_kernel_find picks; this one runs when named.
+     */
+    {.name = "linear.int8.avx2-w7", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "avx2",
+     .requires = X86(AVX2), .fn.linear = sb_gemm_linear, .pack = pack_avx2_int8w7,
+     .packed_free = sb_gemm_free, .int8_wmax = avx2_int8w7_wmax},
 #endif
 #ifdef SB_HAVE_SVE_MMLA
     GEMM_LINEAR("linear.int8.sve", SB_DT_INT8, "sve", ARM(SVE) | ARM(I8MM), pack_sve_smmla),

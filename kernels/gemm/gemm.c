@@ -71,7 +71,7 @@ typedef struct packed_b {
     float *comp;           /* INT8: what the u8 shift adds to each column's sum [n] */
 } packed_b;
 
-/* INT8: quantize w per output channel, then pack the int8 values. */
+/* INT8: quantize w per output channel (to +-desc.wmax, 127 if 0), then pack the int8 values. */
 static sb_status pack_int8(packed_b *p, const float *w)
 {
     size_t n = p->n, k = p->k;
@@ -84,7 +84,7 @@ static sb_status pack_int8(packed_b *p, const float *w)
     }
     for (size_t i = 0; i < n; i++) {
         long sum = 0;
-        p->sw[i] = sb_quantize_s8(w + i * k, k, q + i * k);
+        p->sw[i] = sb_quantize_sym(w + i * k, k, p->desc->wmax ? p->desc->wmax : 127, q + i * k);
         for (size_t j = 0; j < k; j++)
             sum += q[i * k + j];
         p->comp[i] = p->desc->pack == SB_PACK_U8S8_QUADS ? 128.0f * (float)sum : 0.0f;

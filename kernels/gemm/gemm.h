@@ -166,6 +166,12 @@ typedef struct sb_ukr_desc {
      * block as rows[r] does, reading A in place (NULL: A is always packed).
      */
     const sb_ukr_direct *direct;
+    /*
+     * Optional, INT8 packings only: the largest |q| of the quantized weights (sb_quantize_sym's
+     * qmax; 0: 127). A micro-kernel whose 16-bit pair sums would saturate with 8-bit weights
+     * (vpmaddubsw on u8 activations) asks for 63.
+     */
+    int wmax;
 } sb_ukr_desc;
 
 /* The row code a micro-kernel's tiles use: its own, or the portable ops if it names none. */

@@ -89,7 +89,7 @@ static size_t host_descs(const sb_ukr_desc **out)
     assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
     const sb_ukr_desc *all[] = {
 #if defined(__x86_64__)
-        &sb_ukr_avx2_f32, &sb_ukr_avx2_bf16cvt, &sb_ukr_avx2_int8, &sb_ukr_avx512_f32,
+        &sb_ukr_avx2_f32, &sb_ukr_avx2_bf16cvt, &sb_ukr_avx2_int8, &sb_ukr_avx2_int8w7, &sb_ukr_avx512_f32,
         &sb_ukr_avx512_bf16cvt, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
 #elif defined(__aarch64__)
         &sb_ukr_neon_f32, &sb_ukr_neon_bf16cvt, &sb_ukr_bf16_bfmmla, &sb_ukr_bf16_bfdot,

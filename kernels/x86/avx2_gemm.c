@@ -194,3 +194,72 @@ SB_UKR_ROWS(6, ukr_s16, ukr_s16)
 const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
                                       .pack = SB_PACK_S16_PAIRS, .fn = ukr_s16_6,
                                       .epi = &sb_epi_avx2, .rows = ukr_s16_rows};
+
+/*
+ * INT8 with 7-bit weights, a 6 x 16 block of C with int32 accumulation: vpmaddubsw
+ * multiplies the u8 activations (q + 128, sb_pack_a's U8S8 quads) by the s8 weights and adds
+ * pairs into 16 bits, vpmaddwd with ones widens the pairs to int32: 3 operations per 32
+ * products where the s16 kernel above issues 4. The pair sums saturate unless they stay
+ * below 2^15, so the weights are quantized to +-63 (desc.wmax): 2 * 255 * 63 < 2^15, and the
+ * sums are exact for those inputs. The u8 shift is taken off with the packed weights'
+ * column sums (comp), as for vpdpbusd. Registers: 12 accumulators, the A quad, a product
+ * and ones: 15 of 16; B is read from L1 by each row's vpmaddubsw. Per k quad: 6 broadcasts,
+ * 12 vpmaddubsw with a B operand, 12 vpmaddwd, 12 vpaddd for 384 products.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+/* one row's k quad as one asm, for the reason MADD_ROW gives */
+#define U8S7_ROW(c0, c1, ap, bp, ones)                                                        \
+    do {                                                                                     \
+        __m256i av_, t_;                                                                     \
+        __asm__("vpbroadcastd %4, %2\n\t"                                                    \
+                "vpmaddubsw %5, %2, %3\n\t"                                                  \
+                "vpmaddwd %7, %3, %3\n\t"                                                    \
+                "vpaddd %3, %0, %0\n\t"                                                      \
+                "vpmaddubsw %6, %2, %3\n\t"                                                  \
+                "vpmaddwd %7, %3, %3\n\t"                                                    \
+                "vpaddd %3, %1, %1"                                                          \
+                : "+x"(c0), "+x"(c1), "=&x"(av_), "=&x"(t_)                                  \
+                : "m"(*(ap)), "m"(*(bp)), "m"(*((bp) + 1)), "x"(ones));                      \
+    } while (0)
+#else
+#define U8S7_ROW(c0, c1, ap, bp, ones)                                                        \
+    do {                                                                                     \
+        __m256i av_ = _mm256_set1_epi32(*(ap));                                              \
+        c0 = _mm256_add_epi32(                                                               \
+            c0, _mm256_madd_epi16(_mm256_maddubs_epi16(av_, _mm256_loadu_si256(bp)), ones)); \
+        c1 = _mm256_add_epi32(                                                               \
+            c1, _mm256_madd_epi16(_mm256_maddubs_epi16(av_, _mm256_loadu_si256((bp) + 1)), ones)); \
+    } while (0)
+#endif
+
+static inline __attribute__((always_inline)) void ukr_u8s7(size_t kc, const void *ap,
+                                                           const void *bp, float *c, size_t ldc,
+                                                           int first, const int R)
+{
+    const int32_t *a = ap;   /* [kc/4][MR] quads of u8 */
+    const __m256i *b = bp;   /* [kc/4][2] vectors of 8 quads of s8 */
+    const __m256i ones = _mm256_set1_epi16(1);
+#define ROW(r) __m256i c##r##0 = _mm256_setzero_si256(), c##r##1 = _mm256_setzero_si256();
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    for (size_t k = 0; k < kc / 4; k++) {
+#define ROW(r)                                                              \
+    if (r < R)                                                              \
+        U8S7_ROW(c##r##0, c##r##1, a + k * MR + r, b + 2 * k, ones);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+#define ROW(r)                                                                  \
+    if (r < R) {                                                                \
+        sb_store_c256(c + r * ldc, _mm256_cvtepi32_ps(c##r##0), first);         \
+        sb_store_c256(c + r * ldc + 8, _mm256_cvtepi32_ps(c##r##1), first);     \
+    }
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+}
+SB_UKR_ROWS(6, ukr_u8s7, ukr_u8s7)
+
+const sb_ukr_desc sb_ukr_avx2_int8w7 = {.name = "avx2 6x16 u8s8 (7-bit weights)", .mr = MR,
+                                        .nr = NR, .pack = SB_PACK_U8S8_QUADS, .wmax = 63,
+                                        .fn = ukr_u8s7_6, .epi = &sb_epi_avx2,
+                                        .rows = ukr_u8s7_rows};

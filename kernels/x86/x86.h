@@ -12,6 +12,7 @@ extern const sb_ukr_desc sb_ukr_avx512_bf16cvt;   /* avx512_gemm.c */
 extern const sb_ukr_desc sb_ukr_avx512bf16_bf16;  /* avx512bf16_gemm.c: the avx512bf16 library (-mavx512dq too) */
 extern const sb_ukr_desc sb_ukr_avx512vnni_int8;  /* avx512vnni_gemm.c: -mavx512f -mavx512vnni */
 extern const sb_ukr_desc sb_ukr_avx2_int8;        /* avx2_gemm.c */
+extern const sb_ukr_desc sb_ukr_avx2_int8w7;      /* avx2_gemm.c */
 
 /* elementwise kernels (avx2_elementwise.c, avx512_elementwise.c) */
 void sb_gelu_tanh_avx2(const sb_unary_args *a, sb_pool *pool);
