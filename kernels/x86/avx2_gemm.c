@@ -158,48 +158,10 @@ const sb_ukr_desc sb_ukr_avx2_bf16cvt = {.name = "avx2 4x16 bf16 (widened)", .mr
 #endif
 
 /*
- * INT8 widened to s16 pairs, a 6 x 16 block of C with int32 accumulation:
- * vpmaddwd multiplies pairs of s16 and adds them into int32 lanes (no
- * saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
- * and 1 product = 16 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd +
- * 12 vpaddd.
- */
-static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void *ap,
-                                                          const void *bp, float *c, size_t ldc,
-                                                          int first, const int R)
-{
-    const int32_t *a = ap;   /* [kc/2][MR] pairs of s16 */
-    const __m256i *b = bp;   /* [kc/2][2] vectors of 8 pairs of s16 */
-#define ROW(r) __m256i c##r##0 = _mm256_setzero_si256(), c##r##1 = _mm256_setzero_si256();
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
-    for (size_t k = 0; k < kc / 2; k++) {
-        __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1);
-#define ROW(r)                                                              \
-    if (r < R)                                                              \
-        MADD_ROW(c##r##0, c##r##1, a + k * MR + r, b0, b1);
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
-    }
-#define ROW(r)                                                                  \
-    if (r < R) {                                                                \
-        sb_store_c256(c + r * ldc, _mm256_cvtepi32_ps(c##r##0), first);         \
-        sb_store_c256(c + r * ldc + 8, _mm256_cvtepi32_ps(c##r##1), first);     \
-    }
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
-}
-SB_UKR_ROWS(6, ukr_s16, ukr_s16)
-
-const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
-                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_s16_6,
-                                      .epi = &sb_epi_avx2, .rows = ukr_s16_rows};
-
-/*
  * INT8 with 7-bit weights, a 6 x 16 block of C with int32 accumulation: vpmaddubsw
  * multiplies the u8 activations (q + 128, sb_pack_a's U8S8 quads) by the s8 weights and adds
  * pairs into 16 bits, vpmaddwd with ones widens the pairs to int32: 3 operations per 32
- * products where the s16 kernel above issues 4. The pair sums saturate unless they stay
+ * products where the s16 kernel (below) issues 4. The pair sums saturate unless they stay
  * below 2^15, so the weights are quantized to +-63 (desc.wmax): 2 * 255 * 63 < 2^15, and the
  * sums are exact for those inputs. The u8 shift is taken off with the packed weights'
  * column sums (comp), as for vpdpbusd. Registers: 12 accumulators, the A quad, a product
@@ -232,22 +194,37 @@ const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .m
     } while (0)
 #endif
 
-static inline __attribute__((always_inline)) void ukr_u8s7(size_t kc, const void *ap,
+/*
+ * The two AVX2 INT8 kernels, a 6 x 16 block of C with int32 accumulation (the first R rows):
+ * W7 = 0: s16 pairs (ukr_s16, below); W7 = 1: u8 x s8 quads with 7-bit weights (U8S7_ROW,
+ * above; ukr_u8s7).
+ */
+static inline __attribute__((always_inline)) void ukr_int8(size_t kc, const void *ap,
                                                            const void *bp, float *c, size_t ldc,
-                                                           int first, const int R)
+                                                           int first, const int R, const int W7)
 {
-    const int32_t *a = ap;   /* [kc/4][MR] quads of u8 */
-    const __m256i *b = bp;   /* [kc/4][2] vectors of 8 quads of s8 */
+    const int32_t *a = ap;   /* [kc/g][MR] pairs of s16 (g = 2) or quads of u8 (g = 4, W7) */
+    const __m256i *b = bp;   /* [kc/g][2] vectors of 8 pairs of s16 or 8 quads of s8 */
+    const size_t g = W7 ? 4 : 2;
     const __m256i ones = _mm256_set1_epi16(1);
 #define ROW(r) __m256i c##r##0 = _mm256_setzero_si256(), c##r##1 = _mm256_setzero_si256();
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
-    for (size_t k = 0; k < kc / 4; k++) {
+    for (size_t k = 0; k < kc / g; k++) {
+        if (W7) {
 #define ROW(r)                                                              \
     if (r < R)                                                              \
         U8S7_ROW(c##r##0, c##r##1, a + k * MR + r, b + 2 * k, ones);
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+            ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
+        } else {
+            __m256i b0 = _mm256_loadu_si256(b + 2 * k), b1 = _mm256_loadu_si256(b + 2 * k + 1);
+#define ROW(r)                                                              \
+    if (r < R)                                                              \
+        MADD_ROW(c##r##0, c##r##1, a + k * MR + r, b0, b1);
+            ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+        }
     }
 #define ROW(r)                                                                  \
     if (r < R) {                                                                \
@@ -256,6 +233,31 @@ static inline __attribute__((always_inline)) void ukr_u8s7(size_t kc, const void
     }
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
+}
+
+/*
+ * INT8 widened to s16 pairs: vpmaddwd multiplies pairs of s16 and adds them into int32
+ * lanes (no saturation: |q| <= 127). Registers: 12 accumulators, 2 B vectors, 1 A pair
+ * and 1 product = 16 of 16. Per k pair: 2 B loads, 6 broadcasts, 12 vpmaddwd +
+ * 12 vpaddd.
+ */
+static inline __attribute__((always_inline)) void ukr_s16(size_t kc, const void *ap,
+                                                          const void *bp, float *c, size_t ldc,
+                                                          int first, const int R)
+{
+    ukr_int8(kc, ap, bp, c, ldc, first, R, 0);
+}
+SB_UKR_ROWS(6, ukr_s16, ukr_s16)
+
+const sb_ukr_desc sb_ukr_avx2_int8 = {.name = "avx2 6x16 s16 (int8 widened)", .mr = MR, .nr = NR,
+                                      .pack = SB_PACK_S16_PAIRS, .fn = ukr_s16_6,
+                                      .epi = &sb_epi_avx2, .rows = ukr_s16_rows};
+
+static inline __attribute__((always_inline)) void ukr_u8s7(size_t kc, const void *ap,
+                                                           const void *bp, float *c, size_t ldc,
+                                                           int first, const int R)
+{
+    ukr_int8(kc, ap, bp, c, ldc, first, R, 1);
 }
 SB_UKR_ROWS(6, ukr_u8s7, ukr_u8s7)
 
