@@ -2,8 +2,8 @@
  * kernel_test.h - the start every per-kernel test program shares: look up the
  * kernel named on the command line, skip (exit 77, with the reason) when this
  * host cannot execute it, and make a 2-worker pool; the call of a q/k head kernel
- * (shared with bench_elementwise); and the double-precision attention every
- * attention test compares with.
+ * (shared with bench_elementwise); the double-precision attention every
+ * attention test compares with; and the running worst error, which keeps a NaN.
  */
 #ifndef SB_KERNEL_TEST_H
 #define SB_KERNEL_TEST_H
@@ -13,6 +13,13 @@
 #include "cpu.h"
 #include "kernel.h"
 #include "ref/ref.h"
+
+/* The larger of worst and err, NaN if either is: a NaN output must fail the check that follows
+   (worst <= tol), not be passed over as `err > worst` would. */
+static inline double sb_test_worst(double worst, double err)
+{
+    return isnan(err) || err > worst ? err : worst;
+}
 
 /*
  * Returns -1 when the test should go on (with *k and *pool set), otherwise

@@ -53,7 +53,7 @@ static int check(const sb_kernel *k, sb_pool *pool, int layout, size_t B, size_t
                     double want = sb_naive_attention(&a, seq, h, i, e);
                     double got = o[sb_seq_row(&a.ql, seq, i) * C + h * D + e];
                     double err = fabs(got - want);
-                    worst = err > worst ? err : worst;
+                    worst = sb_test_worst(worst, err);
                 }
     double tol = k->dtype == SB_DT_BF16 ? 1.5e-2 : 2e-5;
     /* a BF16 kernel must compute the BF16 function: FP32 arithmetic throughout would be

@@ -40,7 +40,7 @@ static int check_unary(const sb_kernel *k, sb_pool *pool)
         ref->fn.unary(&a, NULL);
         for (size_t i = 0; i < n; i++) {
             double e = fabs((double)y[i] - yr[i]) / (1.0 + fabs(x[i]));
-            worst = e > worst ? e : worst;
+            worst = sb_test_worst(worst, e);
         }
         bad |= !(worst <= 2e-6);
         printf("%-22s c=%-5zu max |y - ref| / (1 + |x|) = %.2e %s\n", k->name, c, worst,
@@ -79,7 +79,7 @@ static int check_ln(const sb_kernel *k, sb_pool *pool)
             ref->fn.ln_modulate(&a, NULL);
             for (size_t i = 0; i < n; i++) {
                 double e = fabs((double)y[i] - yr[i]) / (1.0 + fabs(yr[i]));
-                worst = e > worst ? e : worst;
+                worst = sb_test_worst(worst, e);
             }
         }
         bad |= !(worst <= 1e-5);
@@ -96,7 +96,7 @@ static double worst_rel(const float *y, const float *ref, size_t n)
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double e = fabs((double)y[i] - ref[i]) / (1.0 + fabs(ref[i]));
-        worst = e > worst ? e : worst;
+        worst = sb_test_worst(worst, e);
     }
     return worst;
 }
