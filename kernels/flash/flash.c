@@ -10,12 +10,11 @@
 #include "ref/ref.h"
 #include "scratch.h"
 
-enum { QB = SB_FLASH_QB };
-
 typedef struct flash_ctx {
     const sb_attn_args *a;
     const sb_flash_impl *impl;
-    size_t qchunk;         /* queries per task (a multiple of QB) */
+    size_t qb;             /* queries per block call (the impl's, or SB_FLASH_QB) */
+    size_t qchunk;         /* queries per task (a multiple of qb) */
     size_t qchunks;        /* tasks per (sequence, head) */
     int short_seqs;        /* 1: a task is a run of whole sequences with all heads */
     size_t run;            /* short_seqs: sequences per task */
@@ -72,23 +71,24 @@ static void pack_kv(const flash_ctx *c, const float *k0, size_t kstep, const flo
 }
 
 /* Query i of the block (row qr, NULL beyond the valid ones: zeros), scaled, as elem wants. */
-static void pack_q(sb_flash_elem elem, const float *qr, size_t i, size_t D, float scale, float *qt)
+static void pack_q(sb_flash_elem elem, const float *qr, size_t i, size_t D, size_t qb, float scale,
+                   float *qt)
 {
     uint16_t *q16 = (uint16_t *)qt;
     for (size_t d = 0; d < D; d++) {
         float x = qr ? qr[d] * scale : 0.0f;
         if (elem == SB_FLASH_BF16)
-            q16[((d / 2) * QB + i) * 2 + d % 2] = sb_f32_to_bf16(x);
+            q16[((d / 2) * qb + i) * 2 + d % 2] = sb_f32_to_bf16(x);
         else
-            qt[d * QB + i] = x;
+            qt[d * qb + i] = x;
     }
 }
 
 static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, size_t h, size_t qc,
                        float *kt)
 {
-    size_t D = a->head_dim, off = h * D, nkvp = c->nkvp;
-    float *v = kt + nkvp * D, *qt = v + nkvp * D, *o = qt + QB * D, *l = o + QB * D;
+    size_t D = a->head_dim, off = h * D, nkvp = c->nkvp, qb = c->qb;
+    float *v = kt + nkvp * D, *qt = v + nkvp * D, *o = qt + qb * D, *l = o + qb * D;
     /* a sequence's rows are base + t * tok_stride: no division per token */
     const float *k0 = a->k + sb_seq_row(&a->kvl, seq, 0) * a->ldk + off;
     const float *v0 = a->v + sb_seq_row(&a->kvl, seq, 0) * a->ldv + off;
@@ -101,10 +101,10 @@ static void flash_head(const flash_ctx *c, const sb_attn_args *a, size_t seq, si
     sb_flash_block b = {.qt = qt, .kt = kt, .v = v, .nkv = a->nkv, .nkvp = nkvp, .d = D, .o = o,
                         .l = l};
     size_t i0 = qc * c->qchunk, i1 = i0 + c->qchunk < a->nq ? i0 + c->qchunk : a->nq;
-    for (size_t ib = i0; ib < i1; ib += QB) {
-        b.nq = i1 - ib < QB ? i1 - ib : QB;
-        for (size_t i = 0; i < QB; i++) /* columns past the last query are zero */
-            pack_q(c->impl->elem, i < b.nq ? q0 + (ib + i) * qstep : NULL, i, D, a->scale, qt);
+    for (size_t ib = i0; ib < i1; ib += qb) {
+        b.nq = i1 - ib < qb ? i1 - ib : qb;
+        for (size_t i = 0; i < qb; i++) /* columns past the last query are zero */
+            pack_q(c->impl->elem, i < b.nq ? q0 + (ib + i) * qstep : NULL, i, D, qb, a->scale, qt);
         c->impl->block(&b);
         for (size_t i = 0; i < b.nq; i++) {
             float *out = out0 + (ib + i) * ostep, inv = 1.0f / l[i];
@@ -156,7 +156,7 @@ static void flash_task(void *ctx, size_t t, int worker)
         c->impl->short_seq(a, s0, s1);
         return;
     }
-    size_t pack = 2 * nkvp * D + 2 * QB * D + QB, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
+    size_t pack = 2 * nkvp * D + 2 * c->qb * D + c->qb, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
     float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (pack + stage) * sizeof(float));
     if (c->short_seqs) {
         for (size_t seq = s0; seq < s1; seq++)
@@ -178,13 +178,14 @@ void sb_attention_flash(const sb_flash_impl *impl, const sb_attn_args *a, sb_poo
         sb_attention_ref(a, pool);
         return;
     }
-    flash_ctx c = {.a = a, .impl = impl, .nkvp = (a->nkv + impl->pad - 1) / impl->pad * impl->pad};
+    flash_ctx c = {.a = a, .impl = impl, .nkvp = (a->nkv + impl->pad - 1) / impl->pad * impl->pad,
+                   .qb = impl->qb ? impl->qb : SB_FLASH_QB};
     size_t nseq = a->ql.n_outer * a->ql.n_inner, units = nseq * a->heads;
     size_t want = 4 * (size_t)sb_pool_threads(pool);
     /* each task packs K and V of its (sequence, head) again: split a head's queries only as
-       far as it takes to give every worker about 4 tasks (in multiples of QB) */
+       far as it takes to give every worker about 4 tasks (in multiples of qb) */
     size_t split = units >= want ? 1 : (want + units - 1) / units;
-    c.qchunk = ((a->nq + split - 1) / split + QB - 1) / QB * QB;
+    c.qchunk = ((a->nq + split - 1) / split + c.qb - 1) / c.qb * c.qb;
     c.qchunks = (a->nq + c.qchunk - 1) / c.qchunk;
     /* short sequences (temporal attention), where there are enough of them to keep every
        worker busy: a task is a run of consecutive sequences (about 4 runs per worker), whose

@@ -23,13 +23,16 @@
 #include "x86/vecmath.h"
 #include "x86/x86.h"
 
-enum { QB = SB_FLASH_QB, KB = 24, QG = 4 /* queries per tile */ };
-_Static_assert(QB == 2 * QG, "two tiles of 4 queries per block");
+/* 16 queries per call, not the framework's default 8: each call streams all of a head's K and
+   V (2 MB at 720p, more than L2), so twice the queries per pass halve that traffic */
+enum { QB = 16, KB = 48, QG = 4 /* queries per tile */ };
+_Static_assert(QB % QG == 0, "whole tiles of 4 queries per block");
 
 /* s[q0 + i][v] = the scores of queries q0 + i (i < 4) against keys kt[.][8v .. 8v + 8), v < NV. */
 static inline __attribute__((always_inline)) void scores(const float *qt, const float *kt,
                                                          size_t nkvp, size_t D, size_t q0,
-                                                         __m256 s[QB][3], const int NV)
+                                                         size_t w0, __m256 s[QB][KB / 8],
+                                                         const int NV)
 {
 #define ACC(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0;
     ACC(0) ACC(1) ACC(2) ACC(3)
@@ -38,7 +41,12 @@ static inline __attribute__((always_inline)) void scores(const float *qt, const 
         const float *x = qt + d * QB + q0;
         SB_TILE_STEP(kt + d * nkvp, x, x + 1, x + 2, x + 3, NV);
     }
-#define ACC(i) s[q0 + i][0] = a##i##0, s[q0 + i][1] = a##i##1, s[q0 + i][2] = a##i##2;
+#define ACC(i)                                                                                  \
+    s[q0 + i][w0] = a##i##0;                                                                    \
+    if (NV > 1)                                                                                 \
+        s[q0 + i][w0 + 1] = a##i##1;                                                            \
+    if (NV > 2)                                                                                 \
+        s[q0 + i][w0 + 2] = a##i##2;
     ACC(0) ACC(1) ACC(2) ACC(3)
 #undef ACC
 }
@@ -80,52 +88,54 @@ static void block_avx2(const sb_flash_block *b)
     static const int32_t lane[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     size_t D = b->d, nkvp = b->nkvp;
     const float *qt = b->qt, *kt = b->kt;
-    float *o = b->o, *l = b->l, m[QB];
+    float *o = b->o, *l = b->l;
     float p[QB][KB] __attribute__((aligned(32))), corr[QB] __attribute__((aligned(32)));
-    __m256 s[QB][3];
-    const __m256i idx = _mm256_loadu_si256((const __m256i *)lane);
+    /* per query: the running max in every lane, and the running sum lane by lane (one
+       horizontal sum per call, at the end) */
+    __m256 s[QB][KB / 8], m[QB], lv[QB], sums[QB];
     for (int i = 0; i < QB; i++) {
-        m[i] = -INFINITY;
-        l[i] = 0.0f;
+        m[i] = _mm256_set1_ps(-INFINITY);
+        lv[i] = _mm256_setzero_ps();
     }
     memset(o, 0, QB * D * sizeof(float));
     for (size_t kb = 0; kb < nkvp; kb += KB) {
-        size_t nk = b->nkv - kb < KB ? b->nkv - kb : KB, nv = (nk + 7) / 8;
-        for (size_t q0 = 0; q0 < QB; q0 += QG) {
-            if (nv > 2)
-                scores(qt, kt + kb, nkvp, D, q0, s, 3);
-            else if (nv > 1)
-                scores(qt, kt + kb, nkvp, D, q0, s, 2);
-            else
-                scores(qt, kt + kb, nkvp, D, q0, s, 1);
-        }
-        __m256 valid[3], sums[QB];
-        for (size_t w = 0; w < 3; w++) { /* lanes of keys 8w + lane < nk */
-            __m256i key = _mm256_add_epi32(idx, _mm256_set1_epi32(8 * (int)w));
-            valid[w] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)nk), key));
-        }
-        for (int i = 0; i < QB; i++) {
-            __m256 mx = _mm256_set1_ps(-INFINITY), sum = _mm256_setzero_ps();
-            for (size_t w = 0; w < nv; w++) {
-                s[i][w] = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), s[i][w], valid[w]);
-                mx = _mm256_max_ps(mx, s[i][w]);
+        size_t nk = b->nkv - kb < KB ? b->nkv - kb : KB, nv = (nk + 7) / 8, tail = nk % 8;
+        for (size_t q0 = 0; q0 < QB; q0 += QG)
+            for (size_t w0 = 0; w0 < nv; w0 += 3) {
+                if (nv - w0 > 2)
+                    scores(qt, kt + kb + 8 * w0, nkvp, D, q0, w0, s, 3);
+                else if (nv - w0 > 1)
+                    scores(qt, kt + kb + 8 * w0, nkvp, D, q0, w0, s, 2);
+                else
+                    scores(qt, kt + kb + 8 * w0, nkvp, D, q0, w0, s, 1);
             }
-            float mnew = fmaxf(m[i], sb_hmax8(mx));
-            __m256 mv = _mm256_set1_ps(mnew);
-            for (size_t w = 0; w < nv; w++) {
-                __m256 e = _mm256_and_ps(vexp8(_mm256_sub_ps(s[i][w], mv)), valid[w]);
+        /* K is padded to 8 keys: only the last vector of the last block has lanes to mask */
+        __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+            _mm256_set1_epi32((int)tail), _mm256_loadu_si256((const __m256i *)lane)));
+        for (int i = 0; i < QB; i++) {
+            if (tail)
+                s[i][nv - 1] = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), s[i][nv - 1], valid);
+            __m256 mx = s[i][0], sum = _mm256_setzero_ps();
+            for (size_t w = 1; w < nv; w++)
+                mx = _mm256_max_ps(mx, s[i][w]);
+            __m256 mnew = _mm256_max_ps(m[i], sb_bmax8(mx));
+            /* exponentiated below, 8 at a time */
+            corr[i] = _mm256_cvtss_f32(_mm256_sub_ps(m[i], mnew));
+            m[i] = mnew;
+            for (size_t w = 0; w < nv; w++) { /* masked lanes: exp clamps to ~1e-38, against a
+                                                   sum of at least 1, and their V rows are 0 */
+                __m256 e = vexp8(_mm256_sub_ps(s[i][w], mnew));
                 sum = _mm256_add_ps(sum, e);
                 _mm256_store_ps(&p[i][8 * w], e);
             }
             sums[i] = sum;
-            corr[i] = m[i] - mnew; /* exponentiated below, all 8 at once */
-            m[i] = mnew;
         }
         /* m = -inf on the first block: exp clamps its argument, so the correction is ~1e-38
            and multiplies l = 0 and O = 0 */
-        _mm256_store_ps(corr, vexp8(_mm256_load_ps(corr)));
+        for (int i = 0; i < QB; i += 8)
+            _mm256_store_ps(corr + i, vexp8(_mm256_load_ps(corr + i)));
         for (int i = 0; i < QB; i++)
-            l[i] = l[i] * corr[i] + sb_hsum8(sums[i]);
+            lv[i] = _mm256_fmadd_ps(lv[i], _mm256_broadcast_ss(corr + i), sums[i]);
         const float *vb = (const float *)b->v + kb * D;
         for (size_t q0 = 0; q0 < QB; q0 += QG) {
             size_t dc = 0;
@@ -137,13 +147,15 @@ static void block_avx2(const sb_flash_block *b)
                 pv(o, vb, D, dc, q0, nk, p, corr, 1);
         }
     }
+    for (int i = 0; i < QB; i++)
+        l[i] = sb_hsum8(lv[i]);
 }
 
 void sb_attention_flash_avx2(const sb_attn_args *a, sb_pool *pool)
 {
     /* keys padded to 8 (one vector), not 24; short (temporal) sequences run in place */
     static const sb_flash_impl impl = {.name = "attention.f32.avx2-flash", .block = block_avx2,
-                                       .pad = 8, .elem = SB_FLASH_F32,
+                                       .pad = 8, .elem = SB_FLASH_F32, .qb = QB,
                                        .short_seq = sb_attention_short_avx2};
     sb_attention_flash(&impl, a, pool);
 }
