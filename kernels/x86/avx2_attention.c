@@ -2,15 +2,19 @@
  * avx2_attention.c - the AVX2 + FMA block function of flash attention (the framework,
  * flash/flash.c, splits the work and packs Q, K and V), for x86 CPUs without AVX-512 (Zen 2/3,
  * Intel client cores). With 16 vector registers the tiles are 4 queries x 3 vectors: 12
- * accumulators, 3 loads and 4 broadcasts per 12 FMAs. For each block of KB = 24 keys:
- *   S = Q K^T for queries 0-3, then 4-7: per d, 3 key loads (kt is [D][nkvp]) and 4 query
- *       broadcasts feed 12 FMAs (1 or 2 key vectors when the block has 16 keys or fewer: K is
- *       padded to 8 keys, so a block may end after its first or second vector);
- *   online softmax per query: new max, correction exp(m_old - m_new), P = exp(S - m_new)
- *       (keys beyond n_kv masked to 0), running sum l: one horizontal max and one horizontal
- *       sum per query per 24 keys;
- *   O = O * correction + P V for queries 0-3, then 4-7, 24 lanes of D at a time (then the
+ * accumulators, 3 loads and 4 broadcasts per 12 FMAs. A call takes QB = 16 queries (the
+ * framework's qb), and for each block of KB = 48 keys:
+ *   S = Q K^T for each group of 4 queries, 24 keys per tile: per d, 3 key loads (kt is
+ *       [D][nkvp]) and 4 query broadcasts feed 12 FMAs (1 or 2 key vectors where the block
+ *       ends: K is padded to 8 keys, so a block may end after any vector);
+ *   online softmax per query: new max (kept in every lane, so no scalar round trip),
+ *       correction exp(m_old - m_new), P = exp(S - m_new) (keys beyond n_kv masked to -inf
+ *       first), running sum kept lane by lane: one horizontal max per query per 48 keys,
+ *       one horizontal sum per query per call;
+ *   O = O * correction + P V for each group of 4 queries, 24 lanes of D at a time (then the
  *       8 or 16 left): per key 3 V loads and 4 broadcasts of P feed 12 FMAs.
+ * The 16 queries and 48 keys, against 8 and 24 before: the same layer 1.10-1.17x -> 0.98x
+ * the unfused kernel's time (docs/performance.md).
  * A first form with the 8 queries in the lanes of one vector (no horizontal reductions, but
  * one broadcast per FMA) ran 720p spatial attention at 41 GFLOP/s against 59 for unfused.
  * Built with -mavx2 -mfma only.
