@@ -16,7 +16,8 @@
  *
  * Query rows past the last (a group of fewer than 4) repeat the group's first; their results
  * are not stored. The tiles and the transpose are tile_avx2.h's; the memory side of a run of
- * sequences (the next sequence prefetched from the inner loops) is flash/short_run.h.
+ * sequences (the next sequence prefetched from the inner loops) is flash/short_run.h, with the
+ * prefetches spread evenly over a head's loop steps here (pace_step).
  * Built with -mavx2 -mfma only.
  */
 #include <immintrin.h>
@@ -31,6 +32,25 @@
 
 enum { QG = 4, MAXT = SB_FLASH_SHORT };
 
+/*
+ * The next sequence's lines, spread evenly over this head's inner-loop steps: a line every
+ * den / num steps (every step when a head has fewer steps than lines), so the prefetches end
+ * with the head rather than bunch up in its first part.
+ */
+typedef struct pace {
+    sb_short_pf pf;
+    size_t num, den, credit; /* lines per head, steps per head, the running remainder */
+} pace;
+
+static inline void pace_step(pace *c)
+{
+    c->credit += c->num;
+    if (c->credit < c->den)
+        return;
+    c->credit -= c->den;
+    sb_short_pf_next(&c->pf);
+}
+
 #define ACC_ZERO(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0;
 
 /*
@@ -39,11 +59,11 @@ enum { QG = 4, MAXT = SB_FLASH_SHORT };
  */
 static inline __attribute__((always_inline)) void score_tile(
     const float *kt, size_t ldk, size_t D, const float *x0, const float *x1, const float *x2,
-    const float *x3, float scale, float *p, size_t ldp, sb_short_pf *pf, const int W)
+    const float *x3, float scale, float *p, size_t ldp, pace *pf, const int W)
 {
     ACC_ZERO(0) ACC_ZERO(1) ACC_ZERO(2) ACC_ZERO(3)
     for (size_t d = 0; d < D; d++) {
-        sb_short_pf_next(pf);
+        pace_step(pf);
         SB_TILE_STEP(kt + d * ldk, x0 + d, x1 + d, x2 + d, x3 + d, W);
     }
     const __m256 sc = _mm256_set1_ps(scale);
@@ -63,12 +83,11 @@ static inline __attribute__((always_inline)) void score_tile(
  */
 static inline __attribute__((always_inline)) void pv_tile(
     const float *v, size_t vstep, size_t nkv, const float *x0, const float *x1, const float *x2,
-    const float *x3, const float *inv, float *o, size_t ostep, size_t n, sb_short_pf *pf,
-    const int W)
+    const float *x3, const float *inv, float *o, size_t ostep, size_t n, pace *pf, const int W)
 {
     ACC_ZERO(0) ACC_ZERO(1) ACC_ZERO(2) ACC_ZERO(3)
     for (size_t j = 0; j < nkv; j++) {
-        sb_short_pf_next(pf);
+        pace_step(pf);
         SB_TILE_STEP(v + j * vstep, x0 + j, x1 + j, x2 + j, x3 + j, W);
     }
 #define OUT(i)                                                                                  \
@@ -117,8 +136,13 @@ static void softmax_rows(float *p, size_t ldp, size_t nq, size_t nkv, float *inv
 static void short_head(const sb_attn_args *a, size_t seq, size_t h, float *o, size_t ostep,
                        sb_short_pf *pfp)
 {
-    sb_short_pf cur = *pfp, *pf = &cur; /* a local copy, kept in registers in the loops */
     size_t D = a->head_dim, nq = a->nq, nkv = a->nkv, ld = (nkv + 7) / 8 * 8, nv = ld / 8;
+    /* steps: per group of 4 queries, D per score tile of 3 key vectors and nkv per P V tile of
+       24 lanes of D; lines: the next sequence's, this head's share (a row's lines, one more
+       for alignment) */
+    size_t steps = (nq + QG - 1) / QG * ((nv + 2) / 3 * D + (D + 23) / 24 * nkv);
+    size_t lines = pfp->nrows * (a->heads * D * sizeof(float) / 64 + 1) / a->heads + 1;
+    pace cur = {.pf = *pfp, .num = lines < steps ? lines : steps, .den = steps}, *pf = &cur;
     size_t qstep = a->ql.tok_stride * a->ldq;
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
     const float *q = a->q + sb_seq_row(&a->ql, seq, 0) * a->ldq + h * D;
@@ -171,7 +195,7 @@ static void short_head(const sb_attn_args *a, size_t seq, size_t h, float *o, si
             pv_tile(v + dc, vstep, nkv, x0, x0 + ld, x0 + 2 * ld, x0 + 3 * ld, inv + i0, oi + dc,
                     ostep, n, pf, 1);
     }
-    *pfp = cur;
+    *pfp = cur.pf;
 }
 
 void sb_attention_short_avx2(const sb_attn_args *a, size_t s0, size_t s1)
