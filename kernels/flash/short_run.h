@@ -3,7 +3,7 @@
  * portable and inline in each ISA's file: a run of sequences, each head of each sequence given to
  * the ISA's head function, with the next sequence's rows fetched while this one computes.
  * Used by the AVX-512 FP32 and BF16 functions (short_avx512.h) and the AVX2 one
- * (avx2_short_attention.c).
+ * (avx2_short_attention.c, with the paced cursor sb_short_pace).
  *
  * Each head reads a 4 D-byte slice of every row of its sequence, too many short streams for
  * the hardware prefetcher. A run's first sequence is read in whole and in order
@@ -90,6 +90,36 @@ static inline void sb_short_pf_next(sb_short_pf *c)
     c->p += 64;
     if (c->p >= c->end && ++c->r < c->nrows)
         sb_short_pf_row(c);
+}
+
+/*
+ * The cursor paced over a head's loop steps: this head's share of the next sequence's lines (a
+ * row's lines, one more for alignment) spread evenly over its `steps` calls of
+ * sb_short_pace_step, a line every steps / lines calls (every call when there are fewer steps
+ * than lines), so the prefetches end with the head rather than bunch up in its first part. With
+ * the AVX2 function on 15 tokens (468 steps for 274 lines): 33-35 -> 38-41 GFLOP/s on 1 thread
+ * (docs/performance.md). The AVX-512 functions call sb_short_pf_next on every step, as tuned on
+ * the Zen 4 host.
+ */
+typedef struct sb_short_pace {
+    sb_short_pf pf;
+    size_t num, den, credit; /* lines and steps per head; the running remainder */
+} sb_short_pace;
+
+static inline sb_short_pace sb_short_pace_start(const sb_short_pf *pf, size_t steps)
+{
+    const sb_attn_args *a = pf->a;
+    size_t lines = pf->nrows * (a->heads * a->head_dim * sizeof(float) / 64 + 1) / a->heads + 1;
+    return (sb_short_pace){.pf = *pf, .num = lines < steps ? lines : steps, .den = steps};
+}
+
+static inline void sb_short_pace_step(sb_short_pace *c)
+{
+    c->credit += c->num;
+    if (c->credit < c->den)
+        return;
+    c->credit -= c->den;
+    sb_short_pf_next(&c->pf);
 }
 
 /* Head h of sequence seq; its output slice of token i at o + i * ostep. */

@@ -17,7 +17,7 @@
  * Query rows past the last (a group of fewer than 4) repeat the group's first; their results
  * are not stored. The tiles and the transpose are tile_avx2.h's; the memory side of a run of
  * sequences (the next sequence prefetched from the inner loops) is flash/short_run.h, with the
- * prefetches spread evenly over a head's loop steps here (pace_step).
+ * prefetches spread evenly over a head's loop steps (sb_short_pace).
  * Built with -mavx2 -mfma only.
  */
 #include <immintrin.h>
@@ -32,25 +32,6 @@
 
 enum { QG = 4, MAXT = SB_FLASH_SHORT };
 
-/*
- * The next sequence's lines, spread evenly over this head's inner-loop steps: a line every
- * den / num steps (every step when a head has fewer steps than lines), so the prefetches end
- * with the head rather than bunch up in its first part.
- */
-typedef struct pace {
-    sb_short_pf pf;
-    size_t num, den, credit; /* lines per head, steps per head, the running remainder */
-} pace;
-
-static inline void pace_step(pace *c)
-{
-    c->credit += c->num;
-    if (c->credit < c->den)
-        return;
-    c->credit -= c->den;
-    sb_short_pf_next(&c->pf);
-}
-
 #define ACC_ZERO(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0, a##i##2 = a##i##0;
 
 /*
@@ -59,11 +40,11 @@ static inline void pace_step(pace *c)
  */
 static inline __attribute__((always_inline)) void score_tile(
     const float *kt, size_t ldk, size_t D, const float *x0, const float *x1, const float *x2,
-    const float *x3, float scale, float *p, size_t ldp, pace *pf, const int W)
+    const float *x3, float scale, float *p, size_t ldp, sb_short_pace *pf, const int W)
 {
     ACC_ZERO(0) ACC_ZERO(1) ACC_ZERO(2) ACC_ZERO(3)
     for (size_t d = 0; d < D; d++) {
-        pace_step(pf);
+        sb_short_pace_step(pf);
         SB_TILE_STEP(kt + d * ldk, x0 + d, x1 + d, x2 + d, x3 + d, W);
     }
     const __m256 sc = _mm256_set1_ps(scale);
@@ -83,11 +64,12 @@ static inline __attribute__((always_inline)) void score_tile(
  */
 static inline __attribute__((always_inline)) void pv_tile(
     const float *v, size_t vstep, size_t nkv, const float *x0, const float *x1, const float *x2,
-    const float *x3, const float *inv, float *o, size_t ostep, size_t n, pace *pf, const int W)
+    const float *x3, const float *inv, float *o, size_t ostep, size_t n, sb_short_pace *pf,
+    const int W)
 {
     ACC_ZERO(0) ACC_ZERO(1) ACC_ZERO(2) ACC_ZERO(3)
     for (size_t j = 0; j < nkv; j++) {
-        pace_step(pf);
+        sb_short_pace_step(pf);
         SB_TILE_STEP(v + j * vstep, x0 + j, x1 + j, x2 + j, x3 + j, W);
     }
 #define OUT(i)                                                                                  \
@@ -137,12 +119,10 @@ static void short_head(const sb_attn_args *a, size_t seq, size_t h, float *o, si
                        sb_short_pf *pfp)
 {
     size_t D = a->head_dim, nq = a->nq, nkv = a->nkv, ld = (nkv + 7) / 8 * 8, nv = ld / 8;
-    /* steps: per group of 4 queries, D per score tile of 3 key vectors and nkv per P V tile of
-       24 lanes of D; lines: the next sequence's, this head's share (a row's lines, one more
-       for alignment) */
+    /* the loop steps that prefetch: per group of 4 queries, D per score tile of 3 key vectors
+       and nkv per P V tile of 24 lanes of D */
     size_t steps = (nq + QG - 1) / QG * ((nv + 2) / 3 * D + (D + 23) / 24 * nkv);
-    size_t lines = pfp->nrows * (a->heads * D * sizeof(float) / 64 + 1) / a->heads + 1;
-    pace cur = {.pf = *pfp, .num = lines < steps ? lines : steps, .den = steps}, *pf = &cur;
+    sb_short_pace cur = sb_short_pace_start(pfp, steps), *pf = &cur; /* kept in registers */
     size_t qstep = a->ql.tok_stride * a->ldq;
     size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
     const float *q = a->q + sb_seq_row(&a->ql, seq, 0) * a->ldq + h * D;
