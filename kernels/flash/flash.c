@@ -156,7 +156,8 @@ static void flash_task(void *ctx, size_t t, int worker)
         c->impl->short_seq(a, s0, s1);
         return;
     }
-    size_t pack = 2 * nkvp * D + 2 * c->qb * D + c->qb, stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
+    size_t pack = 2 * nkvp * D + 2 * c->qb * D + c->qb; /* kt, v, qt, o, l of flash_head */
+    size_t stage = c->short_seqs ? 2 * (a->nq + a->nkv) * C : 0;
     float *kt = sb_thread_scratch(SB_SCRATCH_TASK, (pack + stage) * sizeof(float));
     if (c->short_seqs) {
         for (size_t seq = s0; seq < s1; seq++)
