@@ -176,19 +176,30 @@ static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)
         sb_prefetch_w(cp + r * ldc, cols);
 }
 
+sb_ukr_pf sb_gemm_pf_slice(const char *next, size_t bytes, size_t tiles, size_t t)
+{
+    sb_ukr_pf pf = {NULL, 0};
+    size_t lines = (bytes + 63) / 64, per = tiles ? (lines + tiles - 1) / tiles : lines;
+    if (next && t * per < lines) {
+        pf.p = next + t * per * 64;
+        pf.lines = lines - t * per < per ? lines - t * per : per;
+    }
+    return pf;
+}
+
 /*
  * The micro-kernel on one tile of mv rows, kcp (packed) values of k, into c (row stride ldc):
  * A packed (apan) or read in place (arow; FP32 only, whose group of 1 makes kcp = kc); only mv
- * rows where the descriptor has the kernel for that.
+ * rows where the descriptor has the kernel for that; pf: what it may prefetch.
  */
 static void tile_run(const gemm_ctx *c, size_t mv, size_t kcp, const void *apan, const float *arow,
-                     const void *bp, float *cp, size_t ldc, int first)
+                     const void *bp, float *cp, size_t ldc, int first, const sb_ukr_pf *pf)
 {
     const sb_ukr_desc *d = c->p->desc;
     if (c->direct)
-        d->direct[mv](kcp, arow, c->a->ldx, bp, cp, ldc, first);
+        d->direct[mv](kcp, arow, c->a->ldx, bp, cp, ldc, first, pf);
     else
-        (mv < (size_t)d->mr && d->rows ? d->rows[mv] : d->fn)(kcp, apan, bp, cp, ldc, first);
+        (mv < (size_t)d->mr && d->rows ? d->rows[mv] : d->fn)(kcp, apan, bp, cp, ldc, first, pf);
 }
 
 static void gemm_task(void *ctx, size_t t, int worker)
@@ -224,10 +235,12 @@ static void gemm_task(void *ctx, size_t t, int worker)
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;
+            const char *bnext = jr + nr < nc ? bp + c->p->kp * nr * es : NULL;
             for (size_t ir = 0; ir < mc; ir += mr) {
                 size_t i = ic + ir, mv = mc - ir < mr ? mc - ir : mr;
                 float *cp = a->y + i * a->ldy + j;
                 const char *apan = ap ? ap + ir * kcp * es : NULL;
+                sb_ukr_pf pf = sb_gemm_pf_slice(bnext, kcp * nr * es, (mc + mr - 1) / mr, ir / mr);
                 if (kcp >= SHORT_K) {
                     prefetch_tile(cp, a->ldy, mv, nv);
                 } else { /* this tile's lines were asked for one tile ago; ask for the next */
@@ -239,11 +252,11 @@ static void gemm_task(void *ctx, size_t t, int worker)
                 }
                 const float *arow = a->x + i * a->ldx + pc; /* direct: A in place */
                 if (nv == nr && (mv == mr || d->rows || c->direct)) {
-                    tile_run(c, mv, kcp, apan, arow, bp, cp, a->ldy, first);
+                    tile_run(c, mv, kcp, apan, arow, bp, cp, a->ldy, first, &pf);
                 } else { /* edge: through the scratch tile, copy the valid part */
                     for (size_t r = 0; r < mv && !first; r++)
                         memcpy(tile + r * nr, cp + r * a->ldy, nv * sizeof(float));
-                    tile_run(c, mv, kcp, apan, arow, bp, tile, nr, first);
+                    tile_run(c, mv, kcp, apan, arow, bp, tile, nr, first, &pf);
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }

@@ -130,16 +130,38 @@ static inline int8_t sb_quant_sq_1(float x, float inv, int qmax)
 static inline int8_t sb_quant_s8_1(float x, float inv) { return sb_quant_sq_1(x, inv, 127); }
 
 /*
+ * Memory a micro-kernel may ask for, into L2, while it runs: `lines` 64-byte lines from p, for
+ * a later call. The framework names a slice of the B panel that its next column of tiles reads
+ * (sb_gemm_pf_slice): that panel comes from L3 or memory, and a tile that waited for it took
+ * twice as long as the tiles after it. A kernel that uses it spreads the lines over its k
+ * loop, one every sb_ukr_pf_every(kc, lines) steps (at most kc of them); one that does not
+ * ignores it.
+ */
+typedef struct sb_ukr_pf {
+    const char *p;
+    size_t lines;
+} sb_ukr_pf;
+
+/* k steps between two of a micro-kernel's prefetches of pf lines (kc for none: one span) */
+static inline size_t sb_ukr_pf_every(size_t kc, size_t lines)
+{
+    size_t e = lines ? kc / lines : kc;
+    return e ? e : 1;
+}
+
+/*
  * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc
  * values of k (a multiple of the group size); a and b point at packed panels.
+ * pf: NULL or lines to prefetch (sb_ukr_pf).
  */
-typedef void (*sb_ukr)(size_t kc, const void *a, const void *b, float *c, size_t ldc, int first);
+typedef void (*sb_ukr)(size_t kc, const void *a, const void *b, float *c, size_t ldc, int first,
+                       const sb_ukr_pf *pf);
 /*
  * The same with A read in place, not packed: rows i of a at a + i * lda (FP32, lda elements),
  * k values a[i * lda + 0 .. kc) (kc need not be a multiple of anything).
  */
 typedef void (*sb_ukr_direct)(size_t kc, const float *a, size_t lda, const void *b, float *c,
-                              size_t ldc, int first);
+                              size_t ldc, int first, const sb_ukr_pf *pf);
 
 typedef struct sb_ukr_desc {
     const char *name;      /* "avx512 12x32 f32" */
@@ -213,6 +235,17 @@ sb_status sb_gemm_strided(const sb_ukr_desc *d, const float *x, size_t ldx, cons
 void sb_attention_unfused(const sb_ukr_desc *d, const sb_attn_args *a, sb_pool *pool);
 /* Blocking chosen for a micro-kernel on k input channels at the current cache sizes (gemm.c says how). */
 void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc, size_t *nc);
+
+/*
+ * What the t-th of a column's `tiles` tiles (t < tiles) may prefetch (sb_ukr_pf): its share of
+ * the next column's B panel, which starts at next and is `bytes` long (NULL: the task's last
+ * column; nothing). The shares are contiguous, in order, one per tile until the panel's lines
+ * run out, and cover it once. Each tile reads its own column's panel from L2, where the
+ * previous column's tiles put it; without this the first tile waited for it from L3 or memory:
+ * 3600x4608->1152, AVX2, 1 thread (KC 1536, MC 84), the first tile of a column took 2.2x the
+ * time of the others, 8% of the layer (docs/performance.md).
+ */
+sb_ukr_pf sb_gemm_pf_slice(const char *next, size_t bytes, size_t tiles, size_t t);
 
 /* How sb_gemm_linear cuts one call into tasks (sb_gemm_plan_tasks). */
 typedef struct sb_gemm_plan {

@@ -8,20 +8,29 @@
 #define SB_UKR_ROWS_H
 #include "gemm/gemm.h"
 
-/* packed A: sb_ukr */
+/* packed A: sb_ukr, for a body that does not prefetch (it ignores pf) */
 #define SB_UKR_ROW_FN(prefix, body, R)                                                          \
     static void prefix##_##R(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,   \
-                             int first)                                                         \
+                             int first, const sb_ukr_pf *pf)                                    \
     {                                                                                           \
+        (void)pf;                                                                               \
         body(kc, ap, bp, c, ldc, first, R);                                                     \
     }
 
-/* A in place: sb_ukr_direct */
+/* packed A: sb_ukr, for a body that takes pf (sb_ukr_pf) */
+#define SB_UKR_ROW_PF_FN(prefix, body, R)                                                       \
+    static void prefix##_##R(size_t kc, const void *ap, const void *bp, float *c, size_t ldc,   \
+                             int first, const sb_ukr_pf *pf)                                    \
+    {                                                                                           \
+        body(kc, ap, bp, c, ldc, first, pf, R);                                                 \
+    }
+
+/* A in place: sb_ukr_direct (FP32 bodies, which take pf) */
 #define SB_UKR_DIRECT_FN(prefix, body, R)                                                       \
     static void prefix##_##R(size_t kc, const float *a, size_t lda, const void *bp, float *c,   \
-                             size_t ldc, int first)                                             \
+                             size_t ldc, int first, const sb_ukr_pf *pf)                        \
     {                                                                                           \
-        body(kc, a, lda, bp, c, ldc, first, R);                                                 \
+        body(kc, a, lda, bp, c, ldc, first, pf, R);                                             \
     }
 
 /* prefix_1 .. prefix_MR made by FN */
@@ -37,27 +46,31 @@
 #define SB_UKR_TABLE(MR, FN, T, prefix, body)                                                   \
     SB_UKR_FNS##MR(FN, prefix, body) static const T prefix##_rows[MR + 1] = {SB_UKR_LIST##MR(prefix)};
 
-/* the tables for a kernel of MR rows (4, 6, 8 or 12), packed A and A in place */
+/* the tables for a kernel of MR rows (4, 6, 8 or 12): packed A (a body without pf, or with it),
+   and A in place */
 #define SB_UKR_ROWS(MR, prefix, body) SB_UKR_TABLE(MR, SB_UKR_ROW_FN, sb_ukr, prefix, body)
+#define SB_UKR_ROWS_PF(MR, prefix, body) SB_UKR_TABLE(MR, SB_UKR_ROW_PF_FN, sb_ukr, prefix, body)
 #define SB_UKR_DIRECT(MR, prefix, body) SB_UKR_TABLE(MR, SB_UKR_DIRECT_FN, sb_ukr_direct, prefix, body)
 
 /*
- * Both tables of an FP32 kernel whose body(kc, a, sk, sr, b, c, ldc, first, R) reads row r's
- * value at k as a[k * sk + r * sr]: prefix_rows for packed panels (sk = MR, sr = 1) and
+ * Both tables of an FP32 kernel whose body(kc, a, sk, sr, b, c, ldc, first, pf, R) reads row
+ * r's value at k as a[k * sk + r * sr]: prefix_rows for packed panels (sk = MR, sr = 1) and
  * prefix_direct_rows for A in place (sk = 1, sr = lda).
  */
 #define SB_UKR_FP32(MR, prefix, body)                                                           \
     static inline __attribute__((always_inline)) void prefix##_packed(                          \
-        size_t kc, const void *a, const void *b, float *c, size_t ldc, int first, const int R)  \
+        size_t kc, const void *a, const void *b, float *c, size_t ldc, int first,               \
+        const sb_ukr_pf *pf, const int R)                                                       \
     {                                                                                           \
-        body(kc, a, MR, 1, b, c, ldc, first, R);                                                \
+        body(kc, a, MR, 1, b, c, ldc, first, pf, R);                                            \
     }                                                                                           \
     static inline __attribute__((always_inline)) void prefix##_inplace(                         \
         size_t kc, const float *a, size_t lda, const void *b, float *c, size_t ldc, int first,  \
-        const int R)                                                                            \
+        const sb_ukr_pf *pf, const int R)                                                       \
     {                                                                                           \
-        body(kc, a, 1, lda, b, c, ldc, first, R);                                               \
+        body(kc, a, 1, lda, b, c, ldc, first, pf, R);                                           \
     }                                                                                           \
-    SB_UKR_ROWS(MR, prefix, prefix##_packed) SB_UKR_DIRECT(MR, prefix##_direct, prefix##_inplace)
+    SB_UKR_ROWS_PF(MR, prefix, prefix##_packed)                                                 \
+    SB_UKR_DIRECT(MR, prefix##_direct, prefix##_inplace)
 
 #endif

@@ -19,6 +19,11 @@
  * test_direct: where sb_gemm_direct_a reads A in place (`final`, few column
  * panels) and where it packs (many panels; rows a multiple of 4 KiB apart),
  * and that a micro-kernel without in-place kernels always packs.
+ *
+ * test_prefetch: sb_gemm_pf_slice shares a panel among a column's tiles (in
+ * order, contiguous, each line once; nothing for a task's last column), and
+ * every micro-kernel the host runs writes the same bits of C whatever it is
+ * given to prefetch (none, fewer lines than k steps, as many, more).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +31,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cpu.h"
 #include "gemm/gemm.h"
 #if defined(__x86_64__)
@@ -80,31 +87,49 @@ static void check_desc(const sb_ukr_desc *d)
         check_k(d, ks[i]);
 }
 
-/* Every micro-kernel descriptor of this build that this CPU can run; returns how many. */
-static size_t host_descs(const sb_ukr_desc **out)
+/*
+ * Every micro-kernel descriptor of this build (the SVE ones only where the CPU has SVE: they ask
+ * it for their vector length); runs_only: only those this CPU can execute, as the registry's
+ * entry for the linear kernel that runs each says. Returns how many.
+ */
+static size_t build_descs(const sb_ukr_desc **out, bool runs_only)
 {
     sb_cpu cpu;
     char err[256];
     size_t n = 0;
     assert_int_equal(sb_cpu_detect(&cpu, err, sizeof(err)), SB_OK);
-    const sb_ukr_desc *all[] = {
+    const struct {
+        const sb_ukr_desc *d;
+        const char *kernel; /* the registered linear kernel that runs it */
+    } all[] = {
 #if defined(__x86_64__)
-        &sb_ukr_avx2_f32, &sb_ukr_avx2_bf16cvt, &sb_ukr_avx2_int8, &sb_ukr_avx2_int8w7, &sb_ukr_avx512_f32,
-        &sb_ukr_avx512_bf16cvt, &sb_ukr_avx512bf16_bf16, &sb_ukr_avx512vnni_int8,
+        {&sb_ukr_avx2_f32, "linear.f32.avx2"}, {&sb_ukr_avx2_bf16cvt, "linear.bf16.avx2"},
+        {&sb_ukr_avx2_int8, "linear.int8.avx2"}, {&sb_ukr_avx2_int8w7, "linear.int8.avx2-w7"},
+        {&sb_ukr_avx512_f32, "linear.f32.avx512"}, {&sb_ukr_avx512_bf16cvt, "linear.bf16.avx512"},
+        {&sb_ukr_avx512bf16_bf16, "linear.bf16.avx512bf16"},
+        {&sb_ukr_avx512vnni_int8, "linear.int8.avx512vnni"},
 #elif defined(__aarch64__)
-        &sb_ukr_neon_f32, &sb_ukr_neon_bf16cvt, &sb_ukr_bf16_bfmmla, &sb_ukr_bf16_bfdot,
-        &sb_ukr_i8mm_int8, &sb_ukr_dotprod_int8,
-        /* the SVE descriptors ask the CPU for its vector length: only where they run */
-        cpu.isa & SB_ISA(SB_ISA_SVE) ? sb_ukr_sve_f32() : NULL,
-        (cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_BF16)) ? sb_ukr_sve_bfmmla() : NULL,
-        (cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_I8MM)) ? sb_ukr_sve_smmla() : NULL,
+        {&sb_ukr_neon_f32, "linear.f32.neon"}, {&sb_ukr_neon_bf16cvt, "linear.bf16.neon"},
+        {&sb_ukr_bf16_bfmmla, "linear.bf16.bfmmla"}, {&sb_ukr_bf16_bfdot, "linear.bf16.bfdot"},
+        {&sb_ukr_i8mm_int8, "linear.int8.i8mm"}, {&sb_ukr_dotprod_int8, "linear.int8.dotprod"},
+        {cpu.isa & SB_ISA(SB_ISA_SVE) ? sb_ukr_sve_f32() : NULL, "linear.f32.sve"},
+        {(cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_BF16)) ? sb_ukr_sve_bfmmla() : NULL,
+         "linear.bf16.sve"},
+        {(cpu.isa & SB_ISA(SB_ISA_SVE)) && (cpu.isa & SB_ISA(SB_ISA_I8MM)) ? sb_ukr_sve_smmla() : NULL,
+         "linear.int8.sve"},
 #endif
     };
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (all[i]) /* NULL: a kernel this CPU cannot run */
-            out[n++] = all[i];
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (!all[i].d) /* NULL: an SVE kernel this CPU cannot run */
+            continue;
+        const sb_kernel *k = sb_kernel_by_name(all[i].kernel);
+        assert_non_null(k);
+        if (!runs_only || (k->requires & ~cpu.isa) == 0)
+            out[n++] = all[i].d;
+    }
     return n;
 }
+static size_t host_descs(const sb_ukr_desc **out) { return build_descs(out, false); }
 
 static void test_blocking(void **state)
 {
@@ -191,9 +216,79 @@ static void test_direct(void **state)
     }
 }
 
+static void check_slices(size_t bytes, size_t tiles)
+{
+    static const char panel[1]; /* only addresses are compared */
+    size_t lines = (bytes + 63) / 64, at = 0;
+    for (size_t t = 0; t < tiles; t++) {
+        sb_ukr_pf pf = sb_gemm_pf_slice(panel, bytes, tiles, t);
+        if (!pf.lines) { /* the lines ran out: nothing after */
+            assert_null(pf.p);
+            continue;
+        }
+        assert_ptr_equal(pf.p, panel + at * 64);
+        at += pf.lines;
+        assert_true(at <= lines);
+        pf = sb_gemm_pf_slice(NULL, bytes, tiles, t); /* a task's last column */
+        assert_null(pf.p);
+        assert_int_equal(pf.lines, 0);
+    }
+    assert_int_equal(at, lines);
+}
+
+/* C from desc's micro-kernel fn on kc values of k with pf lines to prefetch (from a) */
+static void run_ukr(const sb_ukr_desc *d, size_t kc, const void *a, const void *b, size_t lines,
+                    float *c)
+{
+    sb_ukr_pf pf = {a, lines};
+    d->fn(kc, a, b, c, (size_t)d->nr, 1, lines == SIZE_MAX ? NULL : &pf);
+    d->fn(kc, a, b, c, (size_t)d->nr, 0, lines == SIZE_MAX ? NULL : &pf); /* C += A B */
+}
+
+static void test_prefetch(void **state)
+{
+    const sb_ukr_desc *descs[16];
+    size_t nd = build_descs(descs, true);
+    (void)state;
+    /* a KC 1536 FP32 panel of 16 columns on 14 tiles (720p fc2); short, odd and tiny ones */
+    const size_t bytes[] = {1536 * 64, 1152 * 64 + 32, 64, 7 * 64}, tiles[] = {1, 2, 13, 14, 200};
+    for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++)
+        for (size_t t = 0; t < sizeof(tiles) / sizeof(tiles[0]); t++)
+            check_slices(bytes[i], tiles[t]);
+
+    /* k steps: one group of 8 (every packing's group divides it), 40, 1536 */
+    const size_t kcs[] = {8, 40, 1536}, lines[] = {0, 1, 5, 40, 1536, 5000};
+    for (size_t i = 0; i < nd; i++) {
+        const sb_ukr_desc *d = descs[i];
+        size_t es = sb_pack_bytes(d->pack), nc = (size_t)(d->mr * d->nr);
+        for (size_t k = 0; k < sizeof(kcs) / sizeof(kcs[0]); k++) {
+            size_t kc = kcs[k], abytes = kc * (size_t)d->mr * es, bbytes = kc * (size_t)d->nr * es;
+            unsigned char *a = aligned_alloc(64, abytes + 5000 * 64), *b = aligned_alloc(64, bbytes);
+            float *want = malloc(nc * sizeof(float)), *got = malloc(nc * sizeof(float));
+            assert_true(a && b && want && got);
+            for (size_t j = 0; j < abytes + 5000 * 64; j++) /* small values in every packing */
+                a[j] = (unsigned char)(j * 7 % 13);
+            for (size_t j = 0; j < bbytes; j++)
+                b[j] = (unsigned char)(j * 5 % 11);
+            run_ukr(d, kc, a, b, SIZE_MAX, want);
+            for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+                memset(got, 0xff, nc * sizeof(float));
+                run_ukr(d, kc, a, b, lines[l], got);
+                if (memcmp(want, got, nc * sizeof(float)) != 0)
+                    fail_msg("%s: kc %zu, %zu lines to prefetch: C differs from none", d->name,
+                             kc, lines[l]);
+            }
+            free(a);
+            free(b);
+            free(want);
+            free(got);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_blocking), cmocka_unit_test(test_plan),
-                                       cmocka_unit_test(test_direct)};
+                                       cmocka_unit_test(test_direct), cmocka_unit_test(test_prefetch)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,12 +22,16 @@ enum { MR = 12, NR = 32 };
 /*
  * The first R rows of the block (R <= MR, a compile-time constant in each instantiation below:
  * the rows past R are dead code). Row r's value at k is a[k * sk + r * sr]: sk = MR, sr = 1 for
- * a packed panel (which keeps its MR-row layout), sk = 1, sr = lda for A in place.
+ * a packed panel (which keeps its MR-row layout), sk = 1, sr = lda for A in place. pf (the next
+ * B panel, gemm.h) is not asked for: the AVX2 kernel's prefetch of it was measured on Zen 3
+ * only, and this one's host is not at hand to measure it.
  */
 static inline __attribute__((always_inline)) void ukr_body(size_t kc, const float *a, size_t sk,
                                                            size_t sr, const float *b, float *c,
-                                                           size_t ldc, int first, const int R)
+                                                           size_t ldc, int first,
+                                                           const sb_ukr_pf *pf, const int R)
 {
+    (void)pf;
     /* named accumulators (not an array): GCC 12 kept an array of vectors on the stack */
 #define ROW(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
