@@ -176,13 +176,22 @@ static void prefetch_tile(const float *cp, size_t ldc, size_t rows, size_t cols)
         sb_prefetch_w(cp + r * ldc, cols);
 }
 
-sb_ukr_pf sb_gemm_pf_slice(const char *next, size_t bytes, size_t tiles, size_t t)
+sb_gemm_pf_plan sb_gemm_pf_plan_make(size_t bytes, size_t tiles, size_t steps)
 {
-    sb_ukr_pf pf = {NULL, 0};
-    size_t lines = (bytes + 63) / 64, per = tiles ? (lines + tiles - 1) / tiles : lines;
-    if (next && t * per < lines) {
-        pf.p = next + t * per * 64;
-        pf.lines = lines - t * per < per ? lines - t * per : per;
+    sb_gemm_pf_plan pl = {.lines = (bytes + 63) / 64};
+    pl.per = tiles ? (pl.lines + tiles - 1) / tiles : pl.lines;
+    pl.every = pl.per && steps / pl.per ? steps / pl.per : 1;
+    return pl;
+}
+
+sb_ukr_pf sb_gemm_pf_slice(const sb_gemm_pf_plan *plan, const char *next, size_t t)
+{
+    sb_ukr_pf pf = {NULL, 0, 1};
+    size_t at = t * plan->per;
+    if (next && at < plan->lines) {
+        pf.p = next + at * 64;
+        pf.lines = plan->lines - at < plan->per ? plan->lines - at : plan->per;
+        pf.every = plan->every;
     }
     return pf;
 }
@@ -232,15 +241,27 @@ static void gemm_task(void *ctx, size_t t, int worker)
                           ap + p * kcp * es);
         else
             sb_pack_a(d->pack, asrc, lda, mc, pc, kc, kcp, mr, c->ops, ap);
+        /*
+         * the next column's B panel, shared among this column's tiles: not on k loops shorter
+         * than SHORT_K, whose panels are a few lines (K = 16: all of B fits L2). (A column of
+         * one tile, t_block's 2 rows, asks for the whole panel: with or without that, the same
+         * time within 5% in alternating runs.)
+         */
+        int pf_on = kcp >= SHORT_K;
+        sb_gemm_pf_plan pfp = sb_gemm_pf_plan_make(kcp * nr * es, (mc + mr - 1) / mr, kcp / g);
         for (size_t jr = 0; jr < nc; jr += nr) {
             size_t j = jc + jr, nv = nc - jr < nr ? nc - jr : nr;
             const char *bp = (const char *)c->p->b + ((j / nr) * c->p->kp + pc) * nr * es;
-            const char *bnext = jr + nr < nc ? bp + c->p->kp * nr * es : NULL;
-            for (size_t ir = 0; ir < mc; ir += mr) {
+            const char *bnext = pf_on && jr + nr < nc ? bp + c->p->kp * nr * es : NULL;
+            for (size_t ir = 0, t = 0; ir < mc; ir += mr, t++) {
                 size_t i = ic + ir, mv = mc - ir < mr ? mc - ir : mr;
                 float *cp = a->y + i * a->ldy + j;
                 const char *apan = ap ? ap + ir * kcp * es : NULL;
-                sb_ukr_pf pf = sb_gemm_pf_slice(bnext, kcp * nr * es, (mc + mr - 1) / mr, ir / mr);
+                sb_ukr_pf pf, *pfa = NULL;
+                if (bnext) {
+                    pf = sb_gemm_pf_slice(&pfp, bnext, t);
+                    pfa = &pf;
+                }
                 if (kcp >= SHORT_K) {
                     prefetch_tile(cp, a->ldy, mv, nv);
                 } else { /* this tile's lines were asked for one tile ago; ask for the next */
@@ -252,11 +273,11 @@ static void gemm_task(void *ctx, size_t t, int worker)
                 }
                 const float *arow = a->x + i * a->ldx + pc; /* direct: A in place */
                 if (nv == nr && (mv == mr || d->rows || c->direct)) {
-                    tile_run(c, mv, kcp, apan, arow, bp, cp, a->ldy, first, &pf);
+                    tile_run(c, mv, kcp, apan, arow, bp, cp, a->ldy, first, pfa);
                 } else { /* edge: through the scratch tile, copy the valid part */
                     for (size_t r = 0; r < mv && !first; r++)
                         memcpy(tile + r * nr, cp + r * a->ldy, nv * sizeof(float));
-                    tile_run(c, mv, kcp, apan, arow, bp, tile, nr, first, &pf);
+                    tile_run(c, mv, kcp, apan, arow, bp, tile, nr, first, pfa);
                     for (size_t r = 0; r < mv; r++)
                         memcpy(cp + r * a->ldy, tile + r * nr, nv * sizeof(float));
                 }

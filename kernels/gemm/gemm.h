@@ -130,24 +130,16 @@ static inline int8_t sb_quant_sq_1(float x, float inv, int qmax)
 static inline int8_t sb_quant_s8_1(float x, float inv) { return sb_quant_sq_1(x, inv, 127); }
 
 /*
- * Memory a micro-kernel may ask for, into L2, while it runs: `lines` 64-byte lines from p, for
- * a later call. The framework names a slice of the B panel that its next column of tiles reads
- * (sb_gemm_pf_slice): that panel comes from L3 or memory, and a tile that waited for it took
- * twice as long as the tiles after it. A kernel that uses it spreads the lines over its k
- * loop, one every sb_ukr_pf_every(kc, lines) steps (at most kc of them); one that does not
- * ignores it.
+ * Memory a micro-kernel may ask for, into L2, while it runs: `lines` 64-byte lines from p, one
+ * before every `every` steps of its k loop (every >= 1; steps of a k group, as the kernel
+ * loops), for a later call. The framework names a share of the B panel that its next column
+ * of tiles reads (sb_gemm_pf_slice): that panel comes from L3 or memory, and a tile that waited
+ * for it took twice as long as the tiles after it. A kernel that does not prefetch ignores it.
  */
 typedef struct sb_ukr_pf {
     const char *p;
-    size_t lines;
+    size_t lines, every;
 } sb_ukr_pf;
-
-/* k steps between two of a micro-kernel's prefetches of pf lines (kc for none: one span) */
-static inline size_t sb_ukr_pf_every(size_t kc, size_t lines)
-{
-    size_t e = lines ? kc / lines : kc;
-    return e ? e : 1;
-}
 
 /*
  * C[MR][NR] (row stride ldc, FP32) = A * B if first, else C += A * B, over kc
@@ -237,15 +229,26 @@ void sb_attention_unfused(const sb_ukr_desc *d, const sb_attn_args *a, sb_pool *
 void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc, size_t *nc);
 
 /*
- * What the t-th of a column's `tiles` tiles (t < tiles) may prefetch (sb_ukr_pf): its share of
- * the next column's B panel, which starts at next and is `bytes` long (NULL: the task's last
- * column; nothing). The shares are contiguous, in order, one per tile until the panel's lines
- * run out, and cover it once. Each tile reads its own column's panel from L2, where the
- * previous column's tiles put it; without this the first tile waited for it from L3 or memory:
- * 3600x4608->1152, AVX2, 1 thread (KC 1536, MC 84), the first tile of a column took 2.2x the
- * time of the others, 8% of the layer (docs/performance.md).
+ * How a column's `tiles` tiles share the prefetch of the next column's B panel (`bytes` long)
+ * while each runs `steps` k steps (k groups): lines in all, per tile, k steps between two.
+ * Computed once per KC block, so a tile's share costs no division (K = 16 tiles are a hundred
+ * cycles long).
  */
-sb_ukr_pf sb_gemm_pf_slice(const char *next, size_t bytes, size_t tiles, size_t t);
+typedef struct sb_gemm_pf_plan {
+    size_t lines, per, every;
+} sb_gemm_pf_plan;
+sb_gemm_pf_plan sb_gemm_pf_plan_make(size_t bytes, size_t tiles, size_t steps);
+
+/*
+ * What the t-th tile of a column may prefetch (sb_ukr_pf): its share of the next column's panel,
+ * which starts at next (NULL: the task's last column; nothing). The shares are contiguous, in
+ * order, one per tile until the panel's lines run out, and cover it once. Each tile then reads
+ * its own column's panel from L2, where the previous column's tiles put it; without this the
+ * column's first tile waited for it from L3 or memory: 3600x4608->1152, AVX2, 1 thread (KC
+ * 1536, MC 84), the first tile took 2.2x the time of the others, 8% of the layer
+ * (docs/performance.md).
+ */
+sb_ukr_pf sb_gemm_pf_slice(const sb_gemm_pf_plan *plan, const char *next, size_t t);
 
 /* How sb_gemm_linear cuts one call into tasks (sb_gemm_plan_tasks). */
 typedef struct sb_gemm_plan {

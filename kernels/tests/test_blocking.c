@@ -216,33 +216,44 @@ static void test_direct(void **state)
     }
 }
 
-static void check_slices(size_t bytes, size_t tiles)
+static void check_slices(size_t bytes, size_t tiles, size_t steps)
 {
     static const char panel[1]; /* only addresses are compared */
+    sb_gemm_pf_plan pl = sb_gemm_pf_plan_make(bytes, tiles, steps);
     size_t lines = (bytes + 63) / 64, at = 0;
+    assert_int_equal(pl.lines, lines);
     for (size_t t = 0; t < tiles; t++) {
-        sb_ukr_pf pf = sb_gemm_pf_slice(panel, bytes, tiles, t);
+        sb_ukr_pf pf = sb_gemm_pf_slice(&pl, panel, t);
         if (!pf.lines) { /* the lines ran out: nothing after */
             assert_null(pf.p);
             continue;
         }
         assert_ptr_equal(pf.p, panel + at * 64);
+        /* spread over the k loop, at least a step apart, ending within it where they fit */
+        assert_true(pf.every >= 1);
+        assert_true(pf.lines * pf.every <= steps || pf.every == 1);
         at += pf.lines;
         assert_true(at <= lines);
-        pf = sb_gemm_pf_slice(NULL, bytes, tiles, t); /* a task's last column */
+        pf = sb_gemm_pf_slice(&pl, NULL, t); /* a task's last column */
         assert_null(pf.p);
         assert_int_equal(pf.lines, 0);
     }
     assert_int_equal(at, lines);
 }
 
-/* C from desc's micro-kernel fn on kc values of k with pf lines to prefetch (from a) */
+/* C from desc's micro-kernel fn on kc values of k with `lines` lines of a to prefetch (SIZE_MAX:
+   pf NULL), spread over its k loop as the framework spreads them */
 static void run_ukr(const sb_ukr_desc *d, size_t kc, const void *a, const void *b, size_t lines,
                     float *c)
 {
-    sb_ukr_pf pf = {a, lines};
-    d->fn(kc, a, b, c, (size_t)d->nr, 1, lines == SIZE_MAX ? NULL : &pf);
-    d->fn(kc, a, b, c, (size_t)d->nr, 0, lines == SIZE_MAX ? NULL : &pf); /* C += A B */
+    sb_ukr_pf pf = {NULL, 0, 1}, *pp = NULL;
+    if (lines != SIZE_MAX) {
+        sb_gemm_pf_plan pl = sb_gemm_pf_plan_make(lines * 64, 1, kc / sb_pack_group(d->pack));
+        pf = sb_gemm_pf_slice(&pl, a, 0);
+        pp = &pf;
+    }
+    d->fn(kc, a, b, c, (size_t)d->nr, 1, pp);
+    d->fn(kc, a, b, c, (size_t)d->nr, 0, pp); /* C += A B */
 }
 
 static void test_prefetch(void **state)
@@ -253,8 +264,10 @@ static void test_prefetch(void **state)
     /* a KC 1536 FP32 panel of 16 columns on 14 tiles (720p fc2); short, odd and tiny ones */
     const size_t bytes[] = {1536 * 64, 1152 * 64 + 32, 64, 7 * 64}, tiles[] = {1, 2, 13, 14, 200};
     for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++)
-        for (size_t t = 0; t < sizeof(tiles) / sizeof(tiles[0]); t++)
-            check_slices(bytes[i], tiles[t]);
+        for (size_t t = 0; t < sizeof(tiles) / sizeof(tiles[0]); t++) {
+            check_slices(bytes[i], tiles[t], 1536);
+            check_slices(bytes[i], tiles[t], 16);
+        }
 
     /* k steps: one group of 8 (every packing's group divides it), 40, 1536 */
     const size_t kcs[] = {8, 40, 1536}, lines[] = {0, 1, 5, 40, 1536, 5000};
