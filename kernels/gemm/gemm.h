@@ -231,8 +231,8 @@ void sb_gemm_blocking(const sb_ukr_desc *desc, size_t k, size_t *kc, size_t *mc,
 /*
  * How a column's `tiles` tiles share the prefetch of the next column's B panel (`bytes` long)
  * while each runs `steps` k steps (k groups): lines in all, per tile, k steps between two.
- * Computed once per KC block, so a tile's share costs no division (K = 16 tiles are a hundred
- * cycles long).
+ * Computed once per KC block, so a tile's share costs no division (a tile of K = 16 takes
+ * about 220 cycles).
  */
 typedef struct sb_gemm_pf_plan {
     size_t lines, per, every;

@@ -275,11 +275,13 @@ static void test_prefetch(void **state)
         const sb_ukr_desc *d = descs[i];
         size_t es = sb_pack_bytes(d->pack), nc = (size_t)(d->mr * d->nr);
         for (size_t k = 0; k < sizeof(kcs) / sizeof(kcs[0]); k++) {
-            size_t kc = kcs[k], abytes = kc * (size_t)d->mr * es, bbytes = kc * (size_t)d->nr * es;
-            unsigned char *a = aligned_alloc(64, abytes + 5000 * 64), *b = aligned_alloc(64, bbytes);
+            /* A's panel, then room for the lines to prefetch; sizes multiples of 64 */
+            size_t kc = kcs[k], abytes = (kc * (size_t)d->mr * es + 5000 * 64 + 63) & ~(size_t)63;
+            size_t bbytes = (kc * (size_t)d->nr * es + 63) & ~(size_t)63;
+            unsigned char *a = aligned_alloc(64, abytes), *b = aligned_alloc(64, bbytes);
             float *want = malloc(nc * sizeof(float)), *got = malloc(nc * sizeof(float));
             assert_true(a && b && want && got);
-            for (size_t j = 0; j < abytes + 5000 * 64; j++) /* small values in every packing */
+            for (size_t j = 0; j < abytes; j++) /* small values in every packing */
                 a[j] = (unsigned char)(j * 7 % 13);
             for (size_t j = 0; j < bbytes; j++)
                 b[j] = (unsigned char)(j * 5 % 11);
