@@ -244,8 +244,8 @@ static void gemm_task(void *ctx, size_t t, int worker)
         /*
          * the next column's B panel, shared among this column's tiles: not on k loops shorter
          * than SHORT_K, whose panels are a few lines (K = 16: all of B fits L2). (A column of
-         * one tile, t_block's 2 rows, asks for the whole panel: with or without that, the same
-         * time within 5% in alternating runs.)
+         * one tile, t_block's 2 rows, asks for the whole panel: with or without that, 0.95-1.08
+         * of each other's time in alternating runs, within the driver's own A-A spread.)
          */
         int pf_on = kcp >= SHORT_K;
         sb_gemm_pf_plan pfp = sb_gemm_pf_plan_make(kcp * nr * es, (mc + mr - 1) / mr, kcp / g);
