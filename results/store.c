@@ -71,8 +71,8 @@ static sb_status check_existing(sb_store *s, long *version, long *tables)
 }
 
 /* Forward-only migrations: migrations[i] takes version i + 1 to i + 2. */
-extern const char sb_migrate_v2_sql[];
-static const char *const migrations[] = {sb_migrate_v2_sql};
+extern const char sb_migrate_v2_sql[], sb_migrate_v3_sql[];
+static const char *const migrations[] = {sb_migrate_v2_sql, sb_migrate_v3_sql};
 
 /* Run sql (may be NULL) and the migrations from version `from`, in one transaction. */
 static sb_status apply_schema(sb_store *s, const char *sql, long from, const char *what)
@@ -348,7 +348,8 @@ static int insert_case_row(sb_store *s, const char *run_id, const sb_case_record
 static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
 {
     sqlite3_stmt *smp = NULL, *nod = NULL, *nsm = NULL, *cnt = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO sample(case_id, rep, ns, iters) VALUES(?,?,?,?)",
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO sample(case_id, rep, ns, iters, start_ns)"
+                                " VALUES(?,?,?,?,?)",
                                 -1, &smp, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db, "INSERT INTO node(case_id, idx, layer, block, op, kernel,"
@@ -365,6 +366,10 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         sqlite3_bind_int(smp, 2, r);
         sqlite3_bind_int64(smp, 3, (sqlite3_int64)c->sample_ns[r]);
         sqlite3_bind_int64(smp, 4, c->inner_iters);
+        if (c->start_ns)
+            sqlite3_bind_int64(smp, 5, (sqlite3_int64)c->start_ns[r]);
+        else
+            sqlite3_bind_null(smp, 5);
         rc = sqlite3_step(smp) == SQLITE_DONE ? sqlite3_reset(smp) : sqlite3_errcode(s->db);
     }
     for (size_t i = 0; rc == SQLITE_OK && i < c->nnodes; i++) {

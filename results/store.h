@@ -16,7 +16,7 @@
 #include "collector.h"
 #include "sb_status.h"
 
-#define SB_SCHEMA_VERSION 2
+#define SB_SCHEMA_VERSION 3
 #define SB_APPLICATION_ID 0x53426e63 /* "SBnc" */
 
 typedef struct sb_store sb_store;
@@ -99,6 +99,7 @@ typedef struct sb_case_record {
     uint64_t setup_ns;
     double mem_bytes;
     const uint64_t *sample_ns;  /* [reps]: ns of inner_iters iterations */
+    const uint64_t *start_ns;   /* [reps] or NULL: clock (sb_clock_ns) at each repetition's start */
     size_t nnodes;
     const sb_node_record *nodes;  /* [nnodes], block/step only */
     const uint64_t *node_ns;      /* [reps * nnodes], rep-major */

@@ -55,7 +55,8 @@ static const sb_run_info info = {
 
 static void put_case(sb_store *s, const char *run, const char *key)
 {
-    uint64_t samples[3] = {100, 110, 90}, node_ns[6] = {60, 40, 70, 40, 50, 40};
+    uint64_t samples[3] = {100, 110, 90}, starts[3] = {1000, 2000, 3000};
+    uint64_t node_ns[6] = {60, 40, 70, 40, 50, 40};
     sb_node_record nodes[2] = {{"spatial.norm1", 0, "ln_modulate", "ln_modulate.f32.ref", 0, 8},
                                {"final", -1, "linear", "linear.f32.ref", 1e6, 16}};
     sb_counter_record ctr[2] = {
@@ -69,7 +70,7 @@ static void put_case(sb_store *s, const char *run, const char *key)
                         .variant = "fp32", .dtype = "f32", .fused = 0, .flops = 1e6, .bytes = 24,
                         .threads = 2, .pin = "compact", .pus = "0;1", .warmup_iters = 1,
                         .warmup_ns = 10, .inner_iters = 1, .reps = 3, .setup_ns = 5,
-                        .mem_bytes = 1024, .sample_ns = samples, .nnodes = 2, .nodes = nodes,
+                        .mem_bytes = 1024, .sample_ns = samples, .start_ns = starts, .nnodes = 2, .nodes = nodes,
                         .node_ns = node_ns, .ncounters = 2, .counters = ctr};
     assert_int_equal(sb_store_put_case(s, run, &c), SB_OK);
 }
@@ -99,6 +100,8 @@ static void test_round_trip(void **state)
     sqlite3 *db = sb_store_db(s);
     assert_int_equal(count(db, "SELECT count(*) FROM \"case\""), 1);
     assert_int_equal(count(db, "SELECT sum(ns) FROM sample"), 300);
+    assert_int_equal(count(db, "SELECT sum(start_ns) FROM sample WHERE start_ns = 1000 * (rep + 1)"),
+                     6000);
     assert_int_equal(count(db, "SELECT count(*) FROM node WHERE block IS NULL"), 1);
     assert_int_equal(count(db, "SELECT sum(ns) FROM node_sample WHERE idx = 0"), 180);
     assert_int_equal(count(db, "SELECT count(*) FROM counter WHERE status = 'counted' AND value = 3"), 1);
@@ -126,8 +129,8 @@ static char *slurp(const char *path, size_t *len);
 
 /*
  * A version 1 file (schema.sql alone, as sorabench 1 wrote it) with a counter
- * row is upgraded on open, for writing and for reading alike: the row is kept
- * (event NULL) and the version 2 tables exist.
+ * row and a sample is upgraded on open, for writing and for reading alike:
+ * the rows are kept (event NULL, start_ns NULL) and the later tables exist.
  */
 static void test_migrate_v1(void **state)
 {
@@ -161,7 +164,8 @@ static void test_migrate_v1(void **state)
             " 'layer', 'tiny', '144p', '9:16', '2s', 2, 'l', 'fp32', 'f32', 0, 1, 1, 1, 'none', 1, 1,"
             " 1, 1, 1, '2026');"
             "INSERT INTO counter(case_id, rep, collector, name, unit, value, status, reason, mux_ratio)"
-            " VALUES(1, 0, 'rusage', 'rusage.minor_faults', 'count', 7, 'counted', NULL, 1);",
+            " VALUES(1, 0, 'rusage', 'rusage.minor_faults', 'count', 7, 'counted', NULL, 1);"
+            "INSERT INTO sample(case_id, rep, ns, iters) VALUES(1, 0, 50, 1);",
             NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
         assert_int_equal(sb_store_open(&s, path, mode ? SB_STORE_READ : SB_STORE_WRITE, err,
@@ -172,6 +176,7 @@ static void test_migrate_v1(void **state)
                                    " AND collector = 'rusage'"), 1);
         assert_int_equal(count(db, "SELECT count(*) FROM collector_use"), 0);
         assert_int_equal(count(db, "SELECT count(*) FROM metric_def"), 0);
+        assert_int_equal(count(db, "SELECT count(*) FROM sample WHERE ns = 50 AND start_ns IS NULL"), 1);
         assert_int_equal(count(db, "SELECT count(*) FROM meta WHERE key = 'application'"), 1);
         sb_store_close(s);
         db = NULL;
