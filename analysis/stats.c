@@ -61,6 +61,30 @@ void sb_summarize(const double *v, size_t n, sb_summary *out)
     }
 }
 
+int sb_median_ci(const double *v, size_t n, double level, double *lo, double *hi)
+{
+    double *s, tail = 0.0, p = ldexp(1.0, -(int)(n < 1000 ? n : 1000)); /* P(B = 0) */
+    size_t k = 0;
+    if (n == 0 || n >= 1000 || !(level > 0.0 && level < 1.0))
+        return -1;
+    /* the largest k with 2 P(B <= k - 1) <= 1 - level */
+    for (size_t i = 0; i < n / 2; i++) {
+        tail += p;                                   /* P(B <= i) */
+        if (2.0 * tail > 1.0 - level)
+            break;
+        k = i + 1;
+        p = p * (double)(n - i) / (double)(i + 1);   /* P(B = i + 1) */
+    }
+    if (k == 0 || (s = malloc(n * sizeof(*s))) == NULL)
+        return -1;
+    memcpy(s, v, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_double);
+    *lo = s[k - 1];
+    *hi = s[n - k];
+    free(s);
+    return 0;
+}
+
 double sb_geomean(const double *v, size_t n)
 {
     double s = 0.0;
