@@ -178,111 +178,131 @@ static size_t read_collector(const open_collector *col, const sb_run_opts *o, sb
     return o->nevents;
 }
 
-sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
-                         sb_store *store, const char *run_id, char *err, size_t errlen)
-{
-    sb_status st = SB_OK;
-    sb_graph *g = NULL;
-    uint64_t *samples = NULL, *node_ns = NULL;
-    sb_node_record *nodes = NULL;
-    sb_counter_record *counters = NULL;
-    sb_counter *vals = NULL;
+/* Everything one case holds from its setup to its store. */
+typedef struct case_run {
+    const sb_case_spec *c;
+    sb_graph_config gc;
+    sb_graph *g;
+    uint64_t *samples, *starts, *node_ns;  /* [reps] ns; [reps] clock at each start; [reps * nnodes] */
+    sb_counter_record *counters;
+    sb_counter *vals;                       /* [per_rep] scratch of one read */
     open_collector col[MAX_COLLECTORS];
     sb_collector_use_record uses[MAX_COLLECTORS];
-    size_t ncol = 0, ncounters = 0, nnodes;
-    char key[256], pus[256], isa[64], acc_reason[320];
-    sb_accuracy_record acc = {0};
-    const size_t per_rep = MAX_BUILTIN_PER_REP + o->nevents * o->ncounters;
+    size_t ncol, ncounters, nnodes, per_rep;
+    bool per_node;
+    sb_accuracy_record acc;
+    char acc_reason[320];
+    uint64_t setup_ns, warmup_ns;
+    long warm, inner;                       /* warmup iterations; iterations per sample */
+} case_run;
 
-    memset(col, 0, sizeof(col));
-    memset(uses, 0, sizeof(uses));
-    sb_case_key(c, key, sizeof(key));
-    sb_graph_config gc = {.shape = &c->shape, .kind = c->kind,
-                          .layer = c->kind == SB_WL_LAYER ? &c->layer : NULL,
-                          .variant = c->variant, .isa = o->isa, .seed = o->seed,
-                          .max_threads = c->threads, .force = c->force};
-    uint64_t t_setup = sb_clock_ns();
-    if ((st = sb_graph_create(&g, &gc, err, errlen)) != SB_OK)
-        goto out;
-    t_setup = sb_clock_ns() - t_setup;
-    nnodes = sb_graph_nodes(g);
-    bool per_node = c->kind != SB_WL_LAYER;
+/*
+ * Build c's graph, open its collectors, measure its accuracy, warm it up and
+ * calibrate its inner iteration count. On failure err says what and
+ * case_free(cr) releases what was made.
+ */
+static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_opts *o,
+                              sb_pool *pool, char *err, size_t errlen)
+{
+    sb_status st;
+    cr->c = c;
+    cr->per_rep = MAX_BUILTIN_PER_REP + o->nevents * o->ncounters;
+    cr->gc = (sb_graph_config){.shape = &c->shape, .kind = c->kind,
+                               .layer = c->kind == SB_WL_LAYER ? &c->layer : NULL,
+                               .variant = c->variant, .isa = o->isa, .seed = o->seed,
+                               .max_threads = c->threads, .force = c->force};
+    uint64_t t0 = sb_clock_ns();
+    if ((st = sb_graph_create(&cr->g, &cr->gc, err, errlen)) != SB_OK)
+        return st;
+    cr->setup_ns = sb_clock_ns() - t0;
+    cr->nnodes = sb_graph_nodes(cr->g);
+    cr->per_node = c->kind != SB_WL_LAYER;
 
     /* collectors: time innermost (started last, stopped first); counters on every worker */
     sb_collector_cfg ccfg = {.events = o->events, .nevents = o->nevents,
                              .threads = sb_pool_threads(pool), .each = each_worker, .pool = pool};
-    if ((vals = calloc(per_rep, sizeof(*vals))) == NULL) {
-        st = SB_ENOMEM;
-        goto out;
-    }
-    if ((st = open_collectors(o, &ccfg, col, &ncol, err, errlen)) != SB_OK)
-        goto out;
-    for (size_t i = 0; i < ncol; i++)
-        uses[i] = (sb_collector_use_record){
-            .collector = col[i].ops->name, .reason = col[i].reason,
-            .overhead_ns = col[i].reason ? 0.0 : collector_overhead(&col[i], vals, per_rep)};
+    if ((cr->vals = calloc(cr->per_rep, sizeof(*cr->vals))) == NULL)
+        return SB_ENOMEM;
+    if ((st = open_collectors(o, &ccfg, cr->col, &cr->ncol, err, errlen)) != SB_OK)
+        return st;
+    for (size_t i = 0; i < cr->ncol; i++)
+        cr->uses[i] = (sb_collector_use_record){
+            .collector = cr->col[i].ops->name, .reason = cr->col[i].reason,
+            .overhead_ns = cr->col[i].reason ? 0.0
+                                             : collector_overhead(&cr->col[i], cr->vals, cr->per_rep)};
 
-    if (o->accuracy && needs_accuracy(g))
-        measure_accuracy(&gc, g, pool, &acc, acc_reason, sizeof(acc_reason));
+    if (o->accuracy && needs_accuracy(cr->g))
+        measure_accuracy(&cr->gc, cr->g, pool, &cr->acc, cr->acc_reason, sizeof(cr->acc_reason));
 
     /* warmup and calibration */
-    sb_pool_pus_reset(pool);
-    long warm = 0;
-    uint64_t best = UINT64_MAX, w0 = sb_clock_ns(), wns;
+    uint64_t best = UINT64_MAX, w0 = sb_clock_ns();
     do {
-        uint64_t t0 = sb_clock_ns();
-        run_iteration(g, pool, NULL);
+        t0 = sb_clock_ns();
+        run_iteration(cr->g, pool, NULL);
         uint64_t dt = sb_clock_ns() - t0;
         best = dt < best ? dt : best;
-        warm++;
-        wns = sb_clock_ns() - w0;
-    } while (warm < o->warmup_iters || wns < (uint64_t)(o->warmup_s * 1e9));
-    long inner = (long)((o->min_time_s * 1e9) / (double)(best ? best : 1)) + 1;
+        cr->warm++;
+        cr->warmup_ns = sb_clock_ns() - w0;
+    } while (cr->warm < o->warmup_iters || cr->warmup_ns < (uint64_t)(o->warmup_s * 1e9));
+    cr->inner = (long)((o->min_time_s * 1e9) / (double)(best ? best : 1)) + 1;
     if (best >= (uint64_t)(o->min_time_s * 1e9))
-        inner = 1;
+        cr->inner = 1;
 
-    samples = calloc((size_t)o->reps, sizeof(*samples));
-    node_ns = per_node ? calloc((size_t)o->reps * nnodes, sizeof(*node_ns)) : NULL;
-    counters = calloc((size_t)o->reps * per_rep, sizeof(*counters));
-    if (!samples || !counters || (per_node && !node_ns)) {
-        st = SB_ENOMEM;
-        goto out;
-    }
+    cr->samples = calloc((size_t)o->reps, sizeof(*cr->samples));
+    cr->starts = calloc((size_t)o->reps, sizeof(*cr->starts));
+    cr->node_ns = cr->per_node ? calloc((size_t)o->reps * cr->nnodes, sizeof(*cr->node_ns)) : NULL;
+    cr->counters = calloc((size_t)o->reps * cr->per_rep, sizeof(*cr->counters));
+    if (!cr->samples || !cr->starts || !cr->counters || (cr->per_node && !cr->node_ns))
+        return SB_ENOMEM;
+    return SB_OK;
+}
 
-    /* the timed repetitions */
-    for (int r = 0; r < o->reps; r++) {
-        uint64_t *nn = per_node ? node_ns + (size_t)r * nnodes : NULL;
-        for (size_t i = ncol; i-- > 0;)
-            if (!col[i].reason)
-                col[i].ops->start(col[i].state);
-        for (long it = 0; it < inner; it++)
-            run_iteration(g, pool, nn);
-        for (size_t i = 0; i < ncol; i++)
-            if (!col[i].reason)
-                col[i].ops->stop(col[i].state);
-        for (size_t i = 0; i < ncol; i++) {
-            size_t nv = read_collector(&col[i], o, vals, per_rep);
-            for (size_t j = 0; j < nv && j < per_rep; j++) {
-                if (i == 0 && j == 0) {
-                    samples[r] = (uint64_t)vals[j].value; /* time.ns is the sample */
-                    continue;
-                }
-                if (ncounters < (size_t)o->reps * per_rep)
-                    counters[ncounters++] = (sb_counter_record){.rep = r,
-                                                                .collector = col[i].ops->name,
-                                                                .c = vals[j]};
+/* Time repetition r of a prepared case: inner iterations with the collectors around them. */
+static void case_rep(case_run *cr, const sb_run_opts *o, sb_pool *pool, int r)
+{
+    uint64_t *nn = cr->per_node ? cr->node_ns + (size_t)r * cr->nnodes : NULL;
+    open_collector *col = cr->col;
+    const size_t cap = (size_t)o->reps * cr->per_rep;
+
+    cr->starts[r] = sb_clock_ns();
+    for (size_t i = cr->ncol; i-- > 0;)
+        if (!col[i].reason)
+            col[i].ops->start(col[i].state);
+    for (long it = 0; it < cr->inner; it++)
+        run_iteration(cr->g, pool, nn);
+    for (size_t i = 0; i < cr->ncol; i++)
+        if (!col[i].reason)
+            col[i].ops->stop(col[i].state);
+    for (size_t i = 0; i < cr->ncol; i++) {
+        size_t nv = read_collector(&col[i], o, cr->vals, cr->per_rep);
+        for (size_t j = 0; j < nv && j < cr->per_rep; j++) {
+            if (i == 0 && j == 0) {
+                cr->samples[r] = (uint64_t)cr->vals[j].value; /* time.ns is the sample */
+                continue;
             }
+            if (cr->ncounters < cap)
+                cr->counters[cr->ncounters++] = (sb_counter_record){
+                    .rep = r, .collector = col[i].ops->name, .c = cr->vals[j]};
         }
     }
-    sb_pool_pus_describe(pool, pus, sizeof(pus));
+}
 
-    if (per_node && (nodes = calloc(nnodes, sizeof(*nodes))) == NULL) {
-        st = SB_ENOMEM;
-        goto out;
-    }
+/* Store a measured case under run_id, in one transaction; pus: the PUs the pool ran on. */
+static sb_status case_store(case_run *cr, const sb_run_opts *o, const char *pus, sb_store *store,
+                            const char *run_id, char *err, size_t errlen)
+{
+    const sb_case_spec *c = cr->c;
+    const bool layer = c->kind == SB_WL_LAYER;
+    sb_node_record *nodes = NULL;
+    char key[256], isa[64];
+    sb_status st;
+
+    sb_case_key(c, key, sizeof(key));
+    if (cr->per_node && (nodes = calloc(cr->nnodes, sizeof(*nodes))) == NULL)
+        return SB_ENOMEM;
     double flops = 0.0, bytes = 0.0;
-    for (size_t i = 0; i < nnodes; i++) {
-        const sb_node *n = sb_graph_node(g, i);
+    for (size_t i = 0; i < cr->nnodes; i++) {
+        const sb_node *n = sb_graph_node(cr->g, i);
         flops += n->layer.flops;
         bytes += n->layer.bytes;
         if (nodes)
@@ -290,37 +310,82 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
                                         .op = sb_op_name(n->layer.op), .kernel = n->kernel->name,
                                         .flops = n->layer.flops, .bytes = n->layer.bytes};
     }
-    const sb_node *first = sb_graph_node(g, 0);
+    const sb_node *first = sb_graph_node(cr->g, 0);
     snprintf(isa, sizeof(isa), "%s", first->kernel->isa);
     sb_case_record rec = {
-        .case_key = key, .kernel_choice = c->force ? c->force->name : "auto", .workload = sb_workload_name(c->kind), .model = c->shape.model->name,
+        .case_key = key, .kernel_choice = c->force ? c->force->name : "auto",
+        .workload = sb_workload_name(c->kind), .model = c->shape.model->name,
         .res = c->shape.res->name, .aspect = c->shape.res->aspect, .dur = c->shape.dur->name,
-        .batch = c->shape.B,
-        .layer = c->kind == SB_WL_LAYER ? c->layer.name : sb_workload_name(c->kind),
-        .op = c->kind == SB_WL_LAYER ? sb_op_name(c->layer.op) : NULL,
-        .variant = c->variant->name, .dtype = sb_dtype_name(c->variant->dtype),
-        .fused = c->variant->fused,
-        .kernel = c->kind == SB_WL_LAYER ? first->kernel->name : NULL,
-        .isa = c->kind == SB_WL_LAYER ? isa : NULL,
-        .shape = c->kind == SB_WL_LAYER ? c->layer.shape : NULL,
-        .m = c->kind == SB_WL_LAYER ? c->layer.m : 0, .n = c->kind == SB_WL_LAYER ? c->layer.n : 0,
-        .k = c->kind == SB_WL_LAYER ? c->layer.k : 0, .flops = flops, .bytes = bytes,
-        .threads = c->threads, .pin = c->pin->text, .pus = pus, .warmup_iters = warm,
-        .warmup_ns = wns, .inner_iters = inner, .reps = o->reps, .setup_ns = t_setup,
-        .mem_bytes = sb_graph_bytes(g), .sample_ns = samples, .nnodes = per_node ? nnodes : 0,
-        .nodes = nodes, .node_ns = node_ns, .ncounters = ncounters, .counters = counters,
-        .nuses = ncol, .uses = uses, .accuracy = acc};
+        .batch = c->shape.B, .layer = layer ? c->layer.name : sb_workload_name(c->kind),
+        .op = layer ? sb_op_name(c->layer.op) : NULL, .variant = c->variant->name,
+        .dtype = sb_dtype_name(c->variant->dtype), .fused = c->variant->fused,
+        .kernel = layer ? first->kernel->name : NULL, .isa = layer ? isa : NULL,
+        .shape = layer ? c->layer.shape : NULL, .m = layer ? c->layer.m : 0,
+        .n = layer ? c->layer.n : 0, .k = layer ? c->layer.k : 0, .flops = flops, .bytes = bytes,
+        .threads = c->threads, .pin = c->pin->text, .pus = pus, .warmup_iters = cr->warm,
+        .warmup_ns = cr->warmup_ns, .inner_iters = cr->inner, .reps = o->reps,
+        .setup_ns = cr->setup_ns, .mem_bytes = sb_graph_bytes(cr->g), .sample_ns = cr->samples,
+        .start_ns = cr->starts, .nnodes = cr->per_node ? cr->nnodes : 0, .nodes = nodes,
+        .node_ns = cr->node_ns, .ncounters = cr->ncounters, .counters = cr->counters,
+        .nuses = cr->ncol, .uses = cr->uses, .accuracy = cr->acc};
     if ((st = sb_store_put_case(store, run_id, &rec)) != SB_OK)
         snprintf(err, errlen, "%s", sb_store_errmsg(store));
-out:
-    for (size_t i = 0; i < ncol; i++)
-        if (col[i].state)
-            col[i].ops->close(col[i].state);
-    free(vals);
-    free(samples);
-    free(node_ns);
     free(nodes);
-    free(counters);
-    sb_graph_destroy(g);
     return st;
+}
+
+static void case_free(case_run *cr)
+{
+    for (size_t i = 0; i < cr->ncol; i++)
+        if (cr->col[i].state)
+            cr->col[i].ops->close(cr->col[i].state);
+    free(cr->vals);
+    free(cr->samples);
+    free(cr->starts);
+    free(cr->node_ns);
+    free(cr->counters);
+    sb_graph_destroy(cr->g);
+}
+
+sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o, sb_pool *pool,
+                          sb_store *store, const char *run_id, size_t *failed, char *err,
+                          size_t errlen)
+{
+    sb_status st = SB_OK;
+    case_run *cr = calloc(n ? n : 1, sizeof(*cr));
+    char pus[256];
+    size_t i = 0;
+
+    err[0] = '\0';
+    if (!cr) {
+        st = SB_ENOMEM;
+        goto out;
+    }
+    sb_pool_pus_reset(pool);
+    for (i = 0; i < n; i++)
+        if ((st = case_prepare(&cr[i], &c[i], o, pool, err, errlen)) != SB_OK)
+            goto out;
+    /* round r starts with case r mod n: each case runs first in turn */
+    for (int r = 0; r < o->reps; r++)
+        for (size_t j = 0; j < n; j++)
+            case_rep(&cr[((size_t)r + j) % n], o, pool, r);
+    sb_pool_pus_describe(pool, pus, sizeof(pus));
+    for (i = 0; i < n; i++)
+        if ((st = case_store(&cr[i], o, pus, store, run_id, err, errlen)) != SB_OK)
+            goto out;
+out:
+    if (st == SB_ENOMEM && err[0] == '\0')
+        snprintf(err, errlen, "out of memory");
+    if (failed)
+        *failed = i;
+    for (size_t j = 0; cr && j < n; j++)
+        case_free(&cr[j]);
+    free(cr);
+    return st;
+}
+
+sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
+                         sb_store *store, const char *run_id, char *err, size_t errlen)
+{
+    return sb_runner_cases(c, 1, o, pool, store, run_id, NULL, err, errlen);
 }

@@ -1,11 +1,12 @@
 /*
- * runner.h - measures one case: build its graph (untimed), warm up, calibrate
- * the inner iteration count, time N repetitions with the collectors around
- * each, then hand everything to the store in one transaction.
+ * runner.h - measures one case, or several interleaved: build its graph
+ * (untimed), warm up, calibrate the inner iteration count, time N repetitions
+ * with the collectors around each, then hand everything to the store in one
+ * transaction per case.
  *
  * Warmup runs whole iterations until both warmup_iters and warmup_s are
  * reached; the fastest warmup iteration sets inner_iters so one sample lasts
- * at least min_time_s. In block and step cases every node is timed inside each
+ * at least min_time_s. Each repetition's start (sb_clock_ns) is stored with it. In block and step cases every node is timed inside each
  * repetition too, so the whole decomposes into layers. A case whose kernels
  * are not all the FP32 reference first runs once beside the reference on the
  * same inputs, and the error of its output is stored with it.
@@ -51,9 +52,24 @@ void sb_case_key(const sb_case_spec *c, char *buf, size_t len);
 
 /*
  * Measure one case on pool (sb_pool_threads(pool) == c->threads) and store
- * it under run_id. On failure err says what; nothing is stored for the case.
+ * it under run_id. On failure err (errlen > 0) says what; nothing is stored
+ * for the case.
  */
 sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
                          sb_store *store, const char *run_id, char *err, size_t errlen);
+
+/*
+ * Measure n cases (all with c[i].threads == sb_pool_threads(pool))
+ * interleaved: each is built, warmed up and calibrated in turn, then their
+ * repetitions alternate, round r running case r mod n first, so drift in the
+ * machine's speed (other tenants, clocks, heat) falls on every case alike.
+ * All n graphs are held in memory at once. Each case is then stored in its own
+ * transaction. On failure err (errlen > 0) says what and *failed (may be NULL)
+ * is the index of the case that failed: the cases before it are stored when
+ * the failure was in storing, none when it was in preparing.
+ */
+sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o, sb_pool *pool,
+                          sb_store *store, const char *run_id, size_t *failed, char *err,
+                          size_t errlen);
 
 #endif

@@ -26,7 +26,8 @@
 #include "sysinfo.h"
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
-       O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC, O_EVENTS, O_COLLECTORS };
+       O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC, O_EVENTS, O_COLLECTORS,
+       O_INTERLEAVE };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -45,6 +46,7 @@ static const sb_opt opts[] = {
     {"min-time", required_argument, O_MINTIME, "S", "minimum seconds per repetition (default 0.02)"},
     {"warmup", required_argument, O_WARMUP, "S", "minimum warmup seconds per case (default 0.05)"},
     {"warmup-iters", required_argument, O_WARMUP_ITERS, "N", "minimum warmup iterations (default 1)"},
+    {"interleave", no_argument, O_INTERLEAVE, NULL, "measure a layer's cases (kernels x variants) together, alternating their repetitions"},
     {"seed", required_argument, O_SEED, "N", "seed of weights and inputs (default 1)"},
     {"no-accuracy", no_argument, O_NOACC, NULL, "skip the comparison with the FP32 reference"},
     {"events", required_argument, O_EVENTS, "LIST", "count events per case: groups (core cache stall simd software), FILE.GROUP or PMU::EVENT (see list events)"},
@@ -58,7 +60,7 @@ static const sb_opt opts[] = {
 typedef struct run_cfg {
     const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa,
         *kernels, *events, *collectors;
-    bool cfg, quiet;
+    bool cfg, quiet, interleave;
     sb_format format;
     sb_run_opts ro;
 } run_cfg;
@@ -110,6 +112,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_EVENTS: c->events = optarg; break;
         case O_COLLECTORS: c->collectors = optarg; break;
         case O_NOACC: c->ro.accuracy = false; break;
+        case O_INTERLEAVE: c->interleave = true; break;
         case O_REPS:
             if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
                 return rc;
@@ -144,7 +147,11 @@ static int parse_args(int argc, char **argv, run_cfg *c)
                         "temporal block, data flowing through) or steps (one DiT forward), for every\n"
                         "combination of --layers x --variant x --threads, and stores every repetition\n"
                         "in the database, one transaction per case. With no options: a per-layer FP32\n"
-                        "sweep of stdit3-xl2 at 144p 2s (B=2) on all PUs into ./" SB_DEFAULT_DB ".",
+                        "sweep of stdit3-xl2 at 144p 2s (B=2) on all PUs into ./" SB_DEFAULT_DB ".\n"
+                        "With --interleave, the cases of one layer and thread count (each --kernel and\n"
+                        "--variant) are set up together and their repetitions alternate, so that\n"
+                        "`compare latest latest --a-kernel X --b-kernel Y` sees one machine state on\n"
+                        "both sides; it also shows the median of the per-repetition ratios.",
                         opts, SB_ARRAY_LEN(opts));
             return -1;
         default:
@@ -159,14 +166,15 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 /* JSON of the sweep as asked, stored with the run. */
 static char *config_json(const run_cfg *c)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I, s:s?, s:s?}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I, s:s?, s:s?, s:b}",
                           "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
                           "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
                           "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa, "kernels", c->kernels,
                           "reps", c->ro.reps, "min_time_s", c->ro.min_time_s,
                           "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
                           "seed", (json_int_t)c->ro.seed, "events", c->events,
-                          "collectors", c->events ? c->collectors : NULL);
+                          "collectors", c->events ? c->collectors : NULL,
+                          "interleave", c->interleave);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return s;
@@ -270,6 +278,60 @@ static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_ki
     return kind != SB_WL_LAYER || layer->op == k->op;
 }
 
+/* What a sweep covers, resolved from the options. */
+typedef struct sweep {
+    sb_workload_kind kind;
+    const sb_shape *shape;
+    const sb_layer *layers;      /* [nlayers]; one unused entry for block and step */
+    size_t nlayers;
+    const sb_variant *const *vars;
+    size_t nvar;
+    const sb_kernel *const *kerns; /* [nkern]; NULL = auto */
+    size_t nkern;
+    const sb_pin *pin;
+} sweep;
+
+/*
+ * The cases of one thread count into out (room for every case that applies):
+ * kernel-major, then variant, then layer; with interleave, layer-major, so a
+ * layer's cases are adjacent. lidx[i] is case i's layer index. Returns the count.
+ */
+static size_t plan_cases(const sweep *sw, int threads, bool interleave, sb_case_spec *out,
+                         size_t *lidx)
+{
+    size_t n = 0;
+    for (size_t l0 = 0; l0 < (interleave ? sw->nlayers : 1); l0++)
+        for (size_t k = 0; k < sw->nkern; k++)
+            for (size_t v = 0; v < sw->nvar; v++)
+                for (size_t l = interleave ? l0 : 0; l < (interleave ? l0 + 1 : sw->nlayers); l++) {
+                    if (!case_applies(sw->kerns[k], sw->vars[v], sw->kind, &sw->layers[l]))
+                        continue;
+                    out[n] = (sb_case_spec){.kind = sw->kind, .shape = *sw->shape,
+                                            .variant = sw->vars[v], .threads = threads,
+                                            .pin = sw->pin, .force = sw->kerns[k]};
+                    if (sw->kind == SB_WL_LAYER)
+                        out[n].layer = sw->layers[l];
+                    lidx[n++] = l;
+                }
+    return n;
+}
+
+static const char *case_what(const sb_case_spec *c)
+{
+    return c->kind == SB_WL_LAYER ? c->layer.name : sb_workload_name(c->kind);
+}
+
+/* The terminal's progress line for cases c[0..n) (several: interleaved). */
+static void progress_line(const sb_case_spec *c, size_t n, size_t done, size_t total)
+{
+    if (n == 1)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s t%d", done + 1, total, case_what(c),
+                c->variant->name, c->force ? c->force->name : "", c->threads);
+    else
+        fprintf(stderr, "\r\033[K[%zu-%zu/%zu] %s: %zu cases interleaved t%d", done + 1, done + n,
+                total, case_what(c), n, c->threads);
+}
+
 int sb_cmd_run(int argc, char **argv)
 {
     run_cfg c;
@@ -289,6 +351,8 @@ int sb_cmd_run(int argc, char **argv)
     sb_cpu cpu;
     char *cfg_s = NULL, *argv_s = NULL, *host_s = NULL, *build_s = NULL, *env_s = NULL;
     sb_event_set *evset = NULL;
+    sb_case_spec *specs = NULL;
+    size_t *lidx = NULL;
     int rc = parse_args(argc, argv, &c);
     const char *final_status = "failed";
 
@@ -423,6 +487,15 @@ int sb_cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
 
     ncases = nthr * per_thread;
+    sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
+                .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
+    specs = calloc(per_thread, sizeof(*specs));
+    lidx = calloc(per_thread, sizeof(*lidx));
+    if (!specs || !lidx) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "out of memory");
+        sb_store_run_end(store, run_id, "failed");
+        goto out;
+    }
     bool progress = isatty(STDERR_FILENO);
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
@@ -441,30 +514,29 @@ int sb_cmd_run(int argc, char **argv)
             final_status = "failed";
             break;
         }
-        for (size_t k = 0; k < nkern && !stop_requested && rc == SB_EXIT_OK; k++)
-        for (size_t v = 0; v < nvar && !stop_requested && rc == SB_EXIT_OK; v++)
-            for (size_t l = 0; l < nlayers && !stop_requested; l++) {
-                if (!case_applies(kerns[k], vars[v], kind, &layers[l]))
-                    continue;
-                sb_case_spec cs = {.kind = kind, .shape = shape, .variant = vars[v],
-                                   .threads = (int)thr[t], .pin = &pin, .force = kerns[k]};
-                if (kind == SB_WL_LAYER)
-                    cs.layer = layers[l];
-                const char *what = kind == SB_WL_LAYER ? layers[l].name : sb_workload_name(kind);
+        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
+        for (size_t i = 0, n; i < ns && !stop_requested; i += n) {
+            /* one case, or (--interleave) every case of this layer */
+            for (n = 1; c.interleave && i + n < ns && lidx[i + n] == lidx[i]; n++)
+                ;
+            if (progress)
+                progress_line(&specs[i], n, done, ncases);
+            size_t bad = 0;
+            if (sb_runner_cases(&specs[i], n, &c.ro, pool, store, run_id, &bad, err,
+                                sizeof(err)) != SB_OK) {
                 if (progress)
-                    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s t%d", done + 1, ncases, what,
-                            vars[v]->name, kerns[k] ? kerns[k]->name : "", (int)thr[t]);
-                err[0] = '\0';
-                if (sb_runner_case(&cs, &c.ro, pool, store, run_id, err, sizeof(err)) != SB_OK) {
-                    if (progress)
-                        fputc('\n', stderr);
-                    rc = sb_cli_error("run", SB_EXIT_FAIL, "case %s %s t%d: %s", what, vars[v]->name,
-                                      (int)thr[t], err);
-                    final_status = "failed";
-                    break;
-                }
-                done++;
+                    fputc('\n', stderr);
+                const sb_case_spec *f = &specs[i + (bad < n ? bad : 0)];
+                rc = sb_cli_error("run", SB_EXIT_FAIL, "case %s %s%s%s t%d%s: %s", case_what(f),
+                                  f->variant->name, f->force ? " " : "",
+                                  f->force ? f->force->name : "", f->threads,
+                                  n > 1 ? " (interleaved; --interleave holds a layer's cases in "
+                                          "memory at once)" : "", err);
+                final_status = "failed";
+                break;
             }
+            done += n;
+        }
         sb_pool_destroy(pool);
         if (rc != SB_EXIT_OK)
             break;
@@ -500,5 +572,7 @@ out:
     free(build_s);
     free(env_s);
     free(evset);
+    free(specs);
+    free(lidx);
     return rc;
 }
