@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,7 +285,7 @@ out:
 
 /* ==== compare ==== */
 
-enum { K_CASE, K_VARIANT, K_THREADS, K_A, K_B, K_SPEEDUP, K_COUNT };
+enum { K_CASE, K_VARIANT, K_THREADS, K_A, K_B, K_SPEEDUP, K_PAIRED, K_PLO, K_PHI, K_COUNT };
 
 static const sb_column cmp_cols[] = {
     [K_CASE] = {"case", "case", SB_COL_TEXT, 0},
@@ -293,8 +294,63 @@ static const sb_column cmp_cols[] = {
     [K_A] = {"a_median_ns", "A median ns", SB_COL_INT, 0},
     [K_B] = {"b_median_ns", "B median ns", SB_COL_INT, 0},
     [K_SPEEDUP] = {"speedup", "A/B", SB_COL_REAL, 3},
+    [K_PAIRED] = {"paired", "paired A/B", SB_COL_REAL, 3},
+    [K_PLO] = {"paired_lo", "95% CI lo", SB_COL_REAL, 3},
+    [K_PHI] = {"paired_hi", "95% CI hi", SB_COL_REAL, 3},
 };
 _Static_assert(SB_ARRAY_LEN(cmp_cols) == K_COUNT, "one definition per column");
+
+/*
+ * Per-iteration ns and start clock of one case's samples, by rep (st: SELECT
+ * ns, iters, start_ns ... case_id = ?). Returns the count; *lo and *hi are the
+ * first and last start, both 0 when any start is unknown (stored before v3).
+ */
+static size_t load_timed(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
+                         int64_t *lo, int64_t *hi)
+{
+    size_t n = 0;
+    bool known = true;
+    *lo = INT64_MAX;
+    *hi = INT64_MIN;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, case_id);
+    while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
+        double iters = (double)sqlite3_column_int64(st, 1);
+        v[n++] = (double)sqlite3_column_int64(st, 0) / (iters > 0 ? iters : 1);
+        int64_t t = sqlite3_column_int64(st, 2);
+        known &= sqlite3_column_type(st, 2) != SQLITE_NULL;
+        *lo = t < *lo ? t : *lo;
+        *hi = t > *hi ? t : *hi;
+    }
+    if (!known || n == 0)
+        *lo = *hi = 0;
+    return n;
+}
+
+/*
+ * The paired A/B of two cases whose repetitions were interleaved (their start
+ * spans overlap, the same count of each): the median of a[r] / b[r] and its
+ * 95% interval in the row. Returns the median, or 0 when not paired.
+ */
+static double set_paired(sb_table *t, long row, const double *a, size_t na, const int64_t ta[2],
+                         const double *b, size_t nb, const int64_t tb[2], double *r)
+{
+    double lo, hi;
+    if (na != nb || na == 0 || ta[1] == 0 || tb[1] == 0 || ta[1] < tb[0] || tb[1] < ta[0])
+        return 0.0;
+    for (size_t i = 0; i < na; i++) {
+        if (!(a[i] > 0 && b[i] > 0))
+            return 0.0;
+        r[i] = a[i] / b[i];
+    }
+    double m = sb_median(r, na);
+    sb_table_set_num(t, row, K_PAIRED, m);
+    if (sb_median_ci(r, na, 0.95, &lo, &hi) == 0) {
+        sb_table_set_num(t, row, K_PLO, lo);
+        sb_table_set_num(t, row, K_PHI, hi);
+    }
+    return m;
+}
 
 static const char cmp_sql[] =
     "SELECT a.case_id, b.case_id, a.layer, a.variant, a.threads, a.res, a.dur FROM \"case\" a"
@@ -306,8 +362,8 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
 {
     sqlite3_stmt *cs = NULL, *ss = NULL, *cnt = NULL;
     sb_status ret = SB_OK;
-    size_t cap = 1 << 16, nr = 0;
-    double *v = malloc(cap * sizeof(*v)), *ratios = NULL;
+    size_t cap = 1 << 16, nr = 0, np = 0;
+    double *v = malloc(3 * cap * sizeof(*v)), *ratios = NULL, *paired = NULL;
     char title[160];
 
     snprintf(title, sizeof(title), "compare A = run %.8s [%s], B = run %.8s [%s] (A/B > 1: B is faster)",
@@ -316,8 +372,8 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
     if (!v)
         return SB_ENOMEM;
     if (sqlite3_prepare_v2(db, cmp_sql, -1, &cs, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
-                           &ss, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT ns, iters, start_ns FROM sample WHERE case_id = ?"
+                           " ORDER BY rep", -1, &ss, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM \"case\" WHERE run_id = ?1 AND"
                            " kernel_choice = ?3), (SELECT count(*) FROM \"case\" WHERE run_id = ?2"
                            " AND kernel_choice = ?4)", -1, &cnt, NULL) != SQLITE_OK) {
@@ -330,8 +386,11 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
     sqlite3_bind_text(cs, 3, kern_a, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(cs, 4, kern_b, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(cs) == SQLITE_ROW) {
-        double ma = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 0), v, cap));
-        double mb = sb_median(v, load_samples(ss, sqlite3_column_int64(cs, 1), v, cap));
+        int64_t ta[2], tb[2];
+        double *a = v, *b = v + cap;
+        size_t na = load_timed(ss, sqlite3_column_int64(cs, 0), a, cap, &ta[0], &ta[1]);
+        size_t nb = load_timed(ss, sqlite3_column_int64(cs, 1), b, cap, &tb[0], &tb[1]);
+        double ma = sb_median(a, na), mb = sb_median(b, nb);
         long row = sb_table_add_row(out);
         char name[160];
         snprintf(name, sizeof(name), "%s @ %s %s", (const char *)sqlite3_column_text(cs, 2),
@@ -350,6 +409,16 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
             ratios = p;
             ratios[nr++] = ma / mb;
             sb_table_set_num(out, row, K_SPEEDUP, ma / mb);
+        }
+        double pm = set_paired(out, row, a, na, ta, b, nb, tb, v + 2 * cap);
+        if (pm > 0) {
+            double *p = realloc(paired, (np + 1) * sizeof(*p));
+            if (!p) {
+                ret = SB_ENOMEM;
+                goto out;
+            }
+            paired = p;
+            paired[np++] = pm;
         }
     }
     sqlite3_bind_text(cnt, 1, run_a, -1, SQLITE_TRANSIENT);
@@ -371,11 +440,20 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
     sb_table_set_text(out, row, K_CASE, "geomean");
     sb_table_set_num(out, row, K_SPEEDUP, sb_geomean(ratios, nr));
     sb_table_add_note(out, "geomean of A/B over %zu matched case(s): %.3f", nr, sb_geomean(ratios, nr));
+    if (np > 0) {
+        if (np == nr)
+            sb_table_set_num(out, row, K_PAIRED, sb_geomean(paired, np));
+        sb_table_add_note(out, "paired A/B: the repetitions of A and B alternated (run --interleave);"
+                          " the median of A[r]/B[r] over repetitions r, and its distribution-free 95%% "
+                          "interval (blank below 6 repetitions); %zu of %zu case(s) paired",
+                          np, nr);
+    }
 out:
     sqlite3_finalize(cs);
     sqlite3_finalize(ss);
     sqlite3_finalize(cnt);
     free(v);
     free(ratios);
+    free(paired);
     return ret;
 }

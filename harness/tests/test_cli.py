@@ -243,6 +243,50 @@ class Cli(unittest.TestCase):
         self.bad(["run", *TINY, "--variant", "fp32-fused", "--layers", "spatial.mlp.gelu",
                   "--db", db], "do not meet", db)
 
+    def test_interleave(self):
+        # two kernels of one layer, their repetitions alternated; compare pairs them
+        db = os.path.join(self.tmp.name, "inter.db")
+        sb("run", *TINY, "--reps", "6", "--threads", "1", "--layers", "spatial.mlp.fc1,spatial.mlp.gelu",
+           "--kernel", "auto,linear.f32.ref", "--interleave", "--db", db, "--quiet")
+        con = sqlite3.connect(db)
+        order = con.execute("SELECT c.layer, c.kernel_choice, s.rep FROM sample s JOIN \"case\" c"
+                            " USING (case_id) ORDER BY s.start_ns").fetchall()
+        self.assertEqual(len(order), 3 * 6)   # fc1 twice, gelu once
+        fc1 = [(k, r) for layer, k, r in order if layer == "spatial.mlp.fc1"]
+        # round r runs case r mod 2 first: auto, ref | ref, auto | auto, ref ...
+        want = []
+        for r in range(6):
+            pair = [("auto", r), ("linear.f32.ref", r)]
+            want += pair if r % 2 == 0 else pair[::-1]
+        self.assertEqual(fc1, want)
+        # a layer's cases run together: fc1's repetitions all come before gelu's
+        layers = [layer for layer, _, _ in order]
+        self.assertEqual(layers, ["spatial.mlp.fc1"] * 12 + ["spatial.mlp.gelu"] * 6)
+        config = json.loads(con.execute("SELECT config FROM run").fetchone()[0])
+        self.assertTrue(config["interleave"])
+        rep = json.loads(sb("compare", "latest", "latest", "--b-kernel", "linear.f32.ref", "--db", db,
+                            "--format", "json").stdout)
+        row = rep["rows"][0]
+        ratios = []
+        for a, b in con.execute("SELECT a.ns * 1.0 / a.iters, b.ns * 1.0 / b.iters FROM sample a"
+                                " JOIN sample b USING (rep) JOIN \"case\" ca ON ca.case_id = a.case_id"
+                                " JOIN \"case\" cb ON cb.case_id = b.case_id WHERE ca.layer = cb.layer"
+                                " AND ca.kernel_choice = 'auto' AND cb.kernel_choice != 'auto'"
+                                " ORDER BY rep"):
+            ratios.append(a / b)
+        self.assertAlmostEqual(row["paired"], statistics.median(ratios), delta=1e-9)
+        # 6 repetitions: the 95% interval is the smallest and largest ratio
+        self.assertAlmostEqual(row["paired_lo"], min(ratios), delta=1e-9)
+        self.assertAlmostEqual(row["paired_hi"], max(ratios), delta=1e-9)
+        self.assertIn("paired A/B", sb("compare", "latest", "latest", "--b-kernel", "linear.f32.ref",
+                                       "--db", db).stdout)
+        # runs measured one after the other are not paired
+        sb("run", *TINY, "--reps", "6", "--threads", "1", "--layers", "spatial.mlp.fc1",
+           "--db", db, "--quiet")
+        runs = [r[0] for r in con.execute("SELECT run_id FROM run ORDER BY rowid")]
+        rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
+        self.assertIsNone(rep["rows"][0]["paired"])
+
     def test_counters(self):
         """--events: software counters counted through both collectors, hardware
         events stored unavailable with a reason (never a 0), metrics in report."""
