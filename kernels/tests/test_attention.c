@@ -3,8 +3,8 @@
  * softmax loops in double, on the three layouts the model uses (spatial:
  * sequences of S tokens; temporal: T tokens with stride S; cross: N queries
  * against L keys) with tails: key counts not multiples of 16 or 32, query counts not
- * multiples of 8, head dims 8, 16, 24 and 72, temporal sequences of 1, 15, 17
- * and 60 tokens. Exits 77 where the host cannot run
+ * multiples of 8, head dims 8, 16, 24 and 72, temporal sequences of 1, 7, 13,
+ * 15, 17 and 60 tokens. Exits 77 where the host cannot run
  * the kernel. Tolerance (outputs are O(1), inputs U(-2, 2)): FP32 |o - ref|
  * <= 2e-5; BF16 (q, k, v and the softmax weights rounded to 8 significant
  * bits, FP32 accumulation) |o - ref| <= 1.5e-2, against the exact attention of
@@ -87,6 +87,9 @@ int main(int argc, char **argv)
     bad |= check(k, pool, 1, 1, 60, 9, 0, 2, 72);  /* T = 60: 3 groups of 16 queries + 12 */
     bad |= check(k, pool, 1, 2, 17, 4, 0, 3, 24);  /* 17 tokens (16 + 1), D = 24 = 16 + 8 */
     bad |= check(k, pool, 1, 1, 1, 12, 0, 2, 8);   /* one token each, D = 8 < one vector */
+    bad |= check(k, pool, 1, 1, 13, 9, 0, 2, 72);  /* 13 tokens: 16 keys or fewer, queries in
+                                                      groups of 5 (AVX2), the last of 3 */
+    bad |= check(k, pool, 1, 1, 7, 8, 0, 3, 16);   /* 7 tokens: one key vector, 5 + 2 queries */
     sb_pool_destroy(pool);
     return bad;
 }
