@@ -352,22 +352,43 @@ static double set_paired(sb_table *t, long row, const double *a, size_t na, cons
     return m;
 }
 
+/* ?5 / ?6: A's / B's variant, or NULL for the other side's */
 static const char cmp_sql[] =
-    "SELECT a.case_id, b.case_id, a.layer, a.variant, a.threads, a.res, a.dur FROM \"case\" a"
-    " JOIN \"case\" b ON a.case_key = b.case_key WHERE a.run_id = ?1 AND b.run_id = ?2"
-    " AND a.kernel_choice = ?3 AND b.kernel_choice = ?4 ORDER BY a.case_id";
+    "SELECT a.case_id, b.case_id, a.layer, a.variant, a.threads, a.res, a.dur, b.variant"
+    " FROM \"case\" a JOIN \"case\" b ON a.workload = b.workload AND a.model = b.model"
+    " AND a.res = b.res AND a.aspect = b.aspect AND a.dur = b.dur AND a.batch = b.batch"
+    " AND a.layer = b.layer AND a.threads = b.threads AND a.pin = b.pin"
+    " AND a.variant = coalesce(?5, b.variant) AND b.variant = coalesce(?6, a.variant)"
+    " WHERE a.run_id = ?1 AND b.run_id = ?2 AND a.kernel_choice = ?3 AND b.kernel_choice = ?4"
+    " ORDER BY a.case_id";
 
-sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a, const char *run_b,
-                             const char *kern_b, sb_table *out, char *err, size_t errlen)
+/* Bind the two sides to ?1..?6 of st (cmp_sql's numbering). */
+static void bind_sides(sqlite3_stmt *st, const sb_compare_side *a, const sb_compare_side *b)
 {
+    sqlite3_bind_text(st, 1, a->run, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, b->run, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, a->kernel, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, b->kernel, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, a->variant, -1, SQLITE_TRANSIENT); /* NULL binds NULL */
+    sqlite3_bind_text(st, 6, b->variant, -1, SQLITE_TRANSIENT);
+}
+
+sb_status sb_results_compare(sqlite3 *db, const sb_compare_side *sa, const sb_compare_side *sb,
+                             sb_table *out, char *err, size_t errlen)
+{
+    const char *run_a = sa->run, *run_b = sb->run;
     sqlite3_stmt *cs = NULL, *ss = NULL, *cnt = NULL;
     sb_status ret = SB_OK;
     size_t cap = 1 << 16, nr = 0, np = 0;
     double *v = malloc(3 * cap * sizeof(*v)), *ratios = NULL, *paired = NULL;
-    char title[160];
+    char title[320], va[80] = "", vb[80] = "";
 
-    snprintf(title, sizeof(title), "compare A = run %.8s [%s], B = run %.8s [%s] (A/B > 1: B is faster)",
-             run_a, kern_a, run_b, kern_b);
+    if (sa->variant || sb->variant) {
+        snprintf(va, sizeof(va), " %s", sa->variant ? sa->variant : sb->variant);
+        snprintf(vb, sizeof(vb), " %s", sb->variant ? sb->variant : sa->variant);
+    }
+    snprintf(title, sizeof(title), "compare A = run %.8s [%s%s], B = run %.8s [%s%s] (A/B > 1: B is "
+             "faster)", run_a, sa->kernel, va, run_b, sb->kernel, vb);
     sb_table_init(out, cmp_cols, K_COUNT, title);
     if (!v)
         return SB_ENOMEM;
@@ -375,16 +396,14 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
         sqlite3_prepare_v2(db, "SELECT ns, iters, start_ns FROM sample WHERE case_id = ?"
                            " ORDER BY rep", -1, &ss, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM \"case\" WHERE run_id = ?1 AND"
-                           " kernel_choice = ?3), (SELECT count(*) FROM \"case\" WHERE run_id = ?2"
-                           " AND kernel_choice = ?4)", -1, &cnt, NULL) != SQLITE_OK) {
+                           " kernel_choice = ?3 AND variant = coalesce(?5, ?6, variant)),"
+                           " (SELECT count(*) FROM \"case\" WHERE run_id = ?2 AND kernel_choice = ?4"
+                           " AND variant = coalesce(?6, ?5, variant))", -1, &cnt, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
         ret = SB_EDB;
         goto out;
     }
-    sqlite3_bind_text(cs, 1, run_a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cs, 2, run_b, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cs, 3, kern_a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cs, 4, kern_b, -1, SQLITE_TRANSIENT);
+    bind_sides(cs, sa, sb);
     while (sqlite3_step(cs) == SQLITE_ROW) {
         int64_t ta[2], tb[2];
         double *a = v, *b = v + cap;
@@ -396,7 +415,12 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
         snprintf(name, sizeof(name), "%s @ %s %s", (const char *)sqlite3_column_text(cs, 2),
                  (const char *)sqlite3_column_text(cs, 5), (const char *)sqlite3_column_text(cs, 6));
         sb_table_set_text(out, row, K_CASE, name);
-        sb_table_set_text(out, row, K_VARIANT, (const char *)sqlite3_column_text(cs, 3));
+        char vname[80];
+        const char *v_a = (const char *)sqlite3_column_text(cs, 3);
+        const char *v_b = (const char *)sqlite3_column_text(cs, 7);
+        snprintf(vname, sizeof(vname), "%s%s%s", v_a, strcmp(v_a, v_b) ? " / " : "",
+                 strcmp(v_a, v_b) ? v_b : "");
+        sb_table_set_text(out, row, K_VARIANT, vname);
         sb_table_set_num(out, row, K_THREADS, (double)sqlite3_column_int64(cs, 4));
         sb_table_set_num(out, row, K_A, ma);
         sb_table_set_num(out, row, K_B, mb);
@@ -421,10 +445,7 @@ sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a,
             paired[np++] = pm;
         }
     }
-    sqlite3_bind_text(cnt, 1, run_a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cnt, 2, run_b, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cnt, 3, kern_a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(cnt, 4, kern_b, -1, SQLITE_TRANSIENT);
+    bind_sides(cnt, sa, sb);
     if (sqlite3_step(cnt) == SQLITE_ROW) {
         long na = (long)sqlite3_column_int64(cnt, 0), nb = (long)sqlite3_column_int64(cnt, 1);
         if ((long)out->nrows < na || (long)out->nrows < nb)

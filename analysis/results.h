@@ -26,12 +26,21 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
 sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
                             size_t errlen);
 
+/* One side of a comparison. */
+typedef struct sb_compare_side {
+    const char *run;       /* run id */
+    const char *kernel;    /* kernel choice: "auto" or a kernel named by run --kernel */
+    const char *variant;   /* only this variant, or NULL: the other side's (any, if both NULL) */
+} sb_compare_side;
+
 /*
- * Per-case comparison of the cases of run a with kernel choice kern_a ("auto"
- * or a kernel named by run --kernel) and those of run b with kern_b, joined on
- * the case key, with a geomean. a and b may be the same run.
+ * Per-case comparison of the cases of side a and those of side b, joined on
+ * the case key's fields (workload, model, resolution, aspect, duration, batch,
+ * layer, threads, pinning) and the variant (the same on both sides, or the
+ * two the sides name), with a geomean; a paired ratio and its interval where
+ * the two cases' repetitions alternated. a and b may be the same run.
  */
-sb_status sb_results_compare(sqlite3 *db, const char *run_a, const char *kern_a, const char *run_b,
-                             const char *kern_b, sb_table *out, char *err, size_t errlen);
+sb_status sb_results_compare(sqlite3 *db, const sb_compare_side *a, const sb_compare_side *b,
+                             sb_table *out, char *err, size_t errlen);
 
 #endif

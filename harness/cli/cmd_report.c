@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "catalog.h"
 #include "cli.h"
 #include "counters.h"
 #include "cpu.h"
@@ -16,7 +17,7 @@
 #include "sysinfo.h"
 #include "table.h"
 
-enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_COUNTERS };
+enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_AVAR, O_BVAR, O_COUNTERS };
 
 static const sb_opt report_opts[] = {
     {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"},
@@ -26,6 +27,8 @@ static const sb_opt report_opts[] = {
     {"counters", no_argument, O_COUNTERS, NULL, "report: the counters and derived metrics of each case (run --events)"},
     {"a-kernel", required_argument, O_AKERN, "K", "compare: A's cases with this kernel choice (default auto)"},
     {"b-kernel", required_argument, O_BKERN, "K", "compare: B's cases with this kernel choice (default auto)"},
+    {"a-variant", required_argument, O_AVAR, "V", "compare: A's cases of this variant (default: B's)"},
+    {"b-variant", required_argument, O_BVAR, "V", "compare: B's cases of this variant (default: A's)"},
     {"help", no_argument, 'h', NULL, "this help"},
 };
 
@@ -35,7 +38,7 @@ static const sb_opt sysinfo_opts[] = {
 };
 
 typedef struct read_cfg {
-    const char *db, *run, *out, *akern, *bkern;
+    const char *db, *run, *out, *akern, *bkern, *avar, *bvar;
     bool counters;
     sb_format format;
 } read_cfg;
@@ -57,6 +60,8 @@ static int parse_read(const char *cmd, const char *synopsis, const char *desc, i
         case 'o': c->out = optarg; break;
         case O_AKERN: c->akern = optarg; break;
         case O_BKERN: c->bkern = optarg; break;
+        case O_AVAR: c->avar = optarg; break;
+        case O_BVAR: c->bvar = optarg; break;
         case O_COUNTERS: c->counters = true; break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c->format) != SB_OK)
@@ -136,16 +141,25 @@ int sb_cmd_compare(int argc, char **argv)
                         "the geometric mean of the ratios. A and B are run ids, unique prefixes of\n"
                         "them, or latest; they may be the same run, with --a-kernel / --b-kernel\n"
                         "picking the cases of a kernel named by run --kernel (e.g. ours against\n"
-                        "linear.f32.onednn measured in one run).", argc, argv, &c);
+                        "linear.f32.onednn measured in one run), and --a-variant / --b-variant\n"
+                        "those of two variants (e.g. fp32-fused against fp32). Where the two\n"
+                        "cases' repetitions alternated (run --interleave), it adds the median of\n"
+                        "the per-repetition ratios and its 95% confidence interval.", argc, argv, &c);
     if (rc)
         return rc < 0 ? SB_EXIT_OK : rc;
     if (argc - optind != 2)
         return sb_cli_error("compare", SB_EXIT_USAGE, "expected two runs A and B (see --help)");
+    const char *vars[2] = {c.avar, c.bvar};
+    for (int i = 0; i < 2; i++)
+        if (vars[i] && !sb_variant_find(vars[i]))
+            return sb_cli_error("compare", SB_EXIT_USAGE, "--%c-variant: unknown variant '%s' "
+                                "(sorabench list variants shows them)", "ab"[i], vars[i]);
     if (sb_store_open(&s, c.db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
         return sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
     if (sb_run_resolve(sb_store_db(s), argv[optind], a, err, sizeof(err)) != SB_OK ||
         sb_run_resolve(sb_store_db(s), argv[optind + 1], b, err, sizeof(err)) != SB_OK ||
-        sb_results_compare(sb_store_db(s), a, c.akern, b, c.bkern, &t, err, sizeof(err)) != SB_OK)
+        sb_results_compare(sb_store_db(s), &(sb_compare_side){a, c.akern, c.avar},
+                           &(sb_compare_side){b, c.bkern, c.bvar}, &t, err, sizeof(err)) != SB_OK)
         rc = sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
     else
         rc = emit("compare", &c, &t);

@@ -286,6 +286,17 @@ class Cli(unittest.TestCase):
         runs = [r[0] for r in con.execute("SELECT run_id FROM run ORDER BY rowid")]
         rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
         self.assertIsNone(rep["rows"][0]["paired"])
+        # two variants of one layer, interleaved, compared with --a-variant / --b-variant
+        sb("run", *TINY, "--reps", "6", "--threads", "1", "--layers", "spatial.attn.core",
+           "--variant", "fp32,fp32-fused", "--interleave", "--db", db, "--quiet")
+        rep = json.loads(sb("compare", "latest", "latest", "--a-variant", "fp32-fused", "--b-variant",
+                            "fp32", "--db", db, "--format", "json").stdout)
+        self.assertEqual([r["case"] for r in rep["rows"]], ["spatial.attn.core @ 144p 2s", "geomean"])
+        self.assertEqual(rep["rows"][0]["variant"], "fp32-fused / fp32")
+        self.assertIsNotNone(rep["rows"][0]["paired"])
+        self.assertIn("fp32-fused", rep["title"])
+        self.bad(["compare", "latest", "latest", "--a-variant", "fp64", "--db", db],
+                 "unknown variant 'fp64'", db)
 
     def test_counters(self):
         """--events: software counters counted through both collectors, hardware
