@@ -66,23 +66,40 @@ static const sb_column layer_cols[] = {
 };
 _Static_assert(SB_ARRAY_LEN(layer_cols) == C_COUNT, "one definition per column");
 
-/* Per-iteration ns from the (ns, iters) rows of a prepared, bound statement. */
-static size_t per_iter_ns(sqlite3_stmt *st, double *v, size_t cap)
+/*
+ * Per-iteration ns from the (ns, iters[, start_ns]) rows of a prepared, bound
+ * statement. span (may be NULL; then start_ns is not read) gets the first and
+ * last start_ns, both 0 when any is unknown (samples stored before schema v3).
+ */
+static size_t per_iter_ns(sqlite3_stmt *st, double *v, size_t cap, int64_t span[2])
 {
     size_t n = 0;
+    bool known = true;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
     while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
         double iters = (double)sqlite3_column_int64(st, 1);
         v[n++] = (double)sqlite3_column_int64(st, 0) / (iters > 0 ? iters : 1);
+        if (span) {
+            int64_t t = sqlite3_column_int64(st, 2);
+            known &= sqlite3_column_type(st, 2) != SQLITE_NULL;
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+        }
+    }
+    if (span) {
+        span[0] = known && n ? lo : 0;
+        span[1] = known && n ? hi : 0;
     }
     return n;
 }
 
-/* Per-iteration ns of one case's samples (st: SELECT ns, iters ... case_id = ?). */
-static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap)
+/* Per-iteration ns of one case's samples (st: SELECT ns, iters[, start_ns] ... case_id = ?). */
+static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
+                           int64_t span[2])
 {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, case_id);
-    return per_iter_ns(st, v, cap);
+    return per_iter_ns(st, v, cap, span);
 }
 
 /* Fill the timing columns of a row from samples; returns the summary. */
@@ -142,7 +159,7 @@ static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char 
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_text(s, 2, layer, -1, SQLITE_TRANSIENT);
-        size_t n = per_iter_ns(s, v, cap);
+        size_t n = per_iter_ns(s, v, cap, NULL);
         char name[96];
         snprintf(name, sizeof(name), "  %s", layer);
         sb_table_set_text(t, row, C_WORKLOAD, "");
@@ -205,7 +222,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
             if (cols[c])
                 sb_table_set_text(out, row, c, cols[c]);
         sb_table_set_num(out, row, C_THREADS, (double)threads);
-        size_t n = load_samples(ss, id, v, cap);
+        size_t n = load_samples(ss, id, v, cap, NULL);
         sb_summary sm = fill_timing(out, row, v, n, sqlite3_column_double(cs, 7),
                                     sqlite3_column_double(cs, 8));
         if (sm.cv > SB_NOISY_CV)
@@ -301,33 +318,6 @@ static const sb_column cmp_cols[] = {
 _Static_assert(SB_ARRAY_LEN(cmp_cols) == K_COUNT, "one definition per column");
 
 /*
- * Per-iteration ns and start clock of one case's samples, by rep (st: SELECT
- * ns, iters, start_ns ... case_id = ?). Returns the count; *lo and *hi are the
- * first and last start, both 0 when any start is unknown (stored before v3).
- */
-static size_t load_timed(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
-                         int64_t *lo, int64_t *hi)
-{
-    size_t n = 0;
-    bool known = true;
-    *lo = INT64_MAX;
-    *hi = INT64_MIN;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, case_id);
-    while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
-        double iters = (double)sqlite3_column_int64(st, 1);
-        v[n++] = (double)sqlite3_column_int64(st, 0) / (iters > 0 ? iters : 1);
-        int64_t t = sqlite3_column_int64(st, 2);
-        known &= sqlite3_column_type(st, 2) != SQLITE_NULL;
-        *lo = t < *lo ? t : *lo;
-        *hi = t > *hi ? t : *hi;
-    }
-    if (!known || n == 0)
-        *lo = *hi = 0;
-    return n;
-}
-
-/*
  * The paired A/B of two cases whose repetitions were interleaved (their start
  * spans overlap, the same count of each): the median of a[r] / b[r] and its
  * 95% interval in the row. Returns the median, or 0 when not paired.
@@ -407,8 +397,8 @@ sb_status sb_results_compare(sqlite3 *db, const sb_compare_side *sa, const sb_co
     while (sqlite3_step(cs) == SQLITE_ROW) {
         int64_t ta[2], tb[2];
         double *a = v, *b = v + cap;
-        size_t na = load_timed(ss, sqlite3_column_int64(cs, 0), a, cap, &ta[0], &ta[1]);
-        size_t nb = load_timed(ss, sqlite3_column_int64(cs, 1), b, cap, &tb[0], &tb[1]);
+        size_t na = load_samples(ss, sqlite3_column_int64(cs, 0), a, cap, ta);
+        size_t nb = load_samples(ss, sqlite3_column_int64(cs, 1), b, cap, tb);
         double ma = sb_median(a, na), mb = sb_median(b, nb);
         long row = sb_table_add_row(out);
         char name[160];

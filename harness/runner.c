@@ -361,10 +361,10 @@ sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o,
         st = SB_ENOMEM;
         goto out;
     }
-    sb_pool_pus_reset(pool);
     for (i = 0; i < n; i++)
         if ((st = case_prepare(&cr[i], &c[i], o, pool, err, errlen)) != SB_OK)
             goto out;
+    sb_pool_pus_reset(pool); /* the PUs of the timed repetitions */
     /* round r starts with case r mod n: each case runs first in turn */
     for (int r = 0; r < o->reps; r++)
         for (size_t j = 0; j < n; j++)
