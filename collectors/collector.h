@@ -55,7 +55,8 @@ typedef struct sb_collector_ops {
     int counts_events;     /* 1: a counter collector, opened only when events are asked for */
     /* 0 if usable here, else a status and a reason. */
     sb_status (*probe)(char *reason, size_t len);
-    /* Per-event problems are not errors: read() reports them. */
+    /* Per-event problems are not errors: read() reports them. cfg, and what it points to,
+       must stay valid until close(): a collector may keep the pointer (papi does). */
     sb_status (*open)(void **state, const sb_collector_cfg *cfg, char *err, size_t errlen);
     void (*start)(void *state);
     void (*stop)(void *state);

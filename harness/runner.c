@@ -186,6 +186,7 @@ typedef struct case_run {
     uint64_t *samples, *starts, *node_ns;  /* [reps] ns; [reps] clock at each start; [reps * nnodes] */
     sb_counter_record *counters;
     sb_counter *vals;                       /* [per_rep] scratch of one read */
+    sb_collector_cfg ccfg;                  /* the collectors keep a pointer to it */
     open_collector col[MAX_COLLECTORS];
     sb_collector_use_record uses[MAX_COLLECTORS];
     size_t ncol, ncounters, nnodes, per_rep;
@@ -219,11 +220,12 @@ static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_
     cr->per_node = c->kind != SB_WL_LAYER;
 
     /* collectors: time innermost (started last, stopped first); counters on every worker */
-    sb_collector_cfg ccfg = {.events = o->events, .nevents = o->nevents,
-                             .threads = sb_pool_threads(pool), .each = each_worker, .pool = pool};
+    cr->ccfg = (sb_collector_cfg){.events = o->events, .nevents = o->nevents,
+                                  .threads = sb_pool_threads(pool), .each = each_worker,
+                                  .pool = pool};
     if ((cr->vals = calloc(cr->per_rep, sizeof(*cr->vals))) == NULL)
         return SB_ENOMEM;
-    if ((st = open_collectors(o, &ccfg, cr->col, &cr->ncol, err, errlen)) != SB_OK)
+    if ((st = open_collectors(o, &cr->ccfg, cr->col, &cr->ncol, err, errlen)) != SB_OK)
         return st;
     for (size_t i = 0; i < cr->ncol; i++)
         cr->uses[i] = (sb_collector_use_record){
