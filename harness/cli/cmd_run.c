@@ -292,9 +292,10 @@ typedef struct sweep {
 } sweep;
 
 /*
- * The cases of one thread count into out (room for every case that applies):
- * kernel-major, then variant, then layer; with interleave, layer-major, so a
- * layer's cases are adjacent. lidx[i] is case i's layer index. Returns the count.
+ * The cases of one thread count into out (room for every case that applies;
+ * NULL: only count them): kernel-major, then variant, then layer; with
+ * interleave, layer-major, so a layer's cases are adjacent. lidx[i] is case
+ * i's layer index. Returns the count.
  */
 static size_t plan_cases(const sweep *sw, int threads, bool interleave, sb_case_spec *out,
                          size_t *lidx)
@@ -306,12 +307,15 @@ static size_t plan_cases(const sweep *sw, int threads, bool interleave, sb_case_
                 for (size_t l = interleave ? l0 : 0; l < (interleave ? l0 + 1 : sw->nlayers); l++) {
                     if (!case_applies(sw->kerns[k], sw->vars[v], sw->kind, &sw->layers[l]))
                         continue;
-                    out[n] = (sb_case_spec){.kind = sw->kind, .shape = *sw->shape,
-                                            .variant = sw->vars[v], .threads = threads,
-                                            .pin = sw->pin, .force = sw->kerns[k]};
-                    if (sw->kind == SB_WL_LAYER)
-                        out[n].layer = sw->layers[l];
-                    lidx[n++] = l;
+                    if (out) {
+                        out[n] = (sb_case_spec){.kind = sw->kind, .shape = *sw->shape,
+                                                .variant = sw->vars[v], .threads = threads,
+                                                .pin = sw->pin, .force = sw->kerns[k]};
+                        if (sw->kind == SB_WL_LAYER)
+                            out[n].layer = sw->layers[l];
+                        lidx[n] = l;
+                    }
+                    n++;
                 }
     return n;
 }
@@ -424,14 +428,18 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     /* a kernel named by --kernel runs the layers of its op in variants of its dtype */
-    for (size_t k = 0; k < nkern; k++)
-        for (size_t v = 0; v < nvar; v++)
-            for (size_t l = 0; l < nlayers; l++)
-                per_thread += case_applies(kerns[k], vars[v], kind, &layers[l]);
-    if (per_thread == 0) {
+    sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
+                .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
+    if ((per_thread = plan_cases(&sw, 0, false, NULL, NULL)) == 0) {
         rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: the layers, variants and --kernel %s asked "
                           "for do not meet (a fused layer runs only in -fused variants, the pair "
                           "it replaces only in the others: sorabench list layers)", c.kernels);
+        goto out;
+    }
+    specs = calloc(per_thread, sizeof(*specs));
+    lidx = calloc(per_thread, sizeof(*lidx));
+    if (!specs || !lidx) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "out of memory");
         goto out;
     }
     sb_gemm_set_caches(sb_topo_cache_bytes(topo, HWLOC_OBJ_L2CACHE),
@@ -487,15 +495,6 @@ int sb_cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
 
     ncases = nthr * per_thread;
-    sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
-                .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
-    specs = calloc(per_thread, sizeof(*specs));
-    lidx = calloc(per_thread, sizeof(*lidx));
-    if (!specs || !lidx) {
-        rc = sb_cli_error("run", SB_EXIT_FAIL, "out of memory");
-        sb_store_run_end(store, run_id, "failed");
-        goto out;
-    }
     bool progress = isatty(STDERR_FILENO);
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
