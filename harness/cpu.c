@@ -200,6 +200,7 @@ sb_status sb_cpu_cap(sb_cpu *cpu, const char *cap, char *err, size_t errlen)
     int found = -1;
     if (strcmp(cap, "ref") == 0) { /* no vector ISA at all: the reference kernels */
         cpu->isa &= SB_ISA(SB_ISA_HYPERVISOR);
+        cpu->capped = 1;
         return SB_OK;
     }
     for (int b = 0; b < SB_ISA_COUNT; b++)
@@ -213,5 +214,6 @@ sb_status sb_cpu_cap(sb_cpu *cpu, const char *cap, char *err, size_t errlen)
     }
     /* keep the features listed up to and including the cap (table order) */
     cpu->isa &= ((SB_ISA(found) << 1) - 1) | SB_ISA(SB_ISA_HYPERVISOR);
+    cpu->capped = 1;
     return SB_OK;
 }

@@ -35,6 +35,7 @@ typedef struct sb_cpu {
     int family, model, stepping; /* x86 display family/model; -1 when unknown */
     unsigned long midr;    /* aarch64 MIDR_EL1 value; 0 when unknown */
     int sve_bits;          /* SVE vector length in bits; 0 without SVE */
+    int capped;            /* 1: isa was limited by SB_ISA_CAP or sb_cpu_cap (run --isa) */
     int emulated;          /* 1: an emulated CPU (qemu-user): timings are not performance */
     char emulated_why[96]; /* how that was recognised */
 } sb_cpu;

@@ -193,6 +193,7 @@ typedef struct case_run {
     bool per_node;
     sb_accuracy_record acc;
     char acc_reason[320];
+    char lib[256];                          /* a provider's library, version and ISA ("" ours) */
     uint64_t setup_ns, warmup_ns;
     long warm, inner;                       /* warmup iterations; iterations per sample */
 } case_run;
@@ -212,6 +213,12 @@ static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_
                                .layer = c->kind == SB_WL_LAYER ? &c->layer : NULL,
                                .variant = c->variant, .isa = o->isa, .seed = o->seed,
                                .max_threads = c->threads, .force = c->force};
+    /* a provider is held to the ISA cap before its first pack, and says what it runs */
+    if (c->force && c->force->lib_setup &&
+        (st = c->force->lib_setup(o->isa, o->isa_capped, cr->lib, sizeof(cr->lib))) != SB_OK) {
+        snprintf(err, errlen, "kernel '%s': %s", c->force->name, cr->lib);
+        return st;
+    }
     uint64_t t0 = sb_clock_ns();
     if ((st = sb_graph_create(&cr->g, &cr->gc, err, errlen)) != SB_OK)
         return st;
@@ -296,7 +303,7 @@ static sb_status case_store(case_run *cr, const sb_run_opts *o, const char *pus,
     const sb_case_spec *c = cr->c;
     const bool layer = c->kind == SB_WL_LAYER;
     sb_node_record *nodes = NULL;
-    char key[256], isa[64];
+    char key[256], isa[sizeof(cr->lib)];
     sb_status st;
 
     sb_case_key(c, key, sizeof(key));
@@ -313,7 +320,8 @@ static sb_status case_store(case_run *cr, const sb_run_opts *o, const char *pus,
                                         .flops = n->layer.flops, .bytes = n->layer.bytes};
     }
     const sb_node *first = sb_graph_node(cr->g, 0);
-    snprintf(isa, sizeof(isa), "%s", first->kernel->isa);
+    /* a provider's own code path (cr->lib) where it ran the layer, else the kernel's ISA key */
+    snprintf(isa, sizeof(isa), "%s", cr->lib[0] && first->kernel == c->force ? cr->lib : first->kernel->isa);
     sb_case_record rec = {
         .case_key = key, .kernel_choice = c->force ? c->force->name : "auto",
         .workload = sb_workload_name(c->kind), .model = c->shape.model->name,

@@ -29,6 +29,7 @@ typedef struct sb_run_opts {
     int reps;              /* repetitions (samples) per case */
     uint64_t seed;         /* weights and inputs */
     sb_isa_mask isa;       /* host features kernels may use */
+    bool isa_capped;       /* isa is capped (run --isa, SB_ISA_CAP): providers are held to it too */
     bool accuracy;         /* compare non-reference cases with the FP32 reference */
     const sb_event_req *events;              /* counter events (--events), or NULL */
     size_t nevents;

@@ -352,6 +352,15 @@ typedef struct sb_kernel {
     sb_packed_free_fn packed_free;
     int (*int8_wmax)(void);    /* INT8 linear: the largest |q| its pack gives the weights on this
                                   host (sb_quantize_sym's qmax); NULL: 127, sb_quantize_s8's */
+    /*
+     * Providers only (NULL for sorabench's kernels): hold the library to the features in isa
+     * when capped is true (run --isa, SB_ISA_CAP), and write what it then runs into info, e.g.
+     * "onednn 2.6.3 avx2" (library, version, its own name for its code path). Call it before
+     * the first pack. A library's choice is made once per process, so every later call must
+     * pass the same isa and capped. Returns SB_ENOSUPP, or SB_EINVAL for a second, different
+     * cap, with the reason in info.
+     */
+    sb_status (*lib_setup)(sb_isa_mask isa, bool capped, char *info, size_t len);
 } sb_kernel;
 
 /* The whole table, best first within each (op, dtype). */

@@ -197,19 +197,20 @@ static const sb_kernel table[] = {
 #ifdef SB_HAVE_ONEDNN
     {.name = "linear.f32.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "onednn",
      .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_pack,
-     .packed_free = sb_onednn_free},
+     .packed_free = sb_onednn_free, .lib_setup = sb_onednn_setup},
     /* oneDNN 2.6 has no BF16 matmul below AVX-512 (it emulates vdpbf16ps on AVX-512) */
     {.name = "linear.bf16.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_BF16, .isa = "onednn",
      .requires = X86(AVX512F), .provider = true, .fn.linear = sb_onednn_linear,
-     .pack = sb_onednn_bf16_pack, .packed_free = sb_onednn_free},
+     .pack = sb_onednn_bf16_pack, .packed_free = sb_onednn_free, .lib_setup = sb_onednn_setup},
     {.name = "linear.int8.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "onednn",
      .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_int8_pack,
-     .packed_free = sb_onednn_free, .int8_wmax = sb_onednn_int8_wmax},
+     .packed_free = sb_onednn_free, .int8_wmax = sb_onednn_int8_wmax,
+     .lib_setup = sb_onednn_setup},
 #endif
 #ifdef SB_HAVE_OPENBLAS
     {.name = "linear.f32.openblas", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "openblas",
      .provider = true, .fn.linear = sb_openblas_linear, .pack = sb_openblas_pack,
-     .packed_free = sb_openblas_free},
+     .packed_free = sb_openblas_free, .lib_setup = sb_openblas_setup},
 #endif
 #ifdef SB_HAVE_AVX512BF16
     KERNEL("attention.bf16.avx512bf16-flash", SB_OP_ATTENTION, SB_DT_BF16, true, "avx512-bf16",

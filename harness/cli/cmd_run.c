@@ -393,6 +393,7 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     c.ro.isa = cpu.isa;
+    c.ro.isa_capped = cpu.capped;
     if (sb_strlist_parse(c.kernels, &knames, &nkern, err, sizeof(err)) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_USAGE, "--kernel: %s", err);
         goto out;
@@ -420,6 +421,11 @@ int sb_cmd_run(int argc, char **argv)
         if (kerns[i]->requires & ~cpu.isa) {
             rc = sb_cli_error("run", SB_EXIT_USAGE, "kernel '%s' needs ISA %s, which this host%s lacks",
                               knames[i], kerns[i]->isa, c.isa ? " (with --isa)" : "");
+            goto out;
+        }
+        char info[256];
+        if (kerns[i]->lib_setup && kerns[i]->lib_setup(cpu.isa, cpu.capped, info, sizeof(info)) != SB_OK) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "kernel '%s': %s", knames[i], info);
             goto out;
         }
     }

@@ -208,6 +208,34 @@ class Cli(unittest.TestCase):
         self.assertEqual(con.execute("SELECT count(*) FROM accuracy").fetchone(), (0,))
         self.bad(["run", *TINY, "--isa", "sse9", "--db", db], "ISA cap 'sse9'", db)
 
+    def test_provider_held_to_isa_cap(self):
+        """A provider runs under --isa too, or is refused by name; each case stores its code path."""
+        kernels = sb("list", "kernels", "--format", "csv").stdout
+        have = json.loads(sb("sysinfo", "--json").stdout)["host"]["isa"].split(",")
+        db = os.path.join(self.tmp.name, "prov.db")
+        one = ["run", *TINY, "--threads", "1", "--layers", "spatial.mlp.fc1", "--db", db, "--quiet"]
+        stored = lambda: [r[0] for r in sqlite3.connect(db).execute(
+            "SELECT isa FROM \"case\" ORDER BY case_id DESC LIMIT 1")]
+        if "linear.f32.onednn" not in kernels and "linear.f32.openblas" not in kernels:
+            self.skipTest("no provider in this build")
+        if "linear.f32.onednn" in kernels:
+            sb(*one, "--kernel", "linear.f32.onednn")
+            self.assertRegex(stored()[0], r"^onednn \d+\.\d+\.\d+ [a-z0-9_]+$")
+            if "avx" in have:   # oneDNN's own word for the ISA it was held to
+                sb(*one, "--kernel", "linear.f32.onednn", "--isa", "avx")
+                self.assertRegex(stored()[0], r"^onednn \S+ avx$")
+            self.bad(one + ["--kernel", "linear.f32.onednn", "--isa", "ref"],
+                     "oneDNN cannot be held below avx", db)
+        if "linear.f32.openblas" in kernels:
+            sb(*one, "--kernel", "linear.f32.openblas")
+            self.assertRegex(stored()[0], r"^openblas \d+\.\d+\.\d+ \S+$")
+            self.bad(one + ["--kernel", "linear.f32.openblas", "--isa", "ref"], "OPENBLAS_CORETYPE", db)
+            if "avx" in have and os.uname().machine == "x86_64":   # the override, read when it loads
+                env = dict(os.environ, OPENBLAS_CORETYPE="Sandybridge")
+                subprocess.run([*BIN, *one, "--kernel", "linear.f32.openblas", "--isa", "avx"],
+                               env=env, check=True, capture_output=True, timeout=240)
+                self.assertEqual(stored()[0].split()[-1].lower(), "sandybridge")
+
     def test_kernel_choice_and_compare_within_run(self):
         kernels = sb("list", "kernels", "--format", "csv").stdout
         provider = next((k for k in ("linear.f32.openblas", "linear.f32.onednn") if k in kernels), None)

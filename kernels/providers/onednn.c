@@ -26,10 +26,15 @@
  * that starts them, and the pool pins the calling thread to one PU, so the
  * call runs with the calling thread's affinity widened to every PU and
  * restores it afterwards (measured: without this, 2 threads ran no faster).
+ * Under an ISA cap (run --isa, SB_ISA_CAP), sb_onednn_setup holds oneDNN to the
+ * largest of its ISAs within the cap (dnnl_set_max_cpu_isa, once per process,
+ * before its first primitive) and its INT8 quantizer to the cap; each case
+ * stores the ISA oneDNN then reports (dnnl_get_effective_cpu_isa).
  */
 #include <dnnl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +102,104 @@ void sb_onednn_free(void *packed)
     free(p);
 }
 
+#define X86(b) SB_ISA(SB_ISA_##b)
+#define AVX512_CORE (X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL))
+
+/*
+ * oneDNN's x86 ISAs (dnnl_types.h), best first, with the features each needs; the
+ * first whose features a cap keeps is the one oneDNN is held to. oneDNN's lowest,
+ * sse41, is not here: sorabench's features go from sse2 to avx, and SSE4.1 is not
+ * one of them, so a cap below avx cannot hold oneDNN and is refused.
+ */
+static const struct dnnl_isa_row {
+    dnnl_cpu_isa_t isa;
+    const char *name;          /* oneDNN's name (ONEDNN_MAX_CPU_ISA), stored per case */
+    sb_isa_mask needs;         /* 0: only named, never chosen under a cap */
+} dnnl_isas[] = {
+    {dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx",
+     AVX512_CORE | X86(AVX512_VNNI) | X86(AVX512_BF16) | X86(AMX_TILE)},
+    {dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16", AVX512_CORE | X86(AVX512_VNNI) | X86(AVX512_BF16)},
+    {dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni", AVX512_CORE | X86(AVX512_VNNI)},
+    {dnnl_cpu_isa_avx512_core, "avx512_core", AVX512_CORE},
+    {dnnl_cpu_isa_avx2_vnni, "avx2_vnni", 0}, /* AVX-VNNI: a feature sorabench does not detect */
+    {dnnl_cpu_isa_avx2, "avx2", X86(AVX) | X86(FMA) | X86(AVX2)},
+    {dnnl_cpu_isa_avx, "avx", X86(AVX)},
+    {dnnl_cpu_isa_avx512_mic_4ops, "avx512_mic_4ops", 0},
+    {dnnl_cpu_isa_avx512_mic, "avx512_mic", 0},
+    {dnnl_cpu_isa_sse41, "sse41", 0},
+    {dnnl_cpu_isa_all, "all", 0},
+};
+
+/* What the first sb_onednn_setup decided for this process (oneDNN's own choice is once only). */
+static struct {
+    pthread_mutex_t lock;
+    bool done, capped;
+    sb_isa_mask isa;           /* the cap's features (capped) */
+    char err[200];             /* non-empty: oneDNN could not be held to the cap */
+} held = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+sb_status sb_onednn_setup(sb_isa_mask isa, bool capped, char *info, size_t len)
+{
+    sb_status st = SB_OK;
+    pthread_mutex_lock(&held.lock);
+    if (held.done && (held.capped != capped || (capped && held.isa != isa))) {
+        snprintf(info, len, "oneDNN's ISA is chosen once per process, and was already chosen %s",
+                 held.capped ? "under another cap" : "without a cap");
+        st = SB_EINVAL;
+        goto out;
+    }
+    if (!held.done) {
+        held.done = true;
+        held.capped = capped;
+        held.isa = isa;
+        const struct dnnl_isa_row *row = NULL;
+        for (size_t i = 0; capped && !row && i < sizeof(dnnl_isas) / sizeof(dnnl_isas[0]); i++)
+            if (dnnl_isas[i].needs && (dnnl_isas[i].needs & ~isa) == 0)
+                row = &dnnl_isas[i];
+        dnnl_status_t ds;
+        if (capped && !row)
+            snprintf(held.err, sizeof(held.err), "oneDNN cannot be held below avx (its lowest code "
+                     "path, sse41, needs SSE4.1, above the ISA cap)");
+        else if (row && (ds = dnnl_set_max_cpu_isa(row->isa)) != dnnl_success)
+            snprintf(held.err, sizeof(held.err), "oneDNN refused the ISA cap %s (dnnl_set_max_cpu_isa: "
+                     "status %d)", row->name, (int)ds);
+    }
+    if (held.err[0]) {
+        snprintf(info, len, "%s", held.err);
+        st = SB_ENOSUPP;
+        goto out;
+    }
+    const dnnl_version_t *v = dnnl_version();
+    dnnl_cpu_isa_t eff = dnnl_get_effective_cpu_isa();
+    const char *name = NULL;
+    for (size_t i = 0; !name && i < sizeof(dnnl_isas) / sizeof(dnnl_isas[0]); i++)
+        if (dnnl_isas[i].isa == eff)
+            name = dnnl_isas[i].name;
+    if (name)
+        snprintf(info, len, "onednn %d.%d.%d %s", v->major, v->minor, v->patch, name);
+    else
+        snprintf(info, len, "onednn %d.%d.%d isa 0x%x", v->major, v->minor, v->patch, (unsigned)eff);
+out:
+    pthread_mutex_unlock(&held.lock);
+    return st;
+}
+
+/* Features the INT8 quantizer may use: the cap given to sb_onednn_setup, else the host's. */
+static sb_isa_mask quantizer_isa(void)
+{
+    pthread_mutex_lock(&held.lock);
+    bool capped = held.done && held.capped;
+    sb_isa_mask isa = held.isa;
+    pthread_mutex_unlock(&held.lock);
+    sb_cpu cpu;
+    char err[160];
+    if (capped)
+        return isa;
+    if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
+        return 0; /* an unknown SB_ISA_CAP: the runner reports it; portable here */
+    return cpu.isa;
+}
+
 int sb_onednn_int8_wmax(void)
 {
     unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
@@ -119,12 +222,7 @@ static sb_status pack(sb_dtype dt, const float *w, size_t n, size_t k, void **pa
         int wmax = sb_onednn_int8_wmax();
         for (size_t i = 0; i < n; i++)
             p->sw[i] = sb_quantize_sym(w + i * k, k, wmax, p->wq + i * k);
-        /* the host's best, like oneDNN's own code: SB_ISA_CAP caps it, run --isa does not */
-        sb_cpu cpu;
-        char err[160];
-        if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK)
-            cpu.isa = 0; /* an unknown SB_ISA_CAP: the runner reports it; portable here */
-        p->quantize = sb_epi_find(cpu.isa)->quantize;
+        p->quantize = sb_epi_find(quantizer_isa())->quantize; /* capped as oneDNN's own code */
     } else {
         if (!(p->w = malloc(n * k * sizeof(float))))
             goto out;

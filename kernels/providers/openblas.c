@@ -6,12 +6,71 @@
  * y = bias (row broadcast), then y += x W^T with cblas_sgemm (beta = 1), as a
  * framework's addmm does. OpenBLAS runs on its own threads, set per call to
  * the case's thread count; it does not use sorabench's pinned pool.
+ *
+ * OpenBLAS picks its kernels for the CPU when it loads (its core name,
+ * openblas_get_corename; OPENBLAS_CORETYPE overrides it), so an ISA cap cannot
+ * change them from here: sb_openblas_setup refuses a cap that the loaded core's
+ * kernels exceed, and names the override.
  */
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include "cpu.h"
 #include "epilogue.h"
 #include "providers/providers.h"
+
+#define X86(b) SB_ISA(SB_ISA_##b)
+
+/*
+ * The features of each x86 core's kernels (OpenBLAS 0.3.21's DYNAMIC_ARCH list),
+ * for the check against a cap. A core not listed is refused under any cap.
+ */
+static const struct blas_core {
+    const char *core;          /* openblas_get_corename(), compared without case */
+    sb_isa_mask needs;
+} blas_cores[] = {
+    {"cooperlake", X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL) | X86(AVX512_BF16)},
+    {"skylakex", X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL)},
+    {"haswell", X86(AVX) | X86(FMA) | X86(AVX2)},
+    {"zen", X86(AVX) | X86(FMA) | X86(AVX2)},
+    {"excavator", X86(AVX) | X86(FMA) | X86(AVX2)},
+    {"steamroller", X86(AVX) | X86(FMA)},
+    {"piledriver", X86(AVX) | X86(FMA)},
+    {"bulldozer", X86(AVX)},
+    {"sandybridge", X86(AVX)},
+    {"nehalem", X86(SSE2)},
+    {"dunnington", X86(SSE2)},
+    {"penryn", X86(SSE2)},
+    {"core2", X86(SSE2)},
+    {"atom", X86(SSE2)},
+    {"nano", X86(SSE2)},
+    {"barcelona", X86(SSE2)},
+    {"bobcat", X86(SSE2)},
+    {"opteron_sse3", X86(SSE2)},
+    {"opteron", X86(SSE2)},
+    {"prescott", X86(SSE2)},
+};
+
+sb_status sb_openblas_setup(sb_isa_mask isa, bool capped, char *info, size_t len)
+{
+    char version[32] = "?";
+    const char *core = openblas_get_corename();
+    sscanf(openblas_get_config(), "%*s %31s", version); /* "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." */
+    const struct blas_core *row = NULL;
+    for (size_t i = 0; !row && i < sizeof(blas_cores) / sizeof(blas_cores[0]); i++)
+        if (strcasecmp(core, blas_cores[i].core) == 0)
+            row = &blas_cores[i];
+    if (capped && (!row || (row->needs & ~isa))) {
+        snprintf(info, len, "OpenBLAS loaded its '%s' kernels, %s the ISA cap; it picks them when "
+                 "it loads, so set OPENBLAS_CORETYPE to a core within the cap (Haswell: avx2, "
+                 "Sandybridge: avx, Nehalem: sse2)", core, row ? "above" : "which sorabench cannot place under");
+        return SB_ENOSUPP;
+    }
+    snprintf(info, len, "openblas %s %s", version, core);
+    return SB_OK;
+}
 
 typedef struct blas_w {
     size_t n, k;
