@@ -318,9 +318,12 @@ static const sb_column cmp_cols[] = {
 _Static_assert(SB_ARRAY_LEN(cmp_cols) == K_COUNT, "one definition per column");
 
 /*
- * The paired A/B of two cases whose repetitions were interleaved (their start
- * spans overlap, the same count of each): the median of a[r] / b[r] and its
- * 95% interval in the row. Returns the median, or 0 when not paired.
+ * The paired A/B of two cases whose repetitions were interleaved (cases of one
+ * run whose start spans overlap, the same count of each): the median of
+ * a[r] / b[r] and its 95% interval in the row. Returns the median, or 0 when
+ * not paired. The caller passes spans only for cases of the same run: start_ns
+ * is one process's clock, so two runs that happened to overlap (two processes,
+ * or two hosts) are not pairs.
  */
 static double set_paired(sb_table *t, long row, const double *a, size_t na, const int64_t ta[2],
                          const double *b, size_t nb, const int64_t tb[2], double *r)
@@ -424,7 +427,9 @@ sb_status sb_results_compare(sqlite3 *db, const sb_compare_side *sa, const sb_co
             ratios[nr++] = ma / mb;
             sb_table_set_num(out, row, K_SPEEDUP, ma / mb);
         }
-        double pm = set_paired(out, row, a, na, ta, b, nb, tb, v + 2 * cap);
+        static const int64_t apart[2] = {0, 0};
+        double pm = set_paired(out, row, a, na, ta, b, nb, strcmp(run_a, run_b) == 0 ? tb : apart,
+                               v + 2 * cap);
         if (pm > 0) {
             double *p = realloc(paired, (np + 1) * sizeof(*p));
             if (!p) {

@@ -314,6 +314,18 @@ class Cli(unittest.TestCase):
         runs = [r[0] for r in con.execute("SELECT run_id FROM run ORDER BY rowid")]
         rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
         self.assertIsNone(rep["rows"][0]["paired"])
+        # nor are two runs whose clocks happen to overlap (two processes at once): move the
+        # second run's starts onto the first's; start_ns means something only within a run
+        in_run = "(SELECT {}(start_ns) FROM sample JOIN \"case\" USING (case_id) WHERE run_id = ?{})"
+        con.execute("UPDATE sample SET start_ns = start_ns - " + in_run.format("min", 1) + " + " +
+                    in_run.format("min", 2) + " WHERE case_id IN (SELECT case_id FROM \"case\""
+                    " WHERE run_id = ?1)", (runs[1], runs[0]))
+        con.commit()
+        spans = [con.execute("SELECT " + in_run.format("min", 1) + ", " + in_run.format("max", 1),
+                             (r,)).fetchone() for r in runs[:2]]
+        self.assertLessEqual(spans[1][0], spans[0][1])   # the spans overlap now
+        rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
+        self.assertIsNone(rep["rows"][0]["paired"])
         # two variants of one layer, interleaved, compared with --a-variant / --b-variant
         sb("run", *TINY, "--reps", "6", "--threads", "1", "--layers", "spatial.attn.core",
            "--variant", "fp32,fp32-fused", "--interleave", "--db", db, "--quiet")
