@@ -205,7 +205,7 @@ static const sb_kernel table[] = {
     {.name = "linear.int8.onednn", .op = SB_OP_LINEAR, .dtype = SB_DT_INT8, .isa = "onednn",
      .provider = true, .fn.linear = sb_onednn_linear, .pack = sb_onednn_int8_pack,
      .packed_free = sb_onednn_free, .int8_wmax = sb_onednn_int8_wmax,
-     .lib_setup = sb_onednn_setup},
+     .lib_setup = sb_onednn_int8_setup},
 #endif
 #ifdef SB_HAVE_OPENBLAS
     {.name = "linear.f32.openblas", .op = SB_OP_LINEAR, .dtype = SB_DT_F32, .isa = "openblas",

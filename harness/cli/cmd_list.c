@@ -165,10 +165,13 @@ static int list_kernels(const list_cfg *c, sb_table *t)
         sb_table_set_text(t, r, 0, k[i].name);
         sb_table_set_text(t, r, 1, sb_op_name(k[i].op));
         sb_table_set_text(t, r, 2, sb_dtype_name(k[i].dtype));
-        sb_table_set_text(t, r, 3, k[i].isa);
+        /* a provider: the library's version and the code path it would run here */
+        char lib[256];
+        bool held = !k[i].lib_setup || k[i].lib_setup(cpu.isa, cpu.capped, lib, sizeof(lib)) == SB_OK;
+        sb_table_set_text(t, r, 3, k[i].lib_setup && held ? lib : k[i].isa);
         sb_table_set_num(t, r, 4, k[i].fused);
         sb_table_set_text(t, r, 5, sb_dtype_name(k[i].io));
-        sb_table_set_text(t, r, 6, (k[i].requires & ~cpu.isa) == 0 ? "yes" : "no");
+        sb_table_set_text(t, r, 6, (k[i].requires & ~cpu.isa) == 0 && held ? "yes" : "no");
     }
     return SB_EXIT_OK;
 }

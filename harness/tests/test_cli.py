@@ -226,6 +226,9 @@ class Cli(unittest.TestCase):
                 self.assertRegex(stored()[0], r"^onednn \S+ avx$")
             self.bad(one + ["--kernel", "linear.f32.onednn", "--isa", "ref"],
                      "oneDNN cannot be held below avx", db)
+            # without VNNI oneDNN's INT8 weights are 7-bit (vpmaddubsw saturates), and the case says so
+            sb(*one, "--kernel", "linear.int8.onednn", "--variant", "int8")
+            self.assertEqual(stored()[0].endswith(", 7-bit weights"), "avx512_vnni" not in have)
         if "linear.f32.openblas" in kernels:
             sb(*one, "--kernel", "linear.f32.openblas")
             self.assertRegex(stored()[0], r"^openblas \d+\.\d+\.\d+ \S+$")
@@ -235,6 +238,16 @@ class Cli(unittest.TestCase):
                 subprocess.run([*BIN, *one, "--kernel", "linear.f32.openblas", "--isa", "avx"],
                                env=env, check=True, capture_output=True, timeout=240)
                 self.assertEqual(stored()[0].split()[-1].lower(), "sandybridge")
+        # list kernels says what a provider would run, and that it cannot run under a cap it refuses
+        rows = list(csv.DictReader(io.StringIO(sb("list", "kernels", "--format", "csv").stdout)))
+        for r in rows:
+            if r["kernel"].endswith((".onednn", ".openblas")) and r["runs_here"] == "yes":
+                self.assertRegex(r["isa"], r"^(onednn|openblas) \d+\.\d+\.\d+ ")
+        capped = subprocess.run([*BIN, "list", "kernels", "--format", "csv"], capture_output=True,
+                                text=True, env=dict(os.environ, SB_ISA_CAP="ref"), check=True).stdout
+        for r in csv.DictReader(io.StringIO(capped)):
+            if r["kernel"].endswith((".onednn", ".openblas")):
+                self.assertEqual(r["runs_here"], "no", r)
 
     def test_kernel_choice_and_compare_within_run(self):
         kernels = sb("list", "kernels", "--format", "csv").stdout

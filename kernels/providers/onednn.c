@@ -184,6 +184,15 @@ out:
     return st;
 }
 
+sb_status sb_onednn_int8_setup(sb_isa_mask isa, bool capped, char *info, size_t len)
+{
+    sb_status st = sb_onednn_setup(isa, capped, info, len);
+    size_t used = strlen(info);
+    if (st == SB_OK && sb_onednn_int8_wmax() < 127 && used < len)
+        snprintf(info + used, len - used, ", 7-bit weights");
+    return st;
+}
+
 /* Features the INT8 quantizer may use: the cap given to sb_onednn_setup, else the host's. */
 static sb_isa_mask quantizer_isa(void)
 {

@@ -19,6 +19,8 @@ sb_status sb_onednn_int8_pack(const float *w, size_t n, size_t k, void **packed)
 int sb_onednn_int8_wmax(void);
 /* sb_kernel.lib_setup for the oneDNN kernels: dnnl_set_max_cpu_isa from the cap. */
 sb_status sb_onednn_setup(sb_isa_mask isa, bool capped, char *info, size_t len);
+/* ... and for the INT8 kernel, which adds ", 7-bit weights" where oneDNN has no VNNI. */
+sb_status sb_onednn_int8_setup(sb_isa_mask isa, bool capped, char *info, size_t len);
 
 sb_status sb_openblas_pack(const float *w, size_t n, size_t k, void **packed);
 void sb_openblas_free(void *packed);
