@@ -31,4 +31,6 @@ extern const sb_epi_ops sb_epi_neon;
 
 /* flash-style attention (neon_attention.c) */
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool);
+/* its short-sequence function (neon_short_attention.c, flash.h) */
+void sb_attention_short_neon(const sb_attn_args *a, size_t s0, size_t s1);
 #endif

@@ -118,7 +118,9 @@ static void block_neon(const sb_flash_block *b)
 
 void sb_attention_flash_neon(const sb_attn_args *a, sb_pool *pool)
 {
+    /* short (temporal) sequences run in place (neon_short_attention.c) */
     static const sb_flash_impl impl = {.name = "attention.f32.neon-flash", .block = block_neon,
-                                       .pad = KB, .elem = SB_FLASH_F32};
+                                       .pad = KB, .elem = SB_FLASH_F32,
+                                       .short_seq = sb_attention_short_neon};
     sb_attention_flash(&impl, a, pool);
 }

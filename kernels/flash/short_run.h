@@ -2,8 +2,8 @@
  * short_run.h - the memory side of a flash short-sequence function (flash.h's sb_flash_short_fn),
  * portable and inline in each ISA's file: a run of sequences, each head of each sequence given to
  * the ISA's head function, with the next sequence's rows fetched while this one computes.
- * Used by the AVX-512 FP32 and BF16 functions (short_avx512.h) and the AVX2 one
- * (avx2_short_attention.c, with the paced cursor sb_short_pace).
+ * Used by the AVX-512 FP32 and BF16 functions (short_avx512.h), and the AVX2 and NEON ones
+ * (avx2_short_attention.c, arm/neon_short_attention.c, with the paced cursor sb_short_pace).
  *
  * Each head reads a 4 D-byte slice of every row of its sequence, too many short streams for
  * the hardware prefetcher. A run's first sequence is read in whole and in order
