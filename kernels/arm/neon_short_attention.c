@@ -64,6 +64,22 @@ enum { QG = 4, MAXT = SB_FLASH_SHORT };
         if (W > 3) b[3] = vld1q_f32((row) + 12);                                                \
     } while (0)
 
+/* One step of 4: x<i>v = the 4 rows' elements [xo, xo + 4), then for l < 4 the W vectors at
+   base + l * stride times lane l of each (d of S = Q K^T, or keys of O = P V) */
+#define STEP4(xo, base, stride, W)                                                              \
+    do {                                                                                        \
+        float32x4_t x0v = vld1q_f32(x0 + (xo)), x1v = vld1q_f32(x1 + (xo));                     \
+        float32x4_t x2v = vld1q_f32(x2 + (xo)), x3v = vld1q_f32(x3 + (xo));                     \
+        LOAD_W(b, base, W);                                                                     \
+        FMA_LANE(b, 0, W);                                                                      \
+        LOAD_W(b, (base) + (stride), W);                                                        \
+        FMA_LANE(b, 1, W);                                                                      \
+        LOAD_W(b, (base) + 2 * (stride), W);                                                    \
+        FMA_LANE(b, 2, W);                                                                      \
+        LOAD_W(b, (base) + 3 * (stride), W);                                                    \
+        FMA_LANE(b, 3, W);                                                                      \
+    } while (0)
+
 /* out(i, w, acc) for the 4 rows and W vectors */
 #define EACH_ACC(W, out)                                                                        \
     out(0, 0, a00) out(1, 0, a10) out(2, 0, a20) out(3, 0, a30)                                 \
@@ -83,16 +99,7 @@ static inline __attribute__((always_inline)) void score_tile(
     float32x4_t b[4];
     for (size_t d = 0; d < D; d += 4) {
         sb_short_pace_step(pf);
-        float32x4_t x0v = vld1q_f32(x0 + d), x1v = vld1q_f32(x1 + d);
-        float32x4_t x2v = vld1q_f32(x2 + d), x3v = vld1q_f32(x3 + d);
-        LOAD_W(b, kt + d * ldk, W);
-        FMA_LANE(b, 0, W);
-        LOAD_W(b, kt + (d + 1) * ldk, W);
-        FMA_LANE(b, 1, W);
-        LOAD_W(b, kt + (d + 2) * ldk, W);
-        FMA_LANE(b, 2, W);
-        LOAD_W(b, kt + (d + 3) * ldk, W);
-        FMA_LANE(b, 3, W);
+        STEP4(d, kt + d * ldk, ldk, W);
     }
     const float32x4_t sc = vdupq_n_f32(scale);
 #define OUT(i, w, acc) vst1q_f32(p + i * ldp + 4 * w, vmulq_f32(acc, sc));
@@ -114,16 +121,7 @@ static inline __attribute__((always_inline)) void pv_tile(
     size_t j = 0;
     for (; j + 4 <= nkv; j += 4) {
         sb_short_pace_step(pf);
-        float32x4_t x0v = vld1q_f32(x0 + j), x1v = vld1q_f32(x1 + j);
-        float32x4_t x2v = vld1q_f32(x2 + j), x3v = vld1q_f32(x3 + j);
-        LOAD_W(b, v + j * vstep, W);
-        FMA_LANE(b, 0, W);
-        LOAD_W(b, v + (j + 1) * vstep, W);
-        FMA_LANE(b, 1, W);
-        LOAD_W(b, v + (j + 2) * vstep, W);
-        FMA_LANE(b, 2, W);
-        LOAD_W(b, v + (j + 3) * vstep, W);
-        FMA_LANE(b, 3, W);
+        STEP4(j, v + j * vstep, vstep, W);
     }
     for (; j < nkv; j++) { /* the last nkv % 4 keys: lane 0 of a vector holding x<i>[j] */
         sb_short_pace_step(pf);
@@ -141,6 +139,7 @@ static inline __attribute__((always_inline)) void pv_tile(
 #undef ACC_ZERO
 #undef FMA_LANE
 #undef LOAD_W
+#undef STEP4
 #undef EACH_ACC
 
 /* Softmax of the scaled scores p[i][j] (rows of ldp, a multiple of 4) over j < nkv for rows
@@ -198,11 +197,9 @@ static void short_head(const sb_attn_args *a, size_t seq, size_t h, float *o, si
        vectors, and nkv / 4 + nkv % 4 per P V tile of 16 lanes of D */
     size_t steps = (nq + QG - 1) / QG * ((nv + 3) / 4 * (D / 4) + (D + 15) / 16 * (nkv / 4 + nkv % 4));
     sb_short_pace cur = sb_short_pace_start(pfp, steps), *pf = &cur;
-    size_t qstep = a->ql.tok_stride * a->ldq;
-    size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
-    const float *q = a->q + sb_seq_row(&a->ql, seq, 0) * a->ldq + h * D;
-    const float *k = a->k + sb_seq_row(&a->kvl, seq, 0) * a->ldk + h * D;
-    const float *v = a->v + sb_seq_row(&a->kvl, seq, 0) * a->ldv + h * D;
+    const sb_short_io io = sb_short_head_io(a, seq, h);
+    const float *q = io.q, *k = io.k, *v = io.v;
+    size_t qstep = io.qstep, kstep = io.kstep, vstep = io.vstep;
     float kt[SB_FLASH_MAX_D * MAXT] __attribute__((aligned(16))); /* [D][ld] */
     float p[MAXT * MAXT] __attribute__((aligned(16)));             /* [nq rounded to 4][ld] */
     float inv[MAXT];

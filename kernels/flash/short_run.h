@@ -122,6 +122,21 @@ static inline void sb_short_pace_step(sb_short_pace *c)
     sb_short_pf_next(&c->pf);
 }
 
+/* Where head h of a sequence reads, in place: its first token's q, k and v slices, and the
+   floats from one token's slice to the next token's in each. */
+typedef struct sb_short_io {
+    const float *q, *k, *v;
+    size_t qstep, kstep, vstep;
+} sb_short_io;
+
+static inline sb_short_io sb_short_head_io(const sb_attn_args *a, size_t seq, size_t h)
+{
+    size_t off = h * a->head_dim, qr = sb_seq_row(&a->ql, seq, 0), kr = sb_seq_row(&a->kvl, seq, 0);
+    return (sb_short_io){.q = a->q + qr * a->ldq + off, .k = a->k + kr * a->ldk + off,
+                         .v = a->v + kr * a->ldv + off, .qstep = a->ql.tok_stride * a->ldq,
+                         .kstep = a->kvl.tok_stride * a->ldk, .vstep = a->kvl.tok_stride * a->ldv};
+}
+
 /* Head h of sequence seq; its output slice of token i at o + i * ostep. */
 typedef void (*sb_short_head_fn)(const sb_attn_args *a, size_t seq, size_t h, float *o,
                                  size_t ostep, sb_short_pf *pf);

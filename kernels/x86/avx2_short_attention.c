@@ -123,11 +123,9 @@ static void short_head(const sb_attn_args *a, size_t seq, size_t h, float *o, si
        and nkv per P V tile of 24 lanes of D */
     size_t steps = (nq + QG - 1) / QG * ((nv + 2) / 3 * D + (D + 23) / 24 * nkv);
     sb_short_pace cur = sb_short_pace_start(pfp, steps), *pf = &cur; /* kept in registers */
-    size_t qstep = a->ql.tok_stride * a->ldq;
-    size_t kstep = a->kvl.tok_stride * a->ldk, vstep = a->kvl.tok_stride * a->ldv;
-    const float *q = a->q + sb_seq_row(&a->ql, seq, 0) * a->ldq + h * D;
-    const float *k = a->k + sb_seq_row(&a->kvl, seq, 0) * a->ldk + h * D;
-    const float *v = a->v + sb_seq_row(&a->kvl, seq, 0) * a->ldv + h * D;
+    const sb_short_io io = sb_short_head_io(a, seq, h);
+    const float *q = io.q, *k = io.k, *v = io.v;
+    size_t qstep = io.qstep, kstep = io.kstep, vstep = io.vstep;
     float kt[SB_FLASH_MAX_D * MAXT] __attribute__((aligned(32))); /* [D][ld] */
     float p[MAXT * MAXT] __attribute__((aligned(32)));             /* [nq rounded to 4][ld] */
     float inv[MAXT];
