@@ -27,6 +27,9 @@ typedef enum sb_isa_bit {
 } sb_isa_bit;
 
 #define SB_ISA(b) ((uint64_t)1 << (b))
+/* Skylake-SP's AVX-512 (F, DQ, BW, VL): oneDNN's avx512_core, OpenBLAS's SkylakeX */
+#define SB_ISA_AVX512_CORE_MASK                                                               \
+    (SB_ISA(SB_ISA_AVX512F) | SB_ISA(SB_ISA_AVX512DQ) | SB_ISA(SB_ISA_AVX512BW) | SB_ISA(SB_ISA_AVX512VL))
 
 typedef struct sb_cpu {
     uint64_t isa;          /* SB_ISA() bits the host has (after any cap) */

@@ -103,7 +103,7 @@ void sb_onednn_free(void *packed)
 }
 
 #define X86(b) SB_ISA(SB_ISA_##b)
-#define AVX512_CORE (X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL))
+#define AVX512_CORE SB_ISA_AVX512_CORE_MASK
 
 /*
  * oneDNN's x86 ISAs (dnnl_types.h), best first, with the features each needs; the

@@ -31,8 +31,8 @@ static const struct blas_core {
     const char *core;          /* openblas_get_corename(), compared without case */
     sb_isa_mask needs;
 } blas_cores[] = {
-    {"cooperlake", X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL) | X86(AVX512_BF16)},
-    {"skylakex", X86(AVX512F) | X86(AVX512DQ) | X86(AVX512BW) | X86(AVX512VL)},
+    {"cooperlake", SB_ISA_AVX512_CORE_MASK | X86(AVX512_BF16)},
+    {"skylakex", SB_ISA_AVX512_CORE_MASK},
     {"haswell", X86(AVX) | X86(FMA) | X86(AVX2)},
     {"zen", X86(AVX) | X86(FMA) | X86(AVX2)},
     {"excavator", X86(AVX) | X86(FMA) | X86(AVX2)},
