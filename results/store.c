@@ -345,15 +345,13 @@ static int insert_case_row(sb_store *s, const char *run_id, const sb_case_record
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
+/* The rows of repetitions [from, c->reps): samples, node times and counters. */
+static int insert_reps(sb_store *s, sqlite3_int64 id, const sb_case_record *c, int from)
 {
-    sqlite3_stmt *smp = NULL, *nod = NULL, *nsm = NULL, *cnt = NULL;
+    sqlite3_stmt *smp = NULL, *nsm = NULL, *cnt = NULL;
     int rc = sqlite3_prepare_v2(s->db, "INSERT INTO sample(case_id, rep, ns, iters, start_ns)"
                                 " VALUES(?,?,?,?,?)",
                                 -1, &smp, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO node(case_id, idx, layer, block, op, kernel,"
-                                " flops, bytes) VALUES(?,?,?,?,?,?,?,?)", -1, &nod, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db, "INSERT INTO node_sample(case_id, idx, rep, ns)"
                                 " VALUES(?,?,?,?)", -1, &nsm, NULL);
@@ -361,7 +359,7 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         rc = sqlite3_prepare_v2(s->db, "INSERT INTO counter(case_id, rep, collector, name, event,"
                                 " unit, value, status, reason, mux_ratio)"
                                 " VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &cnt, NULL);
-    for (int r = 0; rc == SQLITE_OK && r < c->reps; r++) {
+    for (int r = from; rc == SQLITE_OK && r < c->reps; r++) {
         sqlite3_bind_int64(smp, 1, id);
         sqlite3_bind_int(smp, 2, r);
         sqlite3_bind_int64(smp, 3, (sqlite3_int64)c->sample_ns[r]);
@@ -371,22 +369,7 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         else
             sqlite3_bind_null(smp, 5);
         rc = sqlite3_step(smp) == SQLITE_DONE ? sqlite3_reset(smp) : sqlite3_errcode(s->db);
-    }
-    for (size_t i = 0; rc == SQLITE_OK && i < c->nnodes; i++) {
-        const sb_node_record *n = &c->nodes[i];
-        sqlite3_bind_int64(nod, 1, id);
-        sqlite3_bind_int64(nod, 2, (sqlite3_int64)i);
-        sqlite3_bind_text(nod, 3, n->layer, -1, SQLITE_TRANSIENT);
-        if (n->block >= 0)
-            sqlite3_bind_int(nod, 4, n->block);
-        else
-            sqlite3_bind_null(nod, 4);
-        sqlite3_bind_text(nod, 5, n->op, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(nod, 6, n->kernel, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(nod, 7, n->flops);
-        sqlite3_bind_double(nod, 8, n->bytes);
-        rc = sqlite3_step(nod) == SQLITE_DONE ? sqlite3_reset(nod) : sqlite3_errcode(s->db);
-        for (int r = 0; rc == SQLITE_OK && r < c->reps; r++) {
+        for (size_t i = 0; rc == SQLITE_OK && i < c->nnodes; i++) {
             sqlite3_bind_int64(nsm, 1, id);
             sqlite3_bind_int64(nsm, 2, (sqlite3_int64)i);
             sqlite3_bind_int(nsm, 3, r);
@@ -396,6 +379,8 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
     }
     for (size_t i = 0; rc == SQLITE_OK && i < c->ncounters; i++) {
         const sb_counter_record *k = &c->counters[i];
+        if (k->rep < from || k->rep >= c->reps)
+            continue;
         const char *status = k->c.status == SB_OK ? "counted"
                              : k->c.status == SB_ENOTFOUND ? "unknown" : "unavailable";
         sqlite3_bind_int64(cnt, 1, id);
@@ -413,6 +398,34 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         sqlite3_bind_double(cnt, 10, k->c.mux_ratio);
         rc = sqlite3_step(cnt) == SQLITE_DONE ? sqlite3_reset(cnt) : sqlite3_errcode(s->db);
     }
+    sqlite3_finalize(smp);
+    sqlite3_finalize(nsm);
+    sqlite3_finalize(cnt);
+    return rc;
+}
+
+/* The rows a case has once, whatever its repetitions: nodes, collector uses, accuracy. */
+static int insert_once(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
+{
+    sqlite3_stmt *nod = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO node(case_id, idx, layer, block, op, kernel,"
+                                " flops, bytes) VALUES(?,?,?,?,?,?,?,?)", -1, &nod, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < c->nnodes; i++) {
+        const sb_node_record *n = &c->nodes[i];
+        sqlite3_bind_int64(nod, 1, id);
+        sqlite3_bind_int64(nod, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(nod, 3, n->layer, -1, SQLITE_TRANSIENT);
+        if (n->block >= 0)
+            sqlite3_bind_int(nod, 4, n->block);
+        else
+            sqlite3_bind_null(nod, 4);
+        sqlite3_bind_text(nod, 5, n->op, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(nod, 6, n->kernel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(nod, 7, n->flops);
+        sqlite3_bind_double(nod, 8, n->bytes);
+        rc = sqlite3_step(nod) == SQLITE_DONE ? sqlite3_reset(nod) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(nod);
     if (rc == SQLITE_OK && c->nuses) {
         sqlite3_stmt *use = NULL;
         rc = sqlite3_prepare_v2(s->db, "INSERT INTO collector_use(case_id, collector, status, reason,"
@@ -452,10 +465,6 @@ static int insert_rows(sb_store *s, sqlite3_int64 id, const sb_case_record *c)
         }
         sqlite3_finalize(acc);
     }
-    sqlite3_finalize(smp);
-    sqlite3_finalize(nod);
-    sqlite3_finalize(nsm);
-    sqlite3_finalize(cnt);
     return rc;
 }
 
@@ -483,12 +492,14 @@ sb_status sb_store_put_metrics(sb_store *s, const char *run_id, const sb_metric_
     return SB_OK;
 }
 
-sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c)
+sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c,
+                            int64_t *case_id)
 {
     sqlite3_int64 id = 0;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "cannot start the case transaction");
-    if (insert_case_row(s, run_id, c, &id) != SQLITE_OK || insert_rows(s, id, c) != SQLITE_OK) {
+    if (insert_case_row(s, run_id, c, &id) != SQLITE_OK || insert_once(s, id, c) != SQLITE_OK ||
+        insert_reps(s, id, c, 0) != SQLITE_OK) {
         sb_status st = db_fail(s, "cannot store the case");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st;
@@ -497,6 +508,46 @@ sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_recor
         sb_status st = db_fail(s, "cannot commit the case");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st;
+    }
+    if (case_id)
+        *case_id = (int64_t)id;
+    return SB_OK;
+}
+
+sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_record *c, int from)
+{
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    int rc;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot start the repetitions' transaction");
+    iso_now(now, sizeof(now));
+    rc = sqlite3_prepare_v2(s->db, "UPDATE \"case\" SET reps = ?1, pus = ?2, finished_at = ?3"
+                            " WHERE case_id = ?4 AND reps = ?5", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, c->reps);
+        bind_text_or_null(st, 2, c->pus);
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)case_id);
+        sqlite3_bind_int(st, 5, from);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && sqlite3_changes(s->db) != 1) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        snprintf(s->msg, sizeof(s->msg), "%s: case %lld has no %d stored repetitions to extend",
+                 s->path, (long long)case_id, from);
+        return SB_EINVAL;
+    }
+    if (rc != SQLITE_OK || insert_reps(s, (sqlite3_int64)case_id, c, from) != SQLITE_OK) {
+        sb_status e = db_fail(s, "cannot store the repetitions");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return e;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sb_status e = db_fail(s, "cannot commit the repetitions");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return e;
     }
     return SB_OK;
 }

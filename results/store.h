@@ -3,8 +3,9 @@
  *
  * Schema: results/schema.sql + migrate_v*.sql (embedded), version SB_SCHEMA_VERSION in
  * PRAGMA user_version, PRAGMA application_id marks a sorabench database. WAL
- * journal, foreign keys on, bound parameters only. Each case is written in one
- * transaction, so a crash loses at most the case in flight. An existing file
+ * journal, foreign keys on, bound parameters only. A case is written in one
+ * transaction, or (sb_store_case_extend) its first repetitions in one and each later round
+ * of repetitions in another, so a crash loses at most the repetitions in flight. An existing file
  * that is not a sorabench database, or has a newer schema, is refused without
  * being modified.
  */
@@ -118,7 +119,20 @@ typedef struct sb_metric_def {
 /* Store the run's metric definitions (before its cases), in one transaction. */
 sb_status sb_store_put_metrics(sb_store *s, const char *run_id, const sb_metric_def *m, size_t n);
 
-/* Store one finished case with all its rows, in one transaction. */
-sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c);
+/*
+ * Store a case with its repetitions [0, c->reps) and all its other rows, in one transaction;
+ * *case_id (may be NULL) gets its id for sb_store_case_extend.
+ */
+sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c,
+                            int64_t *case_id);
+
+/*
+ * Add repetitions [from, c->reps) to case case_id, which has `from` stored (c's arrays hold
+ * every repetition from 0; the samples, node times and counters of those are stored), and set
+ * its reps to c->reps, its pus to c->pus and its finished_at to now, in one transaction. Only
+ * those change: c's other fields are not read. A case that does not have exactly `from`
+ * repetitions stored is refused (SB_EINVAL) and left as it was.
+ */
+sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_record *c, int from);
 
 #endif

@@ -62,7 +62,7 @@ static sb_store *make_store(char run[33])
                         .threads = 2, .pin = "compact", .inner_iters = 4, .reps = 2,
                         .sample_ns = samples, .ncounters = sizeof(ctr) / sizeof(ctr[0]),
                         .counters = ctr, .nuses = 2, .uses = uses};
-    assert_int_equal(sb_store_put_case(s, run, &c), SB_OK);
+    assert_int_equal(sb_store_put_case(s, run, &c, NULL), SB_OK);
     return s;
 }
 

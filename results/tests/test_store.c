@@ -1,5 +1,6 @@
 /*
- * test_store.c - the SQLite store: a case round-trips with all its rows; a
+ * test_store.c - the SQLite store: a case round-trips with all its rows, and one stored
+ * round by round (sb_store_case_extend) ends with the same rows; a
  * newer schema, a foreign SQLite file, a non-SQLite file and an unwritable path
  * are refused with a message naming the file, and the files are left untouched.
  */
@@ -72,7 +73,7 @@ static void put_case(sb_store *s, const char *run, const char *key)
                         .warmup_ns = 10, .inner_iters = 1, .reps = 3, .setup_ns = 5,
                         .mem_bytes = 1024, .sample_ns = samples, .start_ns = starts, .nnodes = 2, .nodes = nodes,
                         .node_ns = node_ns, .ncounters = 2, .counters = ctr};
-    assert_int_equal(sb_store_put_case(s, run, &c), SB_OK);
+    assert_int_equal(sb_store_put_case(s, run, &c, NULL), SB_OK);
 }
 
 static void test_round_trip(void **state)
@@ -91,7 +92,7 @@ static void test_round_trip(void **state)
                           .aspect = "9:16", .dur = "2s", .batch = 2, .layer = "x", .variant = "fp32",
                           .dtype = "f32", .threads = 1, .pin = "none", .inner_iters = 1, .reps = 1,
                           .sample_ns = &one};
-    assert_int_equal(sb_store_put_case(s, run, &dup), SB_EDB);
+    assert_int_equal(sb_store_put_case(s, run, &dup, NULL), SB_EDB);
     assert_non_null(strstr(sb_store_errmsg(s), path));
     assert_int_equal(sb_store_run_end(s, run, "done"), SB_OK);
     sb_store_close(s);
@@ -132,6 +133,58 @@ static char *slurp(const char *path, size_t *len);
  * row and a sample is upgraded on open, for writing and for reading alike:
  * the rows are kept (event NULL, start_ns NULL) and the later tables exist.
  */
+/* A case stored with its first repetition, then extended round by round, has every row once. */
+static void test_extend(void **state)
+{
+    char path[300], err[512] = "", run[33];
+    sb_store *s = NULL;
+    int64_t id = -1;
+    uint64_t samples[3] = {100, 110, 90}, starts[3] = {1000, 2000, 3000};
+    uint64_t node_ns[6] = {60, 40, 70, 40, 50, 40};
+    sb_node_record nodes[2] = {{"spatial.norm1", 0, "ln_modulate", "ln_modulate.f32.ref", 0, 8},
+                               {"final", -1, "linear", "linear.f32.ref", 1e6, 16}};
+    sb_counter_record ctr[3];
+    for (int r = 0; r < 3; r++)
+        ctr[r] = (sb_counter_record){.rep = r, .collector = "rusage",
+                                     .c = {.name = "rusage.minor_faults", .unit = "count",
+                                           .value = r + 1, .status = SB_OK, .mux_ratio = 1}};
+    sb_case_record c = {.case_key = "k", .workload = "block", .model = "tiny", .res = "144p",
+                        .aspect = "9:16", .dur = "2s", .batch = 2, .layer = "block",
+                        .variant = "fp32", .dtype = "f32", .threads = 2, .pin = "compact",
+                        .pus = "0;1", .inner_iters = 1, .reps = 1, .sample_ns = samples,
+                        .start_ns = starts, .nnodes = 2, .nodes = nodes, .node_ns = node_ns,
+                        .ncounters = 3, .counters = ctr,
+                        .accuracy = {.reference = "f32 ref kernels", .elements = 4}};
+    (void)state;
+    path_of(path, sizeof(path), "ext.db");
+    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    assert_int_equal(sb_store_run_begin(s, &info, run), SB_OK);
+    assert_int_equal(sb_store_put_case(s, run, &c, &id), SB_OK);
+    assert_true(id > 0);
+    sqlite3 *db = sb_store_db(s);
+    assert_int_equal(count(db, "SELECT count(*) FROM counter"), 1); /* rep 0's only */
+    for (int to = 2; to <= 3; to++) {
+        c.reps = to;
+        c.pus = to == 3 ? "0;1|1;0" : "0;1";
+        assert_int_equal(sb_store_case_extend(s, id, &c, to - 1), SB_OK);
+    }
+    assert_int_equal(count(db, "SELECT reps FROM \"case\" WHERE pus = '0;1|1;0'"), 3);
+    assert_int_equal(count(db, "SELECT sum(ns) FROM sample"), 300);
+    assert_int_equal(count(db, "SELECT sum(start_ns) FROM sample WHERE start_ns = 1000 * (rep + 1)"),
+                     6000);
+    assert_int_equal(count(db, "SELECT count(*) FROM node"), 2);
+    assert_int_equal(count(db, "SELECT sum(ns) FROM node_sample WHERE idx = 0"), 180);
+    assert_int_equal(count(db, "SELECT sum(value) FROM counter WHERE value = rep + 1"), 6);
+    assert_int_equal(count(db, "SELECT count(*) FROM accuracy"), 1);
+    /* a repetition count that is not the stored one is refused, naming the file; nothing changes */
+    assert_int_equal(sb_store_case_extend(s, id, &c, 2), SB_EINVAL);
+    assert_non_null(strstr(sb_store_errmsg(s), path));
+    assert_int_equal(sb_store_case_extend(s, id + 1, &c, 3), SB_EINVAL);
+    assert_int_equal(count(db, "SELECT count(*) FROM sample"), 3);
+    assert_int_equal(count(db, "SELECT reps FROM \"case\""), 3);
+    sb_store_close(s);
+}
+
 static void test_migrate_v1(void **state)
 {
     char path[300], schema[512], err[512] = "";
@@ -257,6 +310,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_extend),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_migrate_v1),
     };
