@@ -296,9 +296,13 @@ static void case_rep(case_run *cr, const sb_run_opts *o, sb_pool *pool, int r)
     }
 }
 
-/* Store a measured case under run_id, in one transaction; pus: the PUs the pool ran on. */
-static sb_status case_store(case_run *cr, const sb_run_opts *o, const char *pus, sb_store *store,
-                            const char *run_id, char *err, size_t errlen)
+/*
+ * Store repetitions [from, to) of a measured case under run_id, in one transaction: the case
+ * with all its rows when from is 0 (its id into *id), else those repetitions added to case *id.
+ * pus: the PUs the pool ran on.
+ */
+static sb_status case_store(case_run *cr, int from, int to, const char *pus, sb_store *store,
+                            const char *run_id, int64_t *id, char *err, size_t errlen)
 {
     const sb_case_spec *c = cr->c;
     const bool layer = c->kind == SB_WL_LAYER;
@@ -333,12 +337,14 @@ static sb_status case_store(case_run *cr, const sb_run_opts *o, const char *pus,
         .shape = layer ? c->layer.shape : NULL, .m = layer ? c->layer.m : 0,
         .n = layer ? c->layer.n : 0, .k = layer ? c->layer.k : 0, .flops = flops, .bytes = bytes,
         .threads = c->threads, .pin = c->pin->text, .pus = pus, .warmup_iters = cr->warm,
-        .warmup_ns = cr->warmup_ns, .inner_iters = cr->inner, .reps = o->reps,
+        .warmup_ns = cr->warmup_ns, .inner_iters = cr->inner, .reps = to,
         .setup_ns = cr->setup_ns, .mem_bytes = sb_graph_bytes(cr->g), .sample_ns = cr->samples,
         .start_ns = cr->starts, .nnodes = cr->per_node ? cr->nnodes : 0, .nodes = nodes,
         .node_ns = cr->node_ns, .ncounters = cr->ncounters, .counters = cr->counters,
         .nuses = cr->ncol, .uses = cr->uses, .accuracy = cr->acc};
-    if ((st = sb_store_put_case(store, run_id, &rec)) != SB_OK)
+    st = from == 0 ? sb_store_put_case(store, run_id, &rec, id)
+                   : sb_store_case_extend(store, *id, &rec, from);
+    if (st != SB_OK)
         snprintf(err, errlen, "%s", sb_store_errmsg(store));
     free(nodes);
     return st;
@@ -358,16 +364,18 @@ static void case_free(case_run *cr)
 }
 
 sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o, sb_pool *pool,
-                          sb_store *store, const char *run_id, size_t *failed, char *err,
-                          size_t errlen)
+                          sb_store *store, const char *run_id, size_t *failed, int *reps_done,
+                          char *err, size_t errlen)
 {
     sb_status st = SB_OK;
     case_run *cr = calloc(n ? n : 1, sizeof(*cr));
+    int64_t *ids = calloc(n ? n : 1, sizeof(*ids));
     char pus[256];
     size_t i = 0;
+    int r = 0, stored = 0;
 
     err[0] = '\0';
-    if (!cr) {
+    if (!cr || !ids) {
         st = SB_ENOMEM;
         goto out;
     }
@@ -375,27 +383,42 @@ sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o,
         if ((st = case_prepare(&cr[i], &c[i], o, pool, err, errlen)) != SB_OK)
             goto out;
     sb_pool_pus_reset(pool); /* the PUs of the timed repetitions */
-    /* round r starts with case r mod n: each case runs first in turn */
-    for (int r = 0; r < o->reps; r++)
+    /* round r starts with case r mod n: each case runs first in turn. A group stores each
+       round (a crash loses at most the round in flight); one case stores once, at its end,
+       so nothing runs between its repetitions but its collectors. A stop request ends the
+       cases after the round in flight, and what was measured is stored. */
+    for (r = 0; r < o->reps;) {
         for (size_t j = 0; j < n; j++)
             case_rep(&cr[((size_t)r + j) % n], o, pool, r);
-    sb_pool_pus_describe(pool, pus, sizeof(pus));
-    for (i = 0; i < n; i++)
-        if ((st = case_store(&cr[i], o, pus, store, run_id, err, errlen)) != SB_OK)
-            goto out;
+        r++;
+        bool stop = o->stop && *o->stop;
+        if (n > 1 || r == o->reps || stop) {
+            sb_pool_pus_describe(pool, pus, sizeof(pus));
+            for (i = 0; i < n; i++)
+                if ((st = case_store(&cr[i], stored, r, pus, store, run_id, &ids[i], err,
+                                     errlen)) != SB_OK)
+                    goto out;
+            stored = r;
+        }
+        if (stop)
+            break;
+    }
 out:
     if (st == SB_ENOMEM && err[0] == '\0')
         snprintf(err, errlen, "out of memory");
     if (failed)
         *failed = i;
+    if (reps_done)
+        *reps_done = stored;
     for (size_t j = 0; cr && j < n; j++)
         case_free(&cr[j]);
     free(cr);
+    free(ids);
     return st;
 }
 
 sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *pool,
                          sb_store *store, const char *run_id, char *err, size_t errlen)
 {
-    return sb_runner_cases(c, 1, o, pool, store, run_id, NULL, err, errlen);
+    return sb_runner_cases(c, 1, o, pool, store, run_id, NULL, NULL, err, errlen);
 }

@@ -14,6 +14,7 @@
 #ifndef SB_RUNNER_H
 #define SB_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "collector.h"
@@ -35,6 +36,8 @@ typedef struct sb_run_opts {
     size_t nevents;
     const sb_collector_ops *counters[4];     /* counter collectors that count them */
     size_t ncounters;
+    const volatile sig_atomic_t *stop;       /* NULL, or set (a signal handler) to end the cases
+                                                after the round of repetitions in flight */
 } sb_run_opts;
 
 /* One case of a sweep. */
@@ -64,13 +67,19 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
  * interleaved: each is built, warmed up and calibrated in turn, then their
  * repetitions alternate, round r running case r mod n first, so drift in the
  * machine's speed (other tenants, clocks, heat) falls on every case alike.
- * All n graphs are held in memory at once. Each case is then stored in its own
- * transaction. On failure err (errlen > 0) says what and *failed (may be NULL)
- * is the index of the case that failed: the cases before it are stored when
- * the failure was in storing, none when it was in preparing.
+ * All n graphs are held in memory at once. With n > 1 every round is stored as
+ * it ends (each case in its own transaction: the first round stores the case,
+ * later ones add their repetition), so a crash loses at most the round in
+ * flight; one case (n == 1) is stored once, after its last repetition. When
+ * o->stop is set the cases end after the round in flight, stored with the
+ * repetitions they have (at least one), and SB_OK is returned. *reps_done (may
+ * be NULL) is the number of repetitions stored for each case. On failure err
+ * (errlen > 0) says what and *failed (may be NULL) is the index of the case
+ * that failed: in preparing (nothing of the group is stored) or in storing
+ * (the rounds before it are stored).
  */
 sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o, sb_pool *pool,
-                          sb_store *store, const char *run_id, size_t *failed, char *err,
-                          size_t errlen);
+                          sb_store *store, const char *run_id, size_t *failed, int *reps_done,
+                          char *err, size_t errlen);
 
 #endif

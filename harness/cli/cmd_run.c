@@ -342,7 +342,8 @@ int sb_cmd_run(int argc, char **argv)
     sb_shape shape;
     sb_workload_kind kind;
     sb_layer layers[2 * SB_LAYER_COUNT];
-    size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0, per_thread = 0;
+    size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0, per_thread = 0, last_n = 0;
+    int last_reps = 0; /* repetitions stored for each case of the last group, of last_n cases */
     const sb_variant *vars[16];
     const sb_kernel *kerns[16];  /* NULL = auto */
     char **knames = NULL;
@@ -499,6 +500,7 @@ int sb_cmd_run(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    c.ro.stop = &stop_requested; /* the runner ends its cases after the round in flight */
 
     ncases = nthr * per_thread;
     bool progress = isatty(STDERR_FILENO);
@@ -527,7 +529,7 @@ int sb_cmd_run(int argc, char **argv)
             if (progress)
                 progress_line(&specs[i], n, done, ncases);
             size_t bad = 0;
-            if (sb_runner_cases(&specs[i], n, &c.ro, pool, store, run_id, &bad, err,
+            if (sb_runner_cases(&specs[i], n, &c.ro, pool, store, run_id, &bad, &last_reps, err,
                                 sizeof(err)) != SB_OK) {
                 if (progress)
                     fputc('\n', stderr);
@@ -541,6 +543,7 @@ int sb_cmd_run(int argc, char **argv)
                 break;
             }
             done += n;
+            last_n = n;
         }
         sb_pool_destroy(pool);
         if (rc != SB_EXIT_OK)
@@ -551,8 +554,12 @@ int sb_cmd_run(int argc, char **argv)
     if (stop_requested && rc == SB_EXIT_OK) {
         final_status = "interrupted";
         rc = 130;
-        fprintf(stderr, "sorabench run: interrupted after %zu of %zu case(s); they are stored\n",
+        fprintf(stderr, "sorabench run: interrupted after %zu of %zu case(s); they are stored",
                 done, ncases);
+        if (done > 0 && last_reps < c.ro.reps)
+            fprintf(stderr, ", the last %s with %d of %d repetitions", last_n > 1 ? "group" : "one",
+                    last_reps, c.ro.reps);
+        fputc('\n', stderr);
     }
     if (sb_store_run_end(store, run_id, final_status) != SB_OK)
         sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));

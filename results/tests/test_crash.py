@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""A crash mid-sweep loses at most the case in flight.
+"""A crash mid-sweep loses at most the case in flight, or with --interleave the round in flight.
 
 Starts `sorabench run` on the tiny model, waits until a few cases are stored,
 then kills it with SIGKILL: the database must pass an integrity check, every
 stored case must have all its samples, and the run stays marked 'running'.
-With SIGTERM the run stops after the case in flight, is marked 'interrupted'
-and exits 130. Usage: test_crash.py PATH/TO/sorabench
+An interleaved group killed mid-way keeps every round stored before the kill.
+With SIGTERM or SIGINT the run stops after the round of repetitions in flight,
+stores what it measured, is marked 'interrupted' and exits 130.
+Usage: test_crash.py PATH/TO/sorabench
 """
 import os
 import shlex
@@ -80,7 +82,7 @@ class Crash(unittest.TestCase):
                               capture_output=True, text=True)
         self.assertEqual(more.returncode, 0, more.stderr)
 
-    def test_sigterm_stops_after_case(self):
+    def test_sigterm_stops_after_round(self):
         p = start_and_wait(self.db, 2)
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=60)
@@ -88,6 +90,76 @@ class Crash(unittest.TestCase):
         self.assertIn("interrupted", err)
         n, status = self.check_intact()
         self.assertEqual(status, [("interrupted",)])
+
+    LONG = ["run", "--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "5000",
+            "--min-time", "0.002", "--warmup", "0", "--threads", "1", "--layers",
+            "spatial.mlp.fc1", "--kernel", "auto,linear.f32.ref", "--no-accuracy", "--quiet"]
+
+    def wait_for(self, p, sql, what):
+        """Poll the database until sql gives a value >= 1 (the sweep still running)."""
+        deadline = time.time() + 120
+        while True:
+            if p.poll() is not None or time.time() > deadline:
+                p.kill()
+                raise AssertionError(f"sweep ended or stalled before {what}: {p.stderr.read()}")
+            try:
+                con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
+                row = con.execute(sql).fetchone()  # None: no row yet (HAVING)
+                con.close()
+                if row and row[0] is not None and row[0] >= 1:
+                    return
+            except sqlite3.Error:
+                pass
+            time.sleep(0.05)
+
+    def stored_reps(self):
+        con = sqlite3.connect(self.db)
+        reps = [r[0] for r in con.execute("SELECT reps FROM \"case\" ORDER BY case_id")]
+        last = [r[0] for r in con.execute("SELECT max(rep) + 1 - count(*) FROM sample GROUP BY case_id")]
+        con.close()
+        self.assertEqual(set(last), {0})  # repetitions 0 .. reps - 1, none missing
+        return reps
+
+    def test_sigkill_mid_interleaved_group(self):
+        # the group's cases are stored round by round: a kill keeps every finished round
+        p = subprocess.Popen([*BIN, *self.LONG, "--interleave", "--db", self.db],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.wait_for(p, "SELECT min(reps) - 1 FROM \"case\" HAVING count(*) = 2",
+                      "two rounds of both cases")
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stderr.close()
+        n, status = self.check_intact()
+        self.assertEqual(status, [("running",)])
+        reps = self.stored_reps()
+        self.assertEqual(len(reps), 2)
+        self.assertGreaterEqual(min(reps), 2)
+        self.assertLess(max(reps), 5000)              # it really was mid-group
+        self.assertLessEqual(max(reps) - min(reps), 1)  # only the round in flight differs
+
+    def test_sigint_stores_the_round_in_flight(self):
+        for extra in (["--interleave"], []):
+            with self.subTest(extra=extra):
+                self.tearDown()
+                self.setUp()
+                p = subprocess.Popen([*BIN, *self.LONG, *extra, "--db", self.db],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                if extra:
+                    self.wait_for(p, "SELECT min(reps) FROM \"case\" HAVING count(*) = 2",
+                                  "a round of both cases")
+                else:  # one case stores at its end: wait for the run, then for its handlers
+                    self.wait_for(p, "SELECT count(*) FROM run", "the run row")
+                    time.sleep(1)
+                p.send_signal(signal.SIGINT)
+                _, err = p.communicate(timeout=120)
+                self.assertEqual(p.returncode, 130, err)
+                n, status = self.check_intact()
+                self.assertEqual(status, [("interrupted",)])
+                reps = self.stored_reps()
+                self.assertEqual(len(reps), 2 if extra else 1, err)
+                self.assertEqual(len(set(reps)), 1)   # the round ends in every case of the group
+                self.assertTrue(1 <= reps[0] < 5000, reps)
+                self.assertIn(f"with {reps[0]} of 5000 repetitions", err)
 
 
 if __name__ == "__main__":
