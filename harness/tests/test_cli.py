@@ -34,6 +34,16 @@ def sb(*args, check=True):
     return p
 
 
+def query(db, sql, *args):
+    """sql's rows from db, through a connection closed at once (CPython frees a connection
+    only when its garbage is collected)."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -173,7 +183,7 @@ class Cli(unittest.TestCase):
         db = os.path.join(self.tmp.name, "cmp.db")
         for _ in range(2):
             sb("run", *TINY, "--threads", "1", "--layers", "spatial.attn", "--db", db, "--quiet")
-        runs = [r[0] for r in sqlite3.connect(db).execute("SELECT run_id FROM run ORDER BY rowid")]
+        runs = [r[0] for r in query(db, "SELECT run_id FROM run ORDER BY rowid")]
         rep = json.loads(sb("compare", runs[0], runs[1], "--db", db, "--format", "json").stdout)
         rows = rep["rows"]
         self.assertEqual(rows[-1]["case"], "geomean")
@@ -214,8 +224,7 @@ class Cli(unittest.TestCase):
         have = json.loads(sb("sysinfo", "--json").stdout)["host"]["isa"].split(",")
         db = os.path.join(self.tmp.name, "prov.db")
         one = ["run", *TINY, "--threads", "1", "--layers", "spatial.mlp.fc1", "--db", db, "--quiet"]
-        stored = lambda: [r[0] for r in sqlite3.connect(db).execute(
-            "SELECT isa FROM \"case\" ORDER BY case_id DESC LIMIT 1")]
+        stored = lambda: [r[0] for r in query(db, "SELECT isa FROM \"case\" ORDER BY case_id DESC LIMIT 1")]
         if "linear.f32.onednn" not in kernels and "linear.f32.openblas" not in kernels:
             self.skipTest("no provider in this build")
         if "linear.f32.onednn" in kernels:
