@@ -1,5 +1,5 @@
 /*
- * mem.c - large buffers on transparent huge pages (mem.h).
+ * mem.c - large buffers on transparent huge pages, and the memory available for more (mem.h).
  */
 #include "mem.h"
 
@@ -27,4 +27,27 @@ void *sb_mem_alloc(size_t bytes, size_t *taken)
     if (p && taken)
         *taken = n;
     return p;
+}
+
+double sb_mem_available(const char *meminfo)
+{
+    char buf[4096];
+    if (!meminfo) {
+        FILE *f = fopen("/proc/meminfo", "r");
+        size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        meminfo = buf;
+    }
+    /* a line "MemAvailable:   12345678 kB" */
+    for (const char *l = meminfo; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        unsigned long long kb;
+        char unit[4];
+        if (strncmp(l, "MemAvailable:", 13) == 0)
+            return sscanf(l + 13, "%llu %3s", &kb, unit) == 2 && strcmp(unit, "kB") == 0
+                       ? (double)kb * 1024.0
+                       : 0.0;
+    }
+    return 0.0;
 }

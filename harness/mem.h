@@ -2,6 +2,7 @@
  * mem.h - memory for large activation buffers: on transparent huge pages where the kernel
  * grants them, so that a kernel walking rows far apart (the temporal sequences) does not miss
  * the TLB on every token. Shared by the graph and the benchmarks, so both time the same pages.
+ * And how much memory the host has free for more of them.
  */
 #ifndef SB_MEM_H
 #define SB_MEM_H
@@ -20,5 +21,12 @@ enum { SB_HUGE_PAGE = 2u << 20 }; /* bytes */
  * memory. Free with free().
  */
 void *sb_mem_alloc(size_t bytes, size_t *taken);
+
+/*
+ * Bytes the kernel estimates a new allocation can take without swapping: MemAvailable of
+ * meminfo, text in the form of /proc/meminfo, or /proc/meminfo itself when meminfo is NULL.
+ * 0 when it cannot tell (no /proc, a kernel before 3.14, no such line).
+ */
+double sb_mem_available(const char *meminfo);
 
 #endif

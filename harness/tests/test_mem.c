@@ -1,4 +1,5 @@
-/* test_mem.c - sb_mem_alloc: alignment, rounding, and the huge-page hint on large buffers. */
+/* test_mem.c - sb_mem_alloc: alignment, rounding, and the huge-page hint on large buffers;
+   sb_mem_available's reading of MemAvailable. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,11 +71,28 @@ static void test_large(void **state)
     free(p);
 }
 
+static void test_available(void **state)
+{
+    (void)state;
+    assert_true(sb_mem_available("MemTotal:       24000000 kB\nMemFree:         1000 kB\n"
+                                 "MemAvailable:   20971520 kB\nBuffers: 5 kB\n") == 21474836480.0);
+    assert_true(sb_mem_available("MemAvailable: 1 kB") == 1024.0); /* the last line, no newline */
+    assert_true(sb_mem_available("MemTotal: 100 kB\nMemFree: 50 kB\n") == 0.0); /* before 3.14 */
+    assert_true(sb_mem_available("MemAvailable: lots\n") == 0.0);
+    assert_true(sb_mem_available("MemAvailable: 5 MB\n") == 0.0);  /* not the unit we know */
+    assert_true(sb_mem_available("") == 0.0);
+    /* this host's /proc/meminfo, where there is one: no more than all of memory */
+    double avail = sb_mem_available(NULL), phys = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    if (access("/proc/meminfo", R_OK) == 0)
+        assert_true(avail > 0.0 && avail <= phys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small),
         cmocka_unit_test(test_large),
+        cmocka_unit_test(test_available),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
