@@ -29,6 +29,17 @@ static sb_status db_fail(sb_store *s, const char *what)
     return SB_EDB;
 }
 
+/* End the transaction the caller began: COMMIT when rc is SQLITE_OK; else, or when the commit
+   fails, ROLLBACK, and the handle's message says what could not be done and SQLite's reason. */
+static sb_status end_txn(sb_store *s, int rc, const char *what)
+{
+    if (rc == SQLITE_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return SB_OK;
+    sb_status st = db_fail(s, what);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
 /* One integer from a query without parameters; -1 and msg on error. */
 static sb_status query_int(sb_store *s, const char *sql, long *out)
 {
@@ -484,12 +495,7 @@ sb_status sb_store_put_metrics(sb_store *s, const char *run_id, const sb_metric_
         rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_OK || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sb_status e = db_fail(s, "cannot store the metric definitions");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return e;
-    }
-    return SB_OK;
+    return end_txn(s, rc, "cannot store the metric definitions");
 }
 
 sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_record *c,
@@ -498,20 +504,15 @@ sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_recor
     sqlite3_int64 id = 0;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "cannot start the case transaction");
-    if (insert_case_row(s, run_id, c, &id) != SQLITE_OK || insert_once(s, id, c) != SQLITE_OK ||
-        insert_reps(s, id, c, 0) != SQLITE_OK) {
-        sb_status st = db_fail(s, "cannot store the case");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return st;
-    }
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sb_status st = db_fail(s, "cannot commit the case");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return st;
-    }
-    if (case_id)
+    int rc = insert_case_row(s, run_id, c, &id);
+    if (rc == SQLITE_OK)
+        rc = insert_once(s, id, c);
+    if (rc == SQLITE_OK)
+        rc = insert_reps(s, id, c, 0);
+    sb_status st = end_txn(s, rc, "cannot store the case");
+    if (st == SB_OK && case_id)
         *case_id = (int64_t)id;
-    return SB_OK;
+    return st;
 }
 
 sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_record *c, int from)
@@ -539,15 +540,7 @@ sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_recor
                  s->path, (long long)case_id, from);
         return SB_EINVAL;
     }
-    if (rc != SQLITE_OK || insert_reps(s, (sqlite3_int64)case_id, c, from) != SQLITE_OK) {
-        sb_status e = db_fail(s, "cannot store the repetitions");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return e;
-    }
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sb_status e = db_fail(s, "cannot commit the repetitions");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return e;
-    }
-    return SB_OK;
+    if (rc == SQLITE_OK)
+        rc = insert_reps(s, (sqlite3_int64)case_id, c, from);
+    return end_txn(s, rc, "cannot store the repetitions");
 }
