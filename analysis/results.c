@@ -44,8 +44,8 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
 
 /* ==== per-layer report ==== */
 
-enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_MEDIAN, C_MAD, C_MIN,
-       C_GFLOPS, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
+enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_REPS, C_MEDIAN, C_MAD,
+       C_MIN, C_GFLOPS, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
 
 static const sb_column layer_cols[] = {
     [C_WORKLOAD] = {"workload", "workload", SB_COL_TEXT, 0},
@@ -54,6 +54,7 @@ static const sb_column layer_cols[] = {
     [C_VARIANT] = {"variant", "variant", SB_COL_TEXT, 0},
     [C_KERNEL] = {"kernel", "kernel", SB_COL_TEXT, 0},
     [C_THREADS] = {"threads", "thr", SB_COL_INT, 0},
+    [C_REPS] = {"reps", "reps", SB_COL_INT, 0},
     [C_MEDIAN] = {"median_ns", "median ns", SB_COL_INT, 0},
     [C_MAD] = {"mad_ns", "MAD ns", SB_COL_INT, 0},
     [C_MIN] = {"min_ns", "min ns", SB_COL_INT, 0},
@@ -108,6 +109,7 @@ static sb_summary fill_timing(sb_table *t, long row, const double *v, size_t n, 
 {
     sb_summary s;
     sb_summarize(v, n, &s);
+    sb_table_set_num(t, row, C_REPS, (double)n);
     sb_table_set_num(t, row, C_MEDIAN, s.median);
     sb_table_set_num(t, row, C_MAD, s.mad);
     sb_table_set_num(t, row, C_MIN, s.min);
@@ -183,8 +185,10 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     sqlite3_stmt *cs = NULL, *ss = NULL, *rs = NULL;
     sb_status ret = SB_OK;
     double *v = NULL;
-    size_t cap = 1 << 16, noisy = 0, ncases = 0, unmeasured = 0;
-    char group[128];
+    size_t cap = 1 << 16, noisy = 0, ncases = 0, unmeasured = 0, cut = 0;
+    char group[128], status[16] = "";
+    bool emulated = false;
+    long asked = 0; /* repetitions per case the run asked for; 0 if its config does not say */
     /* per layer case: its group key and median, for the shares */
     struct { char group[128]; long row; double median; } *lc = NULL;
     size_t nlc = 0;
@@ -195,11 +199,17 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     if (sqlite3_prepare_v2(db, layer_cases_sql, -1, &cs, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
                            &ss, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT status, emulated, started_at FROM run WHERE run_id = ?", -1,
-                           &rs, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT status, emulated, json_extract(config, '$.reps') FROM run"
+                               " WHERE run_id = ?", -1, &rs, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
         ret = SB_EDB;
         goto out;
+    }
+    sqlite3_bind_text(rs, 1, run_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(rs) == SQLITE_ROW) {
+        snprintf(status, sizeof(status), "%s", (const char *)sqlite3_column_text(rs, 0));
+        emulated = sqlite3_column_int(rs, 1) != 0;
+        asked = (long)sqlite3_column_int64(rs, 2);
     }
     sqlite3_bind_text(cs, 1, run_id, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(cs) == SQLITE_ROW) {
@@ -227,6 +237,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                     sqlite3_column_double(cs, 8));
         if (sm.cv > SB_NOISY_CV)
             noisy++;
+        cut += (long)n < asked;
         for (int i = 0; i < 3; i++)
             if (sqlite3_column_type(cs, 14 + i) != SQLITE_NULL)
                 sb_table_set_num(out, row, (size_t)(C_REL_L2 + i), sqlite3_column_double(cs, 14 + i));
@@ -279,15 +290,14 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     if (noisy)
         sb_table_add_note(out, "%zu case(s) noisy: coefficient of variation above %.0f%%", noisy,
                           100 * SB_NOISY_CV);
-    sqlite3_bind_text(rs, 1, run_id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(rs) == SQLITE_ROW) {
-        const char *status = (const char *)sqlite3_column_text(rs, 0);
-        if (strcmp(status, "done") != 0)
-            sb_table_add_note(out, "run status '%s': %zu case(s) stored, the sweep did not finish",
-                              status, ncases);
-        if (sqlite3_column_int(rs, 1))
-            sb_table_add_note(out, "EMULATED CPU: these timings are not performance");
-    }
+    if (cut)
+        sb_table_add_note(out, "%zu case(s) have fewer repetitions than the %ld asked: the run was"
+                               " stopped during them (see the reps column)", cut, asked);
+    if (status[0] && strcmp(status, "done") != 0)
+        sb_table_add_note(out, "run status '%s': %zu case(s) stored, the sweep did not finish",
+                          status, ncases);
+    if (emulated)
+        sb_table_add_note(out, "EMULATED CPU: these timings are not performance");
     ret = sb_results_overhead_notes(db, run_id, out);
     if (sb_run_has_counters(db, run_id))
         sb_table_add_note(out, "this run counted events: sorabench report --counters shows them");

@@ -106,8 +106,9 @@ int sb_cmd_report(int argc, char **argv)
     char err[512], id[33];
     int rc = parse_read("report", "sorabench report [--run ID] [--counters] [--format F] [-o FILE]",
                         "Per-layer table of a stored run: for each case (and each layer inside a\n"
-                        "block or step case) the variant, kernel, threads, median/MAD/min ns per\n"
-                        "iteration, GFLOP/s, GB/s and share of the block's time. With --counters:\n"
+                        "block or step case) the variant, kernel, threads, repetitions stored,\n"
+                        "median/MAD/min ns per iteration, GFLOP/s, GB/s and share of the block's\n"
+                        "time; a note counts the cases a stop cut short. With --counters:\n"
                         "each case's counters per iteration (summed over threads) and the derived\n"
                         "metrics of its event groups, or why each is missing. Reads the database\n"
                         "only; runs nothing.", argc, argv, &c);

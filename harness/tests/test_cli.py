@@ -23,7 +23,7 @@ import unittest
 BIN = None
 TINY = ["--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "3",
         "--min-time", "0.002", "--warmup", "0"]
-REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "median_ns",
+REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "reps", "median_ns",
                "mad_ns", "min_ns", "gflops", "gbps", "share_pct", "rel_l2", "max_abs", "cosine"]
 
 

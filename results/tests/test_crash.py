@@ -9,6 +9,7 @@ With SIGTERM or SIGINT the run stops after the round of repetitions in flight,
 stores what it measured, is marked 'interrupted' and exits 130.
 Usage: test_crash.py PATH/TO/sorabench
 """
+import json
 import os
 import shlex
 import signal
@@ -160,6 +161,14 @@ class Crash(unittest.TestCase):
                 self.assertEqual(len(set(reps)), 1)   # the round ends in every case of the group
                 self.assertTrue(1 <= reps[0] < 5000, reps)
                 self.assertIn(f"with {reps[0]} of 5000 repetitions", err)
+                # report says each case was cut short, and over how many repetitions its median is
+                rep = subprocess.run([*BIN, "report", "--db", self.db, "--format", "json"],
+                                     capture_output=True, text=True)
+                self.assertEqual(rep.returncode, 0, rep.stderr)
+                out = json.loads(rep.stdout)
+                self.assertEqual([r["reps"] for r in out["rows"]], reps)
+                self.assertIn(f"{len(reps)} case(s) have fewer repetitions than the 5000 asked",
+                              "\n".join(out["notes"]))
 
 
 if __name__ == "__main__":
