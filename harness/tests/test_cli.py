@@ -400,8 +400,10 @@ class Cli(unittest.TestCase):
         rows = list(csv.DictReader(io.StringIO(out)))
         util = [r for r in rows if r["name"].startswith("cpu_utilisation")]
         self.assertEqual(len(util), len(collectors))
-        if not emulated:
-            self.assertTrue(all(0.3 < float(r["value"]) < 1.5 for r in util), util)
+        if not emulated:  # a share of 2 PUs: above 1.5 counts a thread twice; under 0.05 is a
+            # unit error. Not tighter below: other tests and processes on the 2 cores take time
+            # from the workers (0.28 seen with one other busy process beside meson's tests).
+            self.assertTrue(all(0.05 < float(r["value"]) < 1.5 for r in util), util)
         self.assertIn("report --counters", sb("report", "--db", db).stdout)
         listing = sb("list", "events").stdout
         self.assertIn("perf::PAGE-FAULTS", listing)
