@@ -9,14 +9,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
-void *sb_mem_alloc(size_t bytes, size_t *taken)
+size_t sb_mem_size(size_t bytes)
 {
     size_t n = (bytes + 63) & ~(size_t)63;
-    int huge = n >= SB_HUGE_PAGE;
-    if (huge)
+    if (n >= SB_HUGE_PAGE)
         n = (n + SB_HUGE_PAGE - 1) & ~(size_t)(SB_HUGE_PAGE - 1);
-    if (n == 0)
-        n = 64;
+    return n ? n : 64;
+}
+
+void *sb_mem_alloc(size_t bytes, size_t *taken)
+{
+    size_t n = sb_mem_size(bytes);
+    int huge = n >= SB_HUGE_PAGE;
     void *p = aligned_alloc(huge ? SB_HUGE_PAGE : 64, n);
     if (p && huge && madvise(p, n, MADV_HUGEPAGE) != 0) {
         static int warned;

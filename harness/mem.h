@@ -22,6 +22,9 @@ enum { SB_HUGE_PAGE = 2u << 20 }; /* bytes */
  */
 void *sb_mem_alloc(size_t bytes, size_t *taken);
 
+/* Bytes sb_mem_alloc(bytes) takes (its *taken), without allocating: to plan before allocating. */
+size_t sb_mem_size(size_t bytes);
+
 /*
  * Bytes the kernel estimates a new allocation can take without swapping: MemAvailable of
  * meminfo, text in the form of /proc/meminfo, or /proc/meminfo itself when meminfo is NULL.

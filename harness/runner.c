@@ -6,7 +6,6 @@
 #include <string.h>
 #include "accuracy.h"
 #include "collector.h"
-#include "mem.h"
 
 enum { MAX_BUILTIN_PER_REP = 16, MAX_COLLECTORS = 8, OVERHEAD_ROUNDS = 9 };
 
@@ -364,30 +363,15 @@ static void case_free(case_run *cr)
     sb_graph_destroy(cr->g);
 }
 
-/*
- * Before preparing case i of an interleaved group, whose cases before it hold their graphs: the
- * next is taken to need as much as the largest of them (twice that while its accuracy is
- * measured beside the reference's graph). More than 90% of the memory available (MemAvailable)
- * is refused here, with the sizes, rather than left to the kernel's OOM killer, which would end
- * the process without a word. A host that cannot tell (0) is not checked.
- */
-static sb_status group_fits(const case_run *cr, size_t i, const sb_run_opts *o, char *err,
-                            size_t errlen)
+/* Add to err, the refusal of case i of an interleaved group, what the cases before it hold. */
+static void group_note(const case_run *cr, size_t i, char *err, size_t errlen)
 {
-    double held = 0.0, next = 0.0, avail = sb_mem_available(NULL);
-    for (size_t j = 0; j < i; j++) {
-        double b = sb_graph_bytes(cr[j].g);
-        held += b;
-        next = b > next ? b : next;
-    }
-    next *= o->accuracy ? 2.0 : 1.0;
-    if (avail <= 0.0 || next <= 0.9 * avail)
-        return SB_OK;
-    snprintf(err, errlen, "case %zu of the group would need about %.1f GiB more (as the largest "
-             "before it%s), with %.1f GiB held by the %zu before it and %.1f GiB available",
-             i + 1, next / (1u << 30), o->accuracy ? ", twice while its accuracy is measured" : "",
-             held / (1u << 30), i, avail / (1u << 30));
-    return SB_ENOMEM;
+    double held = 0.0;
+    for (size_t j = 0; j < i; j++)
+        held += sb_graph_bytes(cr[j].g);
+    size_t len = strlen(err);
+    snprintf(err + len, errlen - len, ", with %.1f GiB held by the %zu case(s) of the interleaved"
+             " group before it", held / (1u << 30), i);
 }
 
 sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o, sb_pool *pool,
@@ -407,9 +391,11 @@ sb_status sb_runner_cases(const sb_case_spec *c, size_t n, const sb_run_opts *o,
         goto out;
     }
     for (i = 0; i < n; i++)
-        if ((i > 0 && (st = group_fits(cr, i, o, err, errlen)) != SB_OK) ||
-            (st = case_prepare(&cr[i], &c[i], o, pool, err, errlen)) != SB_OK)
+        if ((st = case_prepare(&cr[i], &c[i], o, pool, err, errlen)) != SB_OK) {
+            if (st == SB_ENOMEM && i > 0 && err[0]) /* the graph's check counts those held */
+                group_note(cr, i, err, errlen);
             goto out;
+        }
     sb_pool_pus_reset(pool); /* the PUs of the timed repetitions */
     /* round r starts with case r mod n: each case runs first in turn. A group stores each
        round (a crash loses at most the round in flight); one case stores once, at its end,

@@ -67,10 +67,10 @@ sb_status sb_runner_case(const sb_case_spec *c, const sb_run_opts *o, sb_pool *p
  * interleaved: each is built, warmed up and calibrated in turn, then their
  * repetitions alternate, round r running case r mod n first, so drift in the
  * machine's speed (other tenants, clocks, heat) falls on every case alike.
- * All n graphs are held in memory at once: before preparing each case after the
- * first, the group is refused (SB_ENOMEM, err giving the sizes) when that case,
- * taken to need as much as the largest before it, would exceed 90% of the
- * memory available. With n > 1 every round is stored as
+ * All n graphs are held in memory at once: each graph refuses to be built when
+ * its plan exceeds 90% of the memory available, which counts those held before
+ * it (sb_graph_create); then the group fails with SB_ENOMEM, err giving the
+ * sizes and what the cases before it hold. With n > 1 every round is stored as
  * it ends (each case in its own transaction: the first round stores the case,
  * later ones add their repetition), so a crash loses at most the round in
  * flight; one case (n == 1) is stored once, after its last repetition. When

@@ -133,6 +133,12 @@ sb_status sb_lin_make(sb_graph *g, lin *l, size_t n, size_t k, int wblk, int ten
 {
     sb_status st;
     float *raw = NULL;
+    if (g->dry) { /* counted as below: the bias, and the weights as n x k FP32 */
+        if (!l->n)
+            g->bytes += (double)sb_mem_size(n * sizeof(float)) + (double)(n * k * sizeof(float));
+        l->n = n;
+        return SB_OK;
+    }
     if (l->packed)
         return SB_OK;
     l->n = n;
@@ -160,8 +166,13 @@ static void lin_free(sb_graph *g, lin *l)
 float *sb_vec_make(sb_graph *g, float **slot, size_t n, int wblk, int tensor, float center,
                        float scale)
 {
+    static float counted; /* the dry pass's mark on a slot it counted; cleared after it */
     if (*slot)
         return *slot;
+    if (g->dry) {
+        g->bytes += (double)sb_mem_size(n * sizeof(float));
+        return *slot = &counted;
+    }
     if ((*slot = alloc_floats(g, n)) == NULL)
         return NULL;
     sb_fill_uniform(*slot, n, g->cfg.seed, stream_id(wblk, 2 * tensor), scale);
@@ -249,22 +260,81 @@ static sb_status plan_nodes(sb_graph *g)
     return SB_OK;
 }
 
-static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
+/* The buffers the graph's nodes touch, as a mask of U(buf_id). */
+static unsigned buffers_needed(const sb_graph *g)
 {
     unsigned need = 0;
-    double total = 0.0;
     for (size_t i = 0; i < g->nnodes; i++)
         need |= usage[g->nodes[i].pub.layer.id].uses;
+    return need;
+}
+
+/* Elements of the attention scratch, and of each RoPE table ([T][D/2]). */
+static size_t scratch_elems(const sb_graph *g)
+{
+    const sb_shape *s = &g->shape;
+    size_t maxkv = (size_t)s->S;
+    if ((size_t)s->T > maxkv)
+        maxkv = (size_t)s->T;
+    if ((size_t)s->L > maxkv)
+        maxkv = (size_t)s->L;
+    return sb_attn_scratch(maxkv, (size_t)s->D, g->cfg.max_threads);
+}
+
+static size_t rope_elems(const sb_graph *g) { return (size_t)g->shape.T * (size_t)(g->shape.D / 2); }
+
+/*
+ * Bytes the graph will allocate, counted before anything is: its buffers and tables as
+ * sb_mem_alloc rounds them, and its weights by a dry pass of sb_prepare_node (the code that
+ * makes them), as sb_graph_bytes counts them. *act gets the buffers' and tables' part.
+ * Kernels' packed copies are counted as n x k FP32, as in sb_graph_bytes.
+ */
+static double plan_bytes(sb_graph *g, double *act)
+{
+    unsigned need = buffers_needed(g);
+    g->bytes = 0.0;
     for (int b = 0; b < B_COUNT; b++)
         if (need & U(b))
-            total += (double)buf_elems(&g->shape, (buf_id)b) * sizeof(float);
+            g->bytes += (double)sb_mem_size(buf_elems(&g->shape, (buf_id)b) * sizeof(float));
+    g->bytes += (double)sb_mem_size(scratch_elems(g) * sizeof(float)) +
+                2.0 * (double)sb_mem_size(rope_elems(g) * sizeof(float));
+    *act = g->bytes;
+    g->dry = true;
+    for (size_t i = 0; i < g->nnodes; i++)
+        (void)sb_prepare_node(g, &g->nodes[i]); /* counts only: cannot fail */
+    g->dry = false;
+    memset(g->blocks, 0, (size_t)g->nblocks * sizeof(*g->blocks)); /* the dry pass's marks */
+    memset(&g->top, 0, sizeof(g->top));
+    double total = g->bytes;
+    g->bytes = 0.0;
+    return total;
+}
+
+/*
+ * Refuse a graph whose plan is more than 90% of the memory the kernel says is available
+ * (MemAvailable: it counts what this process already holds, such as the other graphs of an
+ * interleaved group, or the graph whose accuracy a reference graph is built to measure), or of
+ * physical memory where that is unknown, rather than leave it to the OOM killer.
+ */
+static sb_status check_fits(sb_graph *g, char *err, size_t errlen)
+{
+    double act = 0.0, need = g->planned = plan_bytes(g, &act);
+    double avail = sb_mem_available(NULL);
     double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (phys > 0 && total > 0.9 * phys) {
-        snprintf(err, errlen, "%s %s at %s %s needs %.1f GiB of activations; this host has %.1f GiB",
-                 sb_workload_name(g->cfg.kind), g->shape.model->name, g->shape.res->name,
-                 g->shape.dur->name, total / (1u << 30), phys / (1u << 30));
-        return SB_ENOMEM;
-    }
+    double room = avail > 0.0 ? avail : phys;
+    if (room <= 0.0 || need <= 0.9 * room)
+        return SB_OK;
+    snprintf(err, errlen, "%s %s at %s %s needs about %.1f GiB (%.1f of activations, %.1f of"
+             " weights); %.1f GiB %s", sb_workload_name(g->cfg.kind), g->shape.model->name,
+             g->shape.res->name, g->shape.dur->name, need / (1u << 30), act / (1u << 30),
+             (need - act) / (1u << 30), room / (1u << 30),
+             avail > 0.0 ? "is available (MemAvailable)" : "is the host's memory");
+    return SB_ENOMEM;
+}
+
+static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
+{
+    unsigned need = buffers_needed(g);
     for (int b = 0; b < B_COUNT; b++) {
         if (!(need & U(b)))
             continue;
@@ -289,14 +359,10 @@ static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
 static sb_status alloc_tables(sb_graph *g)
 {
     const sb_shape *s = &g->shape;
-    size_t half = (size_t)s->D / 2, maxkv = (size_t)s->S;
-    if ((size_t)s->T > maxkv)
-        maxkv = (size_t)s->T;
-    if ((size_t)s->L > maxkv)
-        maxkv = (size_t)s->L;
-    g->scratch = alloc_floats(g, sb_attn_scratch(maxkv, (size_t)s->D, g->cfg.max_threads));
-    g->rope_cos = alloc_floats(g, (size_t)s->T * half);
-    g->rope_sin = alloc_floats(g, (size_t)s->T * half);
+    size_t half = (size_t)s->D / 2;
+    g->scratch = alloc_floats(g, scratch_elems(g));
+    g->rope_cos = alloc_floats(g, rope_elems(g));
+    g->rope_sin = alloc_floats(g, rope_elems(g));
     if (!g->scratch || !g->rope_cos || !g->rope_sin)
         return SB_ENOMEM;
     for (int t = 0; t < s->T; t++)
@@ -343,7 +409,8 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
         st = SB_EINVAL;
         goto out;
     }
-    if ((st = plan_nodes(g)) != SB_OK || (st = alloc_buffers(g, err, errlen)) != SB_OK ||
+    if ((st = plan_nodes(g)) != SB_OK || (st = check_fits(g, err, errlen)) != SB_OK ||
+        (st = alloc_buffers(g, err, errlen)) != SB_OK ||
         (st = alloc_tables(g)) != SB_OK)
         goto out;
     for (size_t i = 0; i < g->nnodes; i++)

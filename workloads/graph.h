@@ -45,8 +45,12 @@ typedef struct sb_graph_config {
 } sb_graph_config;
 
 /*
- * Build a graph. On failure err says what (e.g. the memory a shape needs).
- * Bytes allocated for activations and weights are reported by sb_graph_bytes.
+ * Build a graph. Before allocating anything, the bytes it will allocate are
+ * counted; more than 90% of the memory the kernel says is available
+ * (MemAvailable, which counts what this process already holds; physical memory
+ * where it is unknown) is refused with SB_ENOMEM and the sizes in err. On any
+ * failure err says what. Bytes allocated for activations and weights (weights
+ * counted as n x k FP32, whatever the kernel packs) are reported by sb_graph_bytes.
  */
 sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err, size_t errlen);
 void sb_graph_destroy(sb_graph *g);

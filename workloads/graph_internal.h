@@ -54,6 +54,8 @@ struct sb_graph {
     gnode *nodes;
     size_t nnodes;
     double bytes;          /* allocated for buffers and weights */
+    double planned;        /* bytes counted by the plan before allocating (plan_bytes) */
+    bool dry;              /* planning: sb_lin_make and sb_vec_make count, allocate nothing */
 };
 
 typedef void (*exec_fn)(sb_graph *g, const gnode *n, sb_pool *pool);
@@ -62,7 +64,8 @@ typedef void (*exec_fn)(sb_graph *g, const gnode *n, sb_pool *pool);
 extern const exec_fn sb_exec_table[];
 sb_status sb_prepare_node(sb_graph *g, const gnode *n);
 
-/* graph.c: create a packed linear (n out, k in) / a vector, once, seeded by (block, tensor). */
+/* graph.c: create a packed linear (n out, k in) / a vector, once, seeded by (block, tensor);
+   while g->dry, only add the bytes that would be allocated to g->bytes. */
 sb_status sb_lin_make(sb_graph *g, lin *l, size_t n, size_t k, int wblk, int tensor);
 float *sb_vec_make(sb_graph *g, float **slot, size_t n, int wblk, int tensor, float center,
                    float scale);

@@ -1,5 +1,5 @@
-/* test_mem.c - sb_mem_alloc: alignment, rounding, and the huge-page hint on large buffers;
-   sb_mem_available's reading of MemAvailable. */
+/* test_mem.c - sb_mem_alloc: alignment, rounding (and sb_mem_size's plan of it), and the
+   huge-page hint on large buffers; sb_mem_available's reading of MemAvailable. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,11 +44,13 @@ static void test_small(void **state)
     assert_non_null(p);
     assert_int_equal((uintptr_t)p % 64, 0);
     assert_int_equal(taken, 128);
+    assert_int_equal(sb_mem_size(100), taken); /* the plan is what is taken */
     memset(p, 1, 100);
     free(p);
     p = sb_mem_alloc(0, &taken); /* a valid, freeable buffer */
     assert_non_null(p);
     assert_int_equal(taken, 64);
+    assert_int_equal(sb_mem_size(0), 64);
     free(p);
 }
 
@@ -60,6 +62,8 @@ static void test_large(void **state)
     assert_non_null(p);
     assert_int_equal((uintptr_t)p % SB_HUGE_PAGE, 0);
     assert_int_equal(taken, 4 * (size_t)SB_HUGE_PAGE);
+    assert_int_equal(sb_mem_size(bytes), taken);
+    assert_int_equal(sb_mem_size(SB_HUGE_PAGE - 63), SB_HUGE_PAGE); /* 64-byte rounding first */
     memset(p, 1, taken);
     /* the hint is on the mapping where the kernel has THP; qemu-user takes madvise as a no-op
        and shows its own mappings, so there only the layout is checked */
