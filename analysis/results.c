@@ -179,6 +179,30 @@ static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char 
     return rc;
 }
 
+/*
+ * A note per distinct reason why cases of the run have no accuracy (the reference could not be
+ * built, say for memory), with how many cases gave it and one of them, so that report says why
+ * a blank rel L2 is blank where the reason is not the kernel being the reference itself.
+ */
+static sb_status accuracy_notes(sqlite3 *db, const char *run_id, sb_table *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT a.reason, count(*), min(c.layer || ' ' || c.variant || ' t'"
+                               " || c.threads) FROM accuracy a JOIN \"case\" c USING (case_id)"
+                               " WHERE c.run_id = ? AND a.reason IS NOT NULL GROUP BY a.reason"
+                               " ORDER BY min(c.case_id)", -1, &st, NULL) != SQLITE_OK)
+        return SB_EDB;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_int(st, 1);
+        sb_table_add_note(out, "accuracy not measured for %d case(s) (%s%s): %s", n,
+                          (const char *)sqlite3_column_text(st, 2), n > 1 ? ", ..." : "",
+                          (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return SB_OK;
+}
+
 sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
                             size_t errlen)
 {
@@ -284,9 +308,10 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                            " the minimum FP32 traffic");
     sb_table_add_note(out, "rel L2 / max abs / cosine: output against the FP32 reference kernels on"
                            " the same inputs (blank: the case runs the reference itself)");
-    if (unmeasured)
-        sb_table_add_note(out, "%zu case(s) could not be compared with the reference (see the"
-                               " accuracy table's reason)", unmeasured);
+    if (unmeasured && (ret = accuracy_notes(db, run_id, out)) != SB_OK) {
+        snprintf(err, errlen, "cannot read the accuracy reasons: %s", sqlite3_errmsg(db));
+        goto out;
+    }
     if (noisy)
         sb_table_add_note(out, "%zu case(s) noisy: coefficient of variation above %.0f%%", noisy,
                           100 * SB_NOISY_CV);
