@@ -25,25 +25,28 @@ SLOW = ["run", "--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "10"
         "--min-time", "0.03", "--warmup", "0", "--threads", "1", "--quiet"]
 
 
-def stored_cases(db):
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        n = con.execute("SELECT count(*) FROM \"case\"").fetchone()[0]
-        con.close()
-        return n
-    except sqlite3.Error:
-        return 0
+def wait_for(p, db, sql, what):
+    """Poll db until sql gives a value >= 1, while p (the sweep) runs; fail if it ends first."""
+    deadline = time.time() + 120
+    while True:
+        if p.poll() is not None or time.time() > deadline:
+            p.kill()
+            raise AssertionError(f"sweep ended or stalled before {what}: {p.stderr.read()}")
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            row = con.execute(sql).fetchone()  # None: no row yet (HAVING)
+            con.close()
+            if row and row[0] is not None and row[0] >= 1:
+                return
+        except sqlite3.Error:  # not created yet, or being created
+            pass
+        time.sleep(0.05)
 
 
 def start_and_wait(db, n):
     p = subprocess.Popen([*BIN, *SLOW, "--db", db], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while stored_cases(db) < n:
-        if p.poll() is not None or time.time() > deadline:
-            p.kill()
-            raise AssertionError(f"sweep ended or stalled before {n} cases: {p.stderr.read()}")
-        time.sleep(0.05)
+    wait_for(p, db, f"SELECT count(*) >= {n} FROM \"case\"", f"{n} cases")
     return p
 
 
@@ -96,23 +99,6 @@ class Crash(unittest.TestCase):
             "--min-time", "0.002", "--warmup", "0", "--threads", "1", "--layers",
             "spatial.mlp.fc1", "--kernel", "auto,linear.f32.ref", "--no-accuracy", "--quiet"]
 
-    def wait_for(self, p, sql, what):
-        """Poll the database until sql gives a value >= 1 (the sweep still running)."""
-        deadline = time.time() + 120
-        while True:
-            if p.poll() is not None or time.time() > deadline:
-                p.kill()
-                raise AssertionError(f"sweep ended or stalled before {what}: {p.stderr.read()}")
-            try:
-                con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
-                row = con.execute(sql).fetchone()  # None: no row yet (HAVING)
-                con.close()
-                if row and row[0] is not None and row[0] >= 1:
-                    return
-            except sqlite3.Error:
-                pass
-            time.sleep(0.05)
-
     def stored_reps(self):
         con = sqlite3.connect(self.db)
         reps = [r[0] for r in con.execute("SELECT reps FROM \"case\" ORDER BY case_id")]
@@ -125,7 +111,7 @@ class Crash(unittest.TestCase):
         # the group's cases are stored round by round: a kill keeps every finished round
         p = subprocess.Popen([*BIN, *self.LONG, "--interleave", "--db", self.db],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.wait_for(p, "SELECT min(reps) - 1 FROM \"case\" HAVING count(*) = 2",
+        wait_for(p, self.db, "SELECT min(reps) - 1 FROM \"case\" HAVING count(*) = 2",
                       "two rounds of both cases")
         p.send_signal(signal.SIGKILL)
         p.wait()
@@ -146,10 +132,10 @@ class Crash(unittest.TestCase):
                 p = subprocess.Popen([*BIN, *self.LONG, *extra, "--db", self.db],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 if extra:
-                    self.wait_for(p, "SELECT min(reps) FROM \"case\" HAVING count(*) = 2",
+                    wait_for(p, self.db, "SELECT min(reps) FROM \"case\" HAVING count(*) = 2",
                                   "a round of both cases")
                 else:  # one case stores at its end: wait for the run, then for its handlers
-                    self.wait_for(p, "SELECT count(*) FROM run", "the run row")
+                    wait_for(p, self.db, "SELECT count(*) FROM run", "the run row")
                     time.sleep(1)
                 p.send_signal(signal.SIGINT)
                 _, err = p.communicate(timeout=120)
