@@ -300,6 +300,79 @@ sb_status sb_store_run_end(sb_store *s, const char *run_id, const char *status)
                       "cannot finish the run", 3, v);
 }
 
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? strdup(t) : NULL;
+}
+
+sb_status sb_store_run_get(sb_store *s, const char *run_id, sb_run_record *out)
+{
+    sqlite3_stmt *st = NULL;
+    sb_status ret = SB_OK;
+    *out = (sb_run_record){0};
+    int rc = sqlite3_prepare_v2(s->db, "SELECT r.status, h.record, b.record, r.env, r.argv FROM run r"
+                                " JOIN host h USING (host_id) JOIN build b USING (build_id)"
+                                " WHERE r.run_id = ?", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        snprintf(out->status, sizeof(out->status), "%s", (const char *)sqlite3_column_text(st, 0));
+        out->host_json = column_dup(st, 1);
+        out->build_json = column_dup(st, 2);
+        out->env_json = column_dup(st, 3);
+        out->argv_json = column_dup(st, 4);
+        if (!out->host_json || !out->build_json || !out->env_json || !out->argv_json) {
+            snprintf(s->msg, sizeof(s->msg), "out of memory reading run %s", run_id);
+            ret = SB_ENOMEM;
+        }
+    } else if (rc == SQLITE_DONE) {
+        snprintf(s->msg, sizeof(s->msg), "%s: no run %s", s->path, run_id);
+        ret = SB_ENOTFOUND;
+    } else {
+        ret = db_fail(s, "cannot read the run");
+    }
+    sqlite3_finalize(st);
+    if (ret != SB_OK)
+        sb_run_record_free(out);
+    return ret;
+}
+
+void sb_run_record_free(sb_run_record *r)
+{
+    free(r->host_json);
+    free(r->build_json);
+    free(r->env_json);
+    free(r->argv_json);
+    *r = (sb_run_record){0};
+}
+
+sb_status sb_store_run_reopen(sb_store *s, const char *run_id)
+{
+    const char *v[] = {run_id};
+    return exec_bound(s, "UPDATE run SET status = 'running', finished_at = NULL WHERE run_id = ?1",
+                      "cannot reopen the run", 1, v);
+}
+
+sb_status sb_store_case_reps(sb_store *s, const char *run_id, const char *case_key,
+                             const char *kernel_choice, int *reps)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT reps FROM \"case\" WHERE run_id = ?1 AND"
+                                " case_key = ?2 AND kernel_choice = ?3", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, case_key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, kernel_choice, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    *reps = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK : db_fail(s, "cannot read the cases");
+}
+
 /* ==== cases ==== */
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)

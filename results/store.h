@@ -54,6 +54,26 @@ sb_status sb_store_run_begin(sb_store *s, const sb_run_info *info, char run_id[3
 /* Set the run's final status ('done', 'failed', 'interrupted') and end time. */
 sb_status sb_store_run_end(sb_store *s, const char *run_id, const char *status);
 
+/* A stored run's records, to resume it (sb_store_run_get); free with sb_run_record_free. */
+typedef struct sb_run_record {
+    char status[16];         /* running, done, failed, interrupted */
+    char *host_json, *build_json, *env_json, *argv_json; /* as stored (malloc'd) */
+} sb_run_record;
+
+/* Read run_id's records into *out; SB_ENOTFOUND (and errmsg) when there is no such run. */
+sb_status sb_store_run_get(sb_store *s, const char *run_id, sb_run_record *out);
+void sb_run_record_free(sb_run_record *r);
+
+/* Set run_id back to 'running', its end time cleared, to add the cases it lacks. */
+sb_status sb_store_run_reopen(sb_store *s, const char *run_id);
+
+/*
+ * Repetitions stored of run_id's case (case_key, kernel_choice) into *reps: -1 when the run has
+ * no such case.
+ */
+sb_status sb_store_case_reps(sb_store *s, const char *run_id, const char *case_key,
+                             const char *kernel_choice, int *reps);
+
 typedef struct sb_node_record {
     const char *layer;
     int block;               /* -1 at top level (stored as NULL) */

@@ -49,6 +49,23 @@ void sb_cli_help(FILE *f, const char *synopsis, const char *desc, const sb_opt *
 int sb_cli_shape(const char *cmd, const char *model, const char *res, const char *aspect,
                  const char *dur, bool cfg, sb_shape *out);
 
+/* ---- run --resume (resume.c) ---- */
+
+/*
+ * The command line stored with a run (run.argv, a JSON array from "sorabench") as an argv from
+ * "run", malloc'd: free with sb_resume_argv_free. -1 when it is not such an array.
+ */
+int sb_resume_argv(const char *argv_json, int *argc, char ***argv);
+void sb_resume_argv_free(int argc, char **argv);
+
+/*
+ * Whether a record of this process (now_json) is the stored run's (then_json), both JSON
+ * objects: 0 when equal, else -1 and why names the first key that differs, with both values.
+ * host: the host record, where keys that change on the same machine (total memory) are ignored.
+ */
+int sb_resume_check(const char *what, const char *then_json, const char *now_json, bool host,
+                    char *why, size_t len);
+
 /* Parse a positive number for option opt; explains and returns SB_EXIT_USAGE when bad. */
 int sb_cli_double(const char *cmd, const char *opt, const char *s, double min, double *out);
 int sb_cli_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out);

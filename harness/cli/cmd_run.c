@@ -8,10 +8,13 @@
  *   block     block                 ...
  *             spatial.adaln         ...
  *
- * SIGINT/SIGTERM stop the sweep after the case in flight; the run is then
- * marked 'interrupted' and every finished case stays stored.
+ * SIGINT/SIGTERM stop the sweep after the round of repetitions in flight; the
+ * run is then marked 'interrupted' and every case measured stays stored.
+ * --resume ID runs a stored run's own sweep again, measuring only the cases it
+ * lacks, on the same host, build and environment.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +30,7 @@
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
        O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC, O_EVENTS, O_COLLECTORS,
-       O_INTERLEAVE };
+       O_INTERLEAVE, O_RESUME };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -51,6 +54,7 @@ static const sb_opt opts[] = {
     {"no-accuracy", no_argument, O_NOACC, NULL, "skip the comparison with the FP32 reference"},
     {"events", required_argument, O_EVENTS, "LIST", "count events per case: groups (core cache stall simd software), FILE.GROUP or PMU::EVENT (see list events)"},
     {"collectors", required_argument, O_COLLECTORS, "LIST", "counter collectors for --events: perf, papi or both (default perf)"},
+    {"resume", required_argument, O_RESUME, "ID", "add the cases a crashed or stopped run lacks (its id, a prefix, or latest); the sweep is the run's own"},
     {"db", required_argument, O_DB, "FILE", "SQLite database (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "format of the final table: table md csv json"},
     {"quiet", no_argument, 'q', NULL, "do not print the final table"},
@@ -59,7 +63,8 @@ static const sb_opt opts[] = {
 
 typedef struct run_cfg {
     const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa,
-        *kernels, *events, *collectors;
+        *kernels, *events, *collectors, *resume;
+    int nsweep;            /* options given that shape the sweep (all but --db, --format, --quiet) */
     bool cfg, quiet, interleave;
     sb_format format;
     sb_run_opts ro;
@@ -95,6 +100,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
     sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+        c->nsweep += ch != O_DB && ch != O_FORMAT && ch != 'q' && ch != O_RESUME;
         switch (ch) {
         case O_MODEL: c->model = optarg; break;
         case O_RES: c->res = optarg; break;
@@ -109,6 +115,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_ISA: c->isa = optarg; break;
         case O_KERNEL: c->kernels = optarg; break;
         case O_DB: c->db = optarg; break;
+        case O_RESUME: c->resume = optarg; break;
         case O_EVENTS: c->events = optarg; break;
         case O_COLLECTORS: c->collectors = optarg; break;
         case O_NOACC: c->ro.accuracy = false; break;
@@ -336,6 +343,79 @@ static void progress_line(const sb_case_spec *c, size_t n, size_t done, size_t t
                 total, case_what(c), n, c->threads);
 }
 
+/*
+ * --resume: find the stored run (its id into resume_id, its records into prev) and parse its own
+ * command line into c in place of this one, keeping this one's --db, --format and --quiet. c
+ * then points into *rargv, the stored command line, which the caller frees after it.
+ */
+static int resume_prepare(run_cfg *c, char resume_id[33], sb_run_record *prev, int *rargc,
+                          char ***rargv)
+{
+    const run_cfg now = *c;
+    sb_store *s = NULL;
+    char err[512];
+    int rc = SB_EXIT_OK;
+
+    if (c->nsweep)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--resume runs the stored run's own sweep: give "
+                            "only --db, --format and --quiet with it");
+    if (sb_store_open(&s, c->db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("run", SB_EXIT_USAGE, "--resume: %s", err);
+    if (sb_run_resolve(sb_store_db(s), c->resume, resume_id, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "--resume: %s", err);
+        goto out;
+    }
+    if (sb_store_run_get(s, resume_id, prev) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(s));
+        goto out;
+    }
+    if (strcmp(prev->status, "done") == 0) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "run %.8s is done: every case is stored; nothing"
+                          " to resume", resume_id);
+        goto out;
+    }
+    if (sb_resume_argv(prev->argv_json, rargc, rargv) != 0 ||
+        parse_args(*rargc, *rargv, c) != SB_EXIT_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "run %.8s: its stored command line cannot be run"
+                          " again", resume_id);
+        goto out;
+    }
+    c->db = now.db;
+    c->format = now.format;
+    c->quiet = now.quiet;
+    c->resume = now.resume;
+out:
+    sb_store_close(s);
+    return rc;
+}
+
+/*
+ * Remove from specs[0..n) (and lidx) the cases run_id already has, in order; returns how many
+ * are left. *stored counts those removed, *cut those of them with fewer than reps repetitions
+ * (a stop cut them short; they are kept as they are). SIZE_MAX on a database error.
+ */
+static size_t drop_stored(sb_store *store, const char *run_id, int reps, sb_case_spec *specs,
+                          size_t *lidx, size_t n, size_t *stored, size_t *cut)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < n; i++) {
+        char key[256];
+        int have = -1;
+        sb_case_key(&specs[i], key, sizeof(key));
+        if (sb_store_case_reps(store, run_id, key, specs[i].force ? specs[i].force->name : "auto",
+                               &have) != SB_OK)
+            return SIZE_MAX;
+        if (have < 0) {
+            specs[left] = specs[i];
+            lidx[left++] = lidx[i];
+            continue;
+        }
+        (*stored)++;
+        *cut += have < reps;
+    }
+    return left;
+}
+
 int sb_cmd_run(int argc, char **argv)
 {
     run_cfg c;
@@ -357,12 +437,16 @@ int sb_cmd_run(int argc, char **argv)
     char *cfg_s = NULL, *argv_s = NULL, *host_s = NULL, *build_s = NULL, *env_s = NULL;
     sb_event_set *evset = NULL;
     sb_case_spec *specs = NULL;
-    size_t *lidx = NULL;
-    int rc = parse_args(argc, argv, &c);
+    size_t *lidx = NULL, stored = 0, cut = 0; /* --resume: cases the run has, cut short */
+    int rc = parse_args(argc, argv, &c), rargc = 0;
     const char *final_status = "failed";
+    char resume_id[33] = "", **rargv = NULL;
+    sb_run_record prev = {0};
 
     if (rc != 0)
         return rc < 0 ? SB_EXIT_OK : rc;
+    if (c.resume && (rc = resume_prepare(&c, resume_id, &prev, &rargc, &rargv)) != 0)
+        goto out;
     if ((rc = sb_cli_shape("run", c.model, c.res, c.aspect, c.dur, c.cfg, &shape)) != 0)
         return rc;
     if (sb_workload_find(c.workload, &kind) != SB_OK)
@@ -482,12 +566,34 @@ int sb_cmd_run(int argc, char **argv)
     argv_s = argv_json(argc, argv);
     sb_run_info info = {.host_json = host_s, .build_json = build_s, .argv_json = argv_s,
                         .env_json = env_s, .config_json = cfg_s, .seed = c.ro.seed, .emulated = cpu.emulated};
-    if (!host_s || !build_s || !env_s || !cfg_s || !argv_s ||
-        sb_store_run_begin(store, &info, run_id) != SB_OK) {
+    if (!host_s || !build_s || !env_s || !cfg_s || !argv_s) {
+        rc = sb_cli_error("run", SB_EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    if (resume_id[0]) { /* the same host, build and environment, or the cases would not compare */
+        char why[512];
+        if (sb_resume_check("host", prev.host_json, host_s, true, why, sizeof(why)) ||
+            sb_resume_check("build", prev.build_json, build_s, false, why, sizeof(why)) ||
+            sb_resume_check("environment", prev.env_json, env_s, false, why, sizeof(why))) {
+            rc = sb_cli_error("run", SB_EXIT_USAGE, "cannot resume run %.8s: %s (its cases and"
+                              " new ones would not be comparable; start a new run)", resume_id, why);
+            goto out;
+        }
+        memcpy(run_id, resume_id, sizeof(run_id));
+        size_t ns = 0;
+        for (size_t t = 0; t < nthr && ns != SIZE_MAX; t++) {
+            ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
+            ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, &stored, &cut);
+        }
+        if (ns == SIZE_MAX || sb_store_run_reopen(store, run_id) != SB_OK) {
+            rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
+            goto out;
+        }
+    } else if (sb_store_run_begin(store, &info, run_id) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
         goto out;
     }
-    if (evset->nmetrics) {
+    if (evset->nmetrics && !resume_id[0]) { /* a resumed run has its definitions */
         sb_metric_def defs[SB_SET_MAX_METRICS];
         for (size_t i = 0; i < evset->nmetrics; i++)
             defs[i] = (sb_metric_def){evset->metric[i].group, evset->metric[i].m.name,
@@ -503,10 +609,14 @@ int sb_cmd_run(int argc, char **argv)
     c.ro.stop = &stop_requested; /* the runner ends its cases after the round in flight */
 
     ncases = nthr * per_thread;
+    done = stored;
     bool progress = isatty(STDERR_FILENO);
     fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
             ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
             shape.B, c.db);
+    if (resume_id[0])
+        fprintf(stderr, "resuming: %zu of them stored (%zu cut short by a stop, kept as they are);"
+                " measuring the other %zu\n", stored, cut, ncases - stored);
     if (cpu.emulated)
         fprintf(stderr, "EMULATED CPU (%s): the run is marked emulated; its timings are not "
                 "performance\n", cpu.emulated_why);
@@ -521,7 +631,14 @@ int sb_cmd_run(int argc, char **argv)
             final_status = "failed";
             break;
         }
-        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
+        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx), s0 = 0, c0 = 0;
+        if (resume_id[0] && (ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, &s0,
+                                              &c0)) == SIZE_MAX) {
+            rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
+            final_status = "failed";
+            sb_pool_destroy(pool);
+            break;
+        }
         for (size_t i = 0, n; i < ns && !stop_requested; i += n) {
             /* one case, or (--interleave) every case of this layer */
             for (n = 1; c.interleave && i + n < ns && lidx[i + n] == lidx[i]; n++)
@@ -573,6 +690,8 @@ int sb_cmd_run(int argc, char **argv)
     }
 out:
     sb_store_close(store);
+    sb_run_record_free(&prev);
+    sb_resume_argv_free(rargc, rargv);
     sb_pin_free(&pin);
     sb_topo_close(topo);
     sb_strlist_free(vnames, nvar);

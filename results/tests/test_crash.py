@@ -6,9 +6,12 @@ then kills it with SIGKILL: the database must pass an integrity check, every
 stored case must have all its samples, and the run stays marked 'running'.
 An interleaved group killed mid-way keeps every round stored before the kill.
 With SIGTERM or SIGINT the run stops after the round of repetitions in flight,
-stores what it measured, is marked 'interrupted' and exits 130.
+stores what it measured, is marked 'interrupted' and exits 130. `run --resume`
+adds the cases a killed run lacks, leaving the stored ones as they are, and
+refuses another sweep, host, build or environment without touching the file.
 Usage: test_crash.py PATH/TO/sorabench
 """
+import hashlib
 import json
 import os
 import shlex
@@ -74,6 +77,7 @@ class Crash(unittest.TestCase):
         p = start_and_wait(self.db, 3)
         p.send_signal(signal.SIGKILL)
         p.wait()
+        p.stderr.close()
         n, status = self.check_intact()
         self.assertGreaterEqual(n, 3)
         self.assertLess(n, 40)                      # it really was mid-sweep
@@ -85,6 +89,66 @@ class Crash(unittest.TestCase):
         more = subprocess.run([*BIN, *SLOW, "--layers", "final", "--db", self.db],
                               capture_output=True, text=True)
         self.assertEqual(more.returncode, 0, more.stderr)
+
+    def cases_and_samples(self):
+        con = sqlite3.connect(self.db)
+        rows = con.execute("SELECT c.case_id, c.case_key, c.kernel_choice, c.reps, group_concat(s.ns)"
+                           " FROM \"case\" c JOIN sample s USING (case_id) GROUP BY c.case_id"
+                           " ORDER BY c.case_id").fetchall()
+        con.close()
+        return rows
+
+    def resume(self, *extra):
+        return subprocess.run([*BIN, "run", "--resume", "latest", "--db", self.db, "--quiet", *extra],
+                              capture_output=True, text=True)
+
+    def test_resume_after_sigkill(self):
+        p = start_and_wait(self.db, 3)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stderr.close()
+        before = self.cases_and_samples()
+        r = self.resume()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"resuming: {len(before)} of them stored (0 cut short", r.stderr)
+        n, status = self.check_intact()
+        self.assertEqual(status, [("done",)])
+        self.assertEqual(n, 40)                       # the whole sweep, one run
+        after = self.cases_and_samples()
+        self.assertEqual(after[:len(before)], before)  # what was stored is untouched
+        self.assertEqual(len({(k, ch) for _, k, ch, _, _ in after}), 40)
+        r = self.resume()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("is done", r.stderr)
+
+    def test_resume_refused(self):
+        """Another sweep, or another host, build or environment, is refused; the file is kept."""
+        p = start_and_wait(self.db, 2)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stderr.close()
+        r = self.resume("--threads", "2")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("give only --db, --format and --quiet", r.stderr)
+        r = subprocess.run([*BIN, "run", "--resume", "latest", "--db", self.db], capture_output=True,
+                           text=True, env=dict(os.environ, OMP_WAIT_POLICY="passive"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('the environment differs: OMP_WAIT_POLICY was absent, is "passive" now', r.stderr)
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE host SET record = json_set(record, '$.thp', 'never-was')")
+        con.commit()
+        con.close()
+        with open(self.db, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        r = self.resume()
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r'cannot resume run [0-9a-f]{8}: the host differs: thp was "never-was"')
+        with open(self.db, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), digest)
+        r = subprocess.run([*BIN, "run", "--resume", "latest", "--db", self.db + ".none"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertFalse(os.path.exists(self.db + ".none"))
 
     def test_sigterm_stops_after_round(self):
         p = start_and_wait(self.db, 2)
@@ -123,6 +187,14 @@ class Crash(unittest.TestCase):
         self.assertGreaterEqual(min(reps), 2)
         self.assertLess(max(reps), 5000)              # it really was mid-group
         self.assertLessEqual(max(reps) - min(reps), 1)  # only the round in flight differs
+        # resuming keeps the group's cut cases as they are, and ends the run
+        before = self.cases_and_samples()
+        r = self.resume()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("resuming: 2 of them stored (2 cut short by a stop, kept as they are);"
+                      " measuring the other 0", r.stderr)
+        self.assertEqual(self.cases_and_samples(), before)
+        self.assertEqual(self.check_intact()[1], [("done",)])
 
     def test_sigint_stores_the_round_in_flight(self):
         for extra in (["--interleave"], []):
