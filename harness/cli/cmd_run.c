@@ -448,16 +448,22 @@ int sb_cmd_run(int argc, char **argv)
     if (c.resume && (rc = resume_prepare(&c, resume_id, &prev, &rargc, &rargv)) != 0)
         goto out;
     if ((rc = sb_cli_shape("run", c.model, c.res, c.aspect, c.dur, c.cfg, &shape)) != 0)
-        return rc;
-    if (sb_workload_find(c.workload, &kind) != SB_OK)
-        return sb_cli_error("run", SB_EXIT_USAGE, "unknown workload '%s' (layer, block, step)",
-                            c.workload);
-    if (kind != SB_WL_LAYER && c.layers)
-        return sb_cli_error("run", SB_EXIT_USAGE, "--layers applies to --workload layer only");
+        goto out;
+    if (sb_workload_find(c.workload, &kind) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "unknown workload '%s' (layer, block, step)",
+                          c.workload);
+        goto out;
+    }
+    if (kind != SB_WL_LAYER && c.layers) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "--layers applies to --workload layer only");
+        goto out;
+    }
     if (kind == SB_WL_LAYER && (rc = select_layers(&c, &shape, layers, &nlayers)) != 0)
-        return rc;
-    if (sb_strlist_parse(c.variants, &vnames, &nvar, err, sizeof(err)) != SB_OK)
-        return sb_cli_error("run", SB_EXIT_USAGE, "--variant: %s", err);
+        goto out;
+    if (sb_strlist_parse(c.variants, &vnames, &nvar, err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("run", SB_EXIT_USAGE, "--variant: %s", err);
+        goto out;
+    }
     if ((evset = calloc(1, sizeof(*evset))) == NULL || (rc = select_counters(&c, evset)) != 0) {
         rc = rc ? rc : SB_EXIT_FAIL;
         goto out;
