@@ -18,6 +18,8 @@ void sb_case_key(const sb_case_spec *c, char *buf, size_t len)
              c->threads, c->pin->text);
 }
 
+const char *sb_case_choice(const sb_case_spec *c) { return c->force ? c->force->name : "auto"; }
+
 /* One iteration of the whole graph; node_ns (may be NULL) accumulates per node. */
 static void run_iteration(sb_graph *g, sb_pool *pool, uint64_t *node_ns)
 {
@@ -327,7 +329,7 @@ static sb_status case_store(case_run *cr, int from, int to, const char *pus, sb_
     /* a provider's own code path (cr->lib) where it ran the layer, else the kernel's ISA key */
     snprintf(isa, sizeof(isa), "%s", cr->lib[0] && first->kernel == c->force ? cr->lib : first->kernel->isa);
     sb_case_record rec = {
-        .case_key = key, .kernel_choice = c->force ? c->force->name : "auto",
+        .case_key = key, .kernel_choice = sb_case_choice(c),
         .workload = sb_workload_name(c->kind), .model = c->shape.model->name,
         .res = c->shape.res->name, .aspect = c->shape.res->aspect, .dur = c->shape.dur->name,
         .batch = c->shape.B, .layer = layer ? c->layer.name : sb_workload_name(c->kind),

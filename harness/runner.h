@@ -54,6 +54,9 @@ typedef struct sb_case_spec {
 /* Canonical key of a case: joins the same case across runs. */
 void sb_case_key(const sb_case_spec *c, char *buf, size_t len);
 
+/* Its kernel choice, stored beside the key: the kernel named by --kernel, or "auto". */
+const char *sb_case_choice(const sb_case_spec *c);
+
 /*
  * Measure one case on pool (sb_pool_threads(pool) == c->threads) and store
  * it under run_id. On failure err (errlen > 0) says what; nothing is stored

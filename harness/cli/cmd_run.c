@@ -392,7 +392,8 @@ out:
 /*
  * Remove from specs[0..n) (and lidx) the cases run_id already has, in order; returns how many
  * are left. *stored counts those removed, *cut those of them with fewer than reps repetitions
- * (a stop cut them short; they are kept as they are). SIZE_MAX on a database error.
+ * (a stop cut them short; they are kept as they are); both may be NULL. SIZE_MAX on a
+ * database error.
  */
 static size_t drop_stored(sb_store *store, const char *run_id, int reps, sb_case_spec *specs,
                           size_t *lidx, size_t n, size_t *stored, size_t *cut)
@@ -402,16 +403,17 @@ static size_t drop_stored(sb_store *store, const char *run_id, int reps, sb_case
         char key[256];
         int have = -1;
         sb_case_key(&specs[i], key, sizeof(key));
-        if (sb_store_case_reps(store, run_id, key, specs[i].force ? specs[i].force->name : "auto",
-                               &have) != SB_OK)
+        if (sb_store_case_reps(store, run_id, key, sb_case_choice(&specs[i]), &have) != SB_OK)
             return SIZE_MAX;
         if (have < 0) {
             specs[left] = specs[i];
             lidx[left++] = lidx[i];
             continue;
         }
-        (*stored)++;
-        *cut += have < reps;
+        if (stored)
+            (*stored)++;
+        if (cut)
+            *cut += have < reps;
     }
     return left;
 }
@@ -637,9 +639,9 @@ int sb_cmd_run(int argc, char **argv)
             final_status = "failed";
             break;
         }
-        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx), s0 = 0, c0 = 0;
-        if (resume_id[0] && (ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, &s0,
-                                              &c0)) == SIZE_MAX) {
+        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
+        if (resume_id[0] && (ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, NULL,
+                                              NULL)) == SIZE_MAX) {
             rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
             final_status = "failed";
             sb_pool_destroy(pool);

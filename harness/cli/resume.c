@@ -8,6 +8,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "sb_status.h"
 
 /* Host record keys that may change while the host stays the same machine for timing: total
    memory moves on VMs whose memory is hot-plugged (seen here: 5.3 GB, then 25.3 GB, in one
@@ -43,7 +44,7 @@ void sb_resume_argv_free(int argc, char **argv)
 
 static bool is_volatile(const char *key)
 {
-    for (size_t i = 0; i < sizeof(host_volatile) / sizeof(host_volatile[0]); i++)
+    for (size_t i = 0; i < SB_ARRAY_LEN(host_volatile); i++)
         if (strcmp(key, host_volatile[i]) == 0)
             return true;
     return false;
