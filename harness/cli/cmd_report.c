@@ -19,17 +19,27 @@
 
 enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_AVAR, O_BVAR, O_COUNTERS };
 
+#define OPT_DB {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"}
+#define OPT_FORMAT {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"}
+#define OPT_OUT {"output", required_argument, 'o', "FILE", "write to FILE instead of stdout"}
+#define OPT_HELP {"help", no_argument, 'h', NULL, "this help"}
+
+/* Each command accepts only its own options: one it does not use is refused, not ignored. */
 static const sb_opt report_opts[] = {
-    {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"},
+    OPT_DB,
     {"run", required_argument, O_RUN, "ID", "run id, a unique prefix of one, or latest (default)"},
-    {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
-    {"output", required_argument, 'o', "FILE", "write to FILE instead of stdout"},
-    {"counters", no_argument, O_COUNTERS, NULL, "report: the counters and derived metrics of each case (run --events)"},
-    {"a-kernel", required_argument, O_AKERN, "K", "compare: A's cases with this kernel choice (default auto)"},
-    {"b-kernel", required_argument, O_BKERN, "K", "compare: B's cases with this kernel choice (default auto)"},
-    {"a-variant", required_argument, O_AVAR, "V", "compare: A's cases of this variant (default: B's)"},
-    {"b-variant", required_argument, O_BVAR, "V", "compare: B's cases of this variant (default: A's)"},
-    {"help", no_argument, 'h', NULL, "this help"},
+    OPT_FORMAT, OPT_OUT,
+    {"counters", no_argument, O_COUNTERS, NULL, "the counters and derived metrics of each case (run --events)"},
+    OPT_HELP,
+};
+
+static const sb_opt compare_opts[] = {
+    OPT_DB, OPT_FORMAT, OPT_OUT,
+    {"a-kernel", required_argument, O_AKERN, "K", "A's cases with this kernel choice (default auto)"},
+    {"b-kernel", required_argument, O_BKERN, "K", "B's cases with this kernel choice (default auto)"},
+    {"a-variant", required_argument, O_AVAR, "V", "A's cases of this variant (default: B's)"},
+    {"b-variant", required_argument, O_BVAR, "V", "B's cases of this variant (default: A's)"},
+    OPT_HELP,
 };
 
 static const sb_opt sysinfo_opts[] = {
@@ -43,15 +53,17 @@ typedef struct read_cfg {
     sb_format format;
 } read_cfg;
 
-/* Parse report/compare options; returns -1 after --help, else an exit code. */
-static int parse_read(const char *cmd, const char *synopsis, const char *desc, int argc, char **argv,
-                      read_cfg *c)
+/* Parse the options of cmd (opts: the n it accepts); returns -1 after --help, else an exit code. */
+static int parse_read(const char *cmd, const sb_opt *opts, size_t n, const char *synopsis,
+                      const char *desc, int argc, char **argv, read_cfg *c)
 {
-    struct option lo[SB_ARRAY_LEN(report_opts) + 1];
+    struct option lo[16];
     int ch;
     *c = (read_cfg){.db = SB_DEFAULT_DB, .run = "latest", .format = SB_FMT_TABLE, .akern = "auto",
                     .bkern = "auto"};
-    sb_cli_longopts(report_opts, SB_ARRAY_LEN(report_opts), lo);
+    if (n >= SB_ARRAY_LEN(lo))
+        return sb_cli_error(cmd, SB_EXIT_FAIL, "too many options");
+    sb_cli_longopts(opts, n, lo);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         switch (ch) {
@@ -69,7 +81,7 @@ static int parse_read(const char *cmd, const char *synopsis, const char *desc, i
                                     optarg);
             break;
         case 'h':
-            sb_cli_help(stdout, synopsis, desc, report_opts, SB_ARRAY_LEN(report_opts));
+            sb_cli_help(stdout, synopsis, desc, opts, n);
             return -1;
         default:
             return sb_cli_error(cmd, SB_EXIT_USAGE, "bad option (see sorabench %s --help)", cmd);
@@ -104,7 +116,7 @@ int sb_cmd_report(int argc, char **argv)
     sb_store *s = NULL;
     sb_table t = {0};
     char err[512], id[33];
-    int rc = parse_read("report", "sorabench report [--run ID] [--counters] [--format F] [-o FILE]",
+    int rc = parse_read("report", report_opts, SB_ARRAY_LEN(report_opts), "sorabench report [--run ID] [--counters] [--format F] [-o FILE]",
                         "Per-layer table of a stored run: for each case (and each layer inside a\n"
                         "block or step case) the variant, kernel, threads, repetitions stored,\n"
                         "median/MAD/min ns per iteration, GFLOP/s, GB/s and share of the block's\n"
@@ -135,7 +147,7 @@ int sb_cmd_compare(int argc, char **argv)
     sb_store *s = NULL;
     sb_table t = {0};
     char err[512], a[33], b[33];
-    int rc = parse_read("compare", "sorabench compare A B [--format F] [-o FILE]",
+    int rc = parse_read("compare", compare_opts, SB_ARRAY_LEN(compare_opts), "sorabench compare A B [--format F] [-o FILE]",
                         "Compares two stored runs case by case (joined on the case key: workload,\n"
                         "model, resolution, duration, batch, layer, variant, threads, pinning): the\n"
                         "median per iteration of each, their ratio A/B (above 1: B is faster) and\n"
