@@ -94,9 +94,8 @@ static size_t per_iter_ns(sqlite3_stmt *st, double *v, size_t cap, int64_t span[
     return n;
 }
 
-/* Per-iteration ns of one case's samples (st: SELECT ns, iters[, start_ns] ... case_id = ?). */
-static size_t load_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
-                           int64_t span[2])
+size_t sb_results_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
+                          int64_t span[2])
 {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, case_id);
@@ -256,7 +255,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
             if (cols[c])
                 sb_table_set_text(out, row, c, cols[c]);
         sb_table_set_num(out, row, C_THREADS, (double)threads);
-        size_t n = load_samples(ss, id, v, cap, NULL);
+        size_t n = sb_results_samples(ss, id, v, cap, NULL);
         sb_summary sm = fill_timing(out, row, v, n, sqlite3_column_double(cs, 7),
                                     sqlite3_column_double(cs, 8));
         if (sm.cv > SB_NOISY_CV)
@@ -435,8 +434,8 @@ sb_status sb_results_compare(sqlite3 *db, const sb_compare_side *sa, const sb_co
     while (sqlite3_step(cs) == SQLITE_ROW) {
         int64_t ta[2], tb[2];
         double *a = v, *b = v + cap;
-        size_t na = load_samples(ss, sqlite3_column_int64(cs, 0), a, cap, ta);
-        size_t nb = load_samples(ss, sqlite3_column_int64(cs, 1), b, cap, tb);
+        size_t na = sb_results_samples(ss, sqlite3_column_int64(cs, 0), a, cap, ta);
+        size_t nb = sb_results_samples(ss, sqlite3_column_int64(cs, 1), b, cap, tb);
         double ma = sb_median(a, na), mb = sb_median(b, nb);
         long row = sb_table_add_row(out);
         char name[160];

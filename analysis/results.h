@@ -7,6 +7,7 @@
 #define SB_RESULTS_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include "table.h"
 
 /* CV above which a case is flagged as noisy in reports. */
@@ -25,6 +26,14 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
  */
 sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
                             size_t errlen);
+
+/*
+ * Per-iteration ns of case_id's repetitions into v (at most cap), from st, a prepared
+ * "SELECT ns, iters[, start_ns] FROM sample WHERE case_id = ? ORDER BY rep". span (may be NULL:
+ * start_ns is then not read) gets the first and last start_ns, both 0 when any is unknown.
+ */
+size_t sb_results_samples(sqlite3_stmt *st, sqlite3_int64 case_id, double *v, size_t cap,
+                          int64_t span[2]);
 
 /* One side of a comparison. */
 typedef struct sb_compare_side {

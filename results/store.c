@@ -82,8 +82,10 @@ static sb_status check_existing(sb_store *s, long *version, long *tables)
 }
 
 /* Forward-only migrations: migrations[i] takes version i + 1 to i + 2. */
-extern const char sb_migrate_v2_sql[], sb_migrate_v3_sql[];
-static const char *const migrations[] = {sb_migrate_v2_sql, sb_migrate_v3_sql};
+extern const char sb_migrate_v2_sql[], sb_migrate_v3_sql[], sb_migrate_v4_sql[];
+static const char *const migrations[] = {sb_migrate_v2_sql, sb_migrate_v3_sql, sb_migrate_v4_sql};
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SB_SCHEMA_VERSION - 1,
+               "one migration per version above 1");
 
 /* Run sql (may be NULL) and the migrations from version `from`, in one transaction. */
 static sb_status apply_schema(sb_store *s, const char *sql, long from, const char *what)
@@ -616,4 +618,61 @@ sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_recor
     if (rc == SQLITE_OK)
         rc = insert_reps(s, (sqlite3_int64)case_id, c, from);
     return end_txn(s, rc, "cannot store the repetitions");
+}
+
+/* ==== regression checks ==== */
+
+/* v into parameter i, NULL when it is not a number (NAN: not measured). */
+static void bind_real_or_null(sqlite3_stmt *st, int i, double v)
+{
+    if (v == v)
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 id = 0;
+    char now[32];
+    int rc;
+    iso_now(now, sizeof(now));
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "cannot start the check's transaction");
+    rc = sqlite3_prepare_v2(s->db, "INSERT INTO baseline(run_id, baseline_id, threshold, level,"
+                            " checked_at, outcome) VALUES(?,?,?,?,?,?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, c->run_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, c->baseline_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 3, c->threshold);
+        sqlite3_bind_double(st, 4, c->level);
+        sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, c->outcome, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+        id = sqlite3_last_insert_rowid(s->db);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO verdict(check_id, baseline_case_id, case_id,"
+                                " ratio, lo, hi, verdict) VALUES(?,?,?,?,?,?,?)", -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < c->nverdicts; i++) {
+        const sb_verdict_record *v = &c->verdicts[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, v->baseline_case_id);
+        if (v->case_id > 0)
+            sqlite3_bind_int64(st, 3, v->case_id);
+        else
+            sqlite3_bind_null(st, 3);
+        bind_real_or_null(st, 4, v->ratio);
+        bind_real_or_null(st, 5, v->lo);
+        bind_real_or_null(st, 6, v->hi);
+        sqlite3_bind_text(st, 7, v->verdict, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && check_id)
+        *check_id = id;
+    return end_txn(s, rc, "cannot store the check");
 }

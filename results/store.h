@@ -17,7 +17,7 @@
 #include "collector.h"
 #include "sb_status.h"
 
-#define SB_SCHEMA_VERSION 3
+#define SB_SCHEMA_VERSION 4
 #define SB_APPLICATION_ID 0x53426e63 /* "SBnc" */
 
 typedef struct sb_store sb_store;
@@ -154,5 +154,29 @@ sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_recor
  * repetitions stored is refused (SB_EINVAL) and left as it was.
  */
 sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_record *c, int from);
+
+/* A regression check's finding on one case of the baseline run. */
+typedef struct sb_verdict_record {
+    int64_t baseline_case_id;
+    int64_t case_id;          /* the run's case with the same key and kernel choice; 0: none */
+    double ratio, lo, hi;     /* run time / baseline time and its interval; NAN: not measured */
+    const char *verdict;      /* slower, faster, same, undecided, missing */
+} sb_verdict_record;
+
+/* A check of one run against a baseline run (sorabench check). */
+typedef struct sb_check_record {
+    const char *run_id, *baseline_id;
+    double threshold;         /* fraction: 0.05 flags slowdowns above 5% */
+    double level;             /* confidence level of the intervals */
+    const char *outcome;      /* ok, regression, incomplete */
+    size_t nverdicts;
+    const sb_verdict_record *verdicts;
+} sb_check_record;
+
+/*
+ * Store a check and its verdicts in one transaction (tables baseline and verdict); *check_id
+ * (may be NULL) gets its id.
+ */
+sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id);
 
 #endif

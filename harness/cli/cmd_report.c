@@ -1,14 +1,17 @@
 /*
- * cmd_report.c - `sorabench sysinfo`, `sorabench report` and `sorabench compare`:
- * the commands that describe and read, never measure.
+ * cmd_report.c - `sorabench sysinfo`, `report`, `compare` and `check`: the commands that
+ * describe and read, never measure (check also stores its verdicts).
  *
  *   $ sorabench report --run latest --format csv -o run.csv
  *   $ sorabench compare 3f2a9c1d 77e0b2aa --format md
+ *   $ sorabench check --baseline 3f2a9c1d --threshold 5%
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "catalog.h"
+#include "check.h"
 #include "cli.h"
 #include "counters.h"
 #include "cpu.h"
@@ -17,7 +20,8 @@
 #include "sysinfo.h"
 #include "table.h"
 
-enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_AVAR, O_BVAR, O_COUNTERS };
+enum { O_DB = 256, O_RUN, O_FORMAT, O_OUT, O_JSON, O_AKERN, O_BKERN, O_AVAR, O_BVAR, O_COUNTERS,
+       O_BASE, O_THRESH, O_LEVEL };
 
 #define OPT_DB {"db", required_argument, O_DB, "FILE", "database (default ./" SB_DEFAULT_DB ")"}
 #define OPT_FORMAT {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"}
@@ -42,16 +46,47 @@ static const sb_opt compare_opts[] = {
     OPT_HELP,
 };
 
+static const sb_opt check_opts[] = {
+    OPT_DB,
+    {"run", required_argument, O_RUN, "ID", "the run checked: an id, a unique prefix, or latest (default)"},
+    {"baseline", required_argument, O_BASE, "ID", "the run it is held to (required)"},
+    {"threshold", required_argument, O_THRESH, "P", "slowdown tolerated: 5% or 0.05 (default 5%)"},
+    {"level", required_argument, O_LEVEL, "L", "confidence level of the intervals, 0.5-0.999 (default 0.95)"},
+    OPT_FORMAT, OPT_OUT, OPT_HELP,
+};
+
 static const sb_opt sysinfo_opts[] = {
     {"json", no_argument, O_JSON, NULL, "print the records as JSON"},
     {"help", no_argument, 'h', NULL, "this help"},
 };
 
 typedef struct read_cfg {
-    const char *db, *run, *out, *akern, *bkern, *avar, *bvar;
+    const char *db, *run, *out, *akern, *bkern, *avar, *bvar, *baseline;
+    double threshold, level;     /* check: fraction; confidence level */
     bool counters;
     sb_format format;
 } read_cfg;
+
+/* --threshold: "5%" (a percentage) or "0.05" (a fraction), from 0 up to 100%. */
+static int parse_threshold(const char *cmd, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    bool pct = end != s && *end == '%' && end[1] == '\0';
+    if (end == s || (*end && !pct) || errno || !(v >= 0.0))
+        return sb_cli_error(cmd, SB_EXIT_USAGE, "--threshold '%s': give a percentage (5%%) or a "
+                            "fraction (0.05)", s);
+    if (pct)
+        v /= 100.0;
+    else if (v >= 1.0)
+        return sb_cli_error(cmd, SB_EXIT_USAGE, "--threshold '%s': a fraction is below 1; for a "
+                            "percentage write %s%%", s, s);
+    if (v >= 1.0)
+        return sb_cli_error(cmd, SB_EXIT_USAGE, "--threshold '%s': at most 100%%", s);
+    *out = v;
+    return SB_EXIT_OK;
+}
 
 /* Parse the options of cmd (opts: the n it accepts); returns -1 after --help, else an exit code. */
 static int parse_read(const char *cmd, const sb_opt *opts, size_t n, const char *synopsis,
@@ -60,7 +95,7 @@ static int parse_read(const char *cmd, const sb_opt *opts, size_t n, const char 
     struct option lo[16];
     int ch;
     *c = (read_cfg){.db = SB_DEFAULT_DB, .run = "latest", .format = SB_FMT_TABLE, .akern = "auto",
-                    .bkern = "auto"};
+                    .bkern = "auto", .threshold = 0.05, .level = 0.95};
     if (n >= SB_ARRAY_LEN(lo))
         return sb_cli_error(cmd, SB_EXIT_FAIL, "too many options");
     sb_cli_longopts(opts, n, lo);
@@ -75,6 +110,17 @@ static int parse_read(const char *cmd, const sb_opt *opts, size_t n, const char 
         case O_AVAR: c->avar = optarg; break;
         case O_BVAR: c->bvar = optarg; break;
         case O_COUNTERS: c->counters = true; break;
+        case O_BASE: c->baseline = optarg; break;
+        case O_THRESH:
+            if (parse_threshold(cmd, optarg, &c->threshold) != SB_EXIT_OK)
+                return SB_EXIT_USAGE;
+            break;
+        case O_LEVEL:
+            if (sb_cli_double(cmd, "level", optarg, 0.5, &c->level) != SB_EXIT_OK)
+                return SB_EXIT_USAGE;
+            if (c->level > 0.999)
+                return sb_cli_error(cmd, SB_EXIT_USAGE, "--level %s: above 0.999", optarg);
+            break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c->format) != SB_OK)
                 return sb_cli_error(cmd, SB_EXIT_USAGE, "unknown format '%s' (table, md, csv, json)",
@@ -176,6 +222,70 @@ int sb_cmd_compare(int argc, char **argv)
         rc = sb_cli_error("compare", SB_EXIT_USAGE, "%s", err);
     else
         rc = emit("compare", &c, &t);
+    sb_table_free(&t);
+    sb_store_close(s);
+    return rc;
+}
+
+/* Exit codes of check (design.md section 4). */
+enum { CHECK_OK = 0, CHECK_REGRESSION = 1, CHECK_ERROR = 2 };
+
+int sb_cmd_check(int argc, char **argv)
+{
+    read_cfg c;
+    sb_store *s = NULL;
+    sb_table t = {0};
+    sb_check_result res = {0};
+    int64_t check_id = 0;
+    char err[512], run[33], base[33];
+    int rc = parse_read("check", check_opts, SB_ARRAY_LEN(check_opts),
+                        "sorabench check --baseline ID [--run ID] [--threshold P] [--format F]",
+                        "Holds a run (default: the latest) to a baseline run of the same database,\n"
+                        "case by case (same case key and kernel choice), for CI regression gates.\n"
+                        "Each case's ratio is the run's time per iteration over the baseline's\n"
+                        "(Hodges-Lehmann: the median ratio over all pairs of repetitions) with a\n"
+                        "distribution-free interval (Mann-Whitney). A case is slower when the ratio\n"
+                        "exceeds 1 + threshold and its interval lies above 1; faster likewise below;\n"
+                        "undecided when too few repetitions (fewer than 4 each at 95%); missing\n"
+                        "when the run lacks it. The verdicts are stored (tables baseline, verdict).\n"
+                        "Runs on an emulated CPU, or on different CPUs, are refused. To gate a\n"
+                        "change: copy the baseline's database, run the same sweep into the copy,\n"
+                        "then check. Exit 0: ok; 1: a case is slower; 2: an error, or a case\n"
+                        "undecided or missing (nothing slower).", argc, argv, &c);
+    if (rc)
+        return rc < 0 ? CHECK_OK : CHECK_ERROR;
+    if (optind < argc)
+        return sb_cli_error("check", CHECK_ERROR, "unexpected argument '%s'", argv[optind]);
+    if (!c.baseline)
+        return sb_cli_error("check", CHECK_ERROR, "--baseline ID is required (sorabench list runs "
+                            "shows the runs)");
+    if (access(c.db, F_OK) != 0)
+        return sb_cli_error("check", CHECK_ERROR, "%s: %s", c.db, strerror(errno));
+    if (sb_store_open(&s, c.db, SB_STORE_WRITE, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("check", CHECK_ERROR, "%s", err);
+    if (sb_run_resolve(sb_store_db(s), c.run, run, err, sizeof(err)) != SB_OK ||
+        sb_run_resolve(sb_store_db(s), c.baseline, base, err, sizeof(err)) != SB_OK ||
+        sb_check_runs(sb_store_db(s), &(sb_check_opts){run, base, c.threshold, c.level}, &t, &res,
+                      err, sizeof(err)) != SB_OK) {
+        rc = sb_cli_error("check", CHECK_ERROR, "%s", err);
+        goto out;
+    }
+    if (sb_store_put_check(s, &res.rec, &check_id) != SB_OK) {
+        rc = sb_cli_error("check", CHECK_ERROR, "%s", sb_store_errmsg(s));
+        goto out;
+    }
+    if (emit("check", &c, &t) != SB_EXIT_OK) {
+        rc = CHECK_ERROR;
+        goto out;
+    }
+    rc = strcmp(res.rec.outcome, "ok") == 0 ? CHECK_OK
+         : strcmp(res.rec.outcome, "regression") == 0 ? CHECK_REGRESSION : CHECK_ERROR;
+    fprintf(stderr, "sorabench check: %s: %zu of %zu case(s) slower, %zu undecided, %zu missing "
+            "(check %lld stored in %s)\n", res.rec.outcome, res.count[SB_V_SLOWER],
+            res.rec.nverdicts, res.count[SB_V_UNDECIDED], res.count[SB_V_MISSING],
+            (long long)check_id, c.db);
+out:
+    sb_check_result_free(&res);
     sb_table_free(&t);
     sb_store_close(s);
     return rc;

@@ -21,6 +21,7 @@ static const struct {
     {"sysinfo", sb_cmd_sysinfo, "print the host and build record (text or --json)"},
     {"report", sb_cmd_report, "per-layer table of a stored run (table, md, csv, json)"},
     {"compare", sb_cmd_compare, "compare two stored runs case by case, with a geomean"},
+    {"check", sb_cmd_check, "hold a run to a baseline run: exit 1 on a significant slowdown"},
 };
 
 int sb_cli_error(const char *cmd, int code, const char *fmt, ...)

@@ -193,6 +193,76 @@ class Cli(unittest.TestCase):
             self.assertAlmostEqual(r["speedup"], r["a_median_ns"] / r["b_median_ns"], delta=1e-3)
         self.assertIn("A/B", sb("compare", runs[0][:6], "latest", "--db", db).stdout)
 
+    def test_check(self):
+        """check: the exit code and stored outcome follow the runs' times (set here, so the
+        verdicts do not hang on this machine's noise); bad inputs are refused."""
+        db = os.path.join(self.tmp.name, "chk.db")
+        for _ in range(2):
+            sb("run", "--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "6",
+               "--min-time", "0", "--warmup", "0", "--threads", "1", "--layers", "spatial.attn",
+               "--db", db, "--quiet")
+        base, new = [r[0] for r in query(db, "SELECT run_id FROM run ORDER BY rowid")]
+        if os.environ.get("SB_EXE_WRAPPER"):
+            self.bad(["check", "--db", db, "--baseline", base], "emulated CPU", db)
+            con = sqlite3.connect(db)
+            con.execute("UPDATE run SET emulated = 0")
+            con.execute("UPDATE host SET emulated = 0")
+            con.commit()
+            con.close()
+
+        def set_times(factor):
+            """new's samples := base's, times factor (same case key, same repetition)."""
+            con = sqlite3.connect(db)
+            pick = ("FROM sample sa JOIN \"case\" ca USING (case_id) JOIN \"case\" cb"
+                    " ON cb.case_key = ca.case_key AND cb.kernel_choice = ca.kernel_choice"
+                    " WHERE ca.run_id = ?1 AND cb.case_id = sample.case_id AND sa.rep = sample.rep")
+            con.execute(f"UPDATE sample SET ns = (SELECT CAST(sa.ns * ?3 AS INTEGER) {pick}),"
+                        f" iters = (SELECT sa.iters {pick}) WHERE case_id IN"
+                        " (SELECT case_id FROM \"case\" WHERE run_id = ?2)", (base, new, factor))
+            con.commit()
+            con.close()
+
+        def check(*extra):
+            return sb("check", "--db", db, "--baseline", base[:8], *extra, check=False)
+
+        set_times(1.0)
+        p = check("--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = json.loads(p.stdout)["rows"]
+        self.assertEqual(len(rows), 5)           # attn.qkv, qk_norm, core, proj, residual
+        self.assertEqual({r["verdict"] for r in rows}, {"same"})
+        self.assertIn("ok: 0 of 5 case(s) slower", p.stderr)
+        set_times(1.3)
+        p = check("--threshold", "10%")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("regression: 5 of 5 case(s) slower", p.stderr)
+        self.assertEqual(check("--threshold", "0.4").returncode, 0)    # 30% is within 40%
+        set_times(1.0)
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("DELETE FROM \"case\" WHERE run_id = ? AND layer = 'spatial.attn.core'", (new,))
+        con.commit()
+        con.close()
+        p = check()
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("incomplete: 0 of 5 case(s) slower, 0 undecided, 1 missing", p.stderr)
+        self.assertEqual(query(db, "SELECT outcome, threshold FROM baseline ORDER BY check_id"),
+                         [("ok", 0.05), ("regression", 0.1), ("ok", 0.4), ("incomplete", 0.05)])
+        self.assertEqual(query(db, "SELECT count(*) FROM verdict WHERE case_id IS NULL"), [(1,)])
+
+        self.bad(["check", "--db", db], "--baseline ID is required", db)
+        self.bad(["check", "--db", db, "--baseline", new], "its own baseline", db)
+        self.bad(["check", "--db", db, "--baseline", "ffffffff"], "no run matches 'ffffffff'", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--threshold", "5"], "write 5%", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--threshold", "x"], "--threshold 'x'", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--level", "2"], "above 0.999", db)
+        self.bad(["check", "--db", db, "--baseline", base, "extra"], "unexpected argument", db)
+        missing = os.path.join(self.tmp.name, "nochk.db")
+        self.bad(["check", "--db", missing, "--baseline", base], "nochk.db")
+        self.assertFalse(os.path.exists(missing))
+        p = sb("report", "--db", db, "--a-kernel", "auto", check=False)
+        self.assertEqual(p.returncode, 2)    # compare's option: refused, not ignored
+
     def test_list_and_sysinfo(self):
         self.assertIn("54.00 TFLOP", sb("list", "layers", "--res", "240p", "--dur", "4s").stdout)
         self.assertIn("9.60 TFLOP", sb("list", "layers", "--res", "144p", "--dur", "2s").stdout)

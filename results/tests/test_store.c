@@ -231,6 +231,8 @@ static void test_migrate_v1(void **state)
         assert_int_equal(count(db, "SELECT count(*) FROM metric_def"), 0);
         assert_int_equal(count(db, "SELECT count(*) FROM sample WHERE ns = 50 AND start_ns IS NULL"), 1);
         assert_int_equal(count(db, "SELECT count(*) FROM meta WHERE key = 'application'"), 1);
+        assert_int_equal(count(db, "SELECT count(*) FROM baseline"), 0);
+        assert_int_equal(count(db, "SELECT count(*) FROM verdict"), 0);
         sb_store_close(s);
         db = NULL;
     }
