@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,40 +74,46 @@ out:
     return ret;
 }
 
-/* Refuse pairs of runs whose times cannot be held to each other; note what weakens them. */
+/* Refuse runs whose times cannot be held to each other; note what weakens them. */
 static sb_status vet_runs(sqlite3 *db, const sb_check_opts *o, sb_table *out, char *err,
                           size_t errlen)
 {
-    run_facts f[2];
-    const char *id[2] = {o->baseline, o->run}, *who[2] = {"baseline", "run"};
+    run_facts first, f;
+    size_t n = o->nbaselines + o->nruns;
     sb_status st;
-    if (strcmp(o->run, o->baseline) == 0) {
-        snprintf(err, errlen, "run %.8s is its own baseline: name an earlier run with --baseline",
-                 o->run);
-        return SB_EINVAL;
-    }
-    for (int i = 0; i < 2; i++) {
-        if ((st = run_facts_get(db, id[i], &f[i], err, errlen)) != SB_OK)
+    for (size_t i = 0; i < n; i++) {
+        bool base = i < o->nbaselines;
+        const char *id = base ? o->baselines[i] : o->runs[i - o->nbaselines];
+        const char *who = base ? "baseline" : "run";
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(id, j < o->nbaselines ? o->baselines[j] : o->runs[j - o->nbaselines]) == 0) {
+                snprintf(err, errlen, "run %.8s is named twice: each run is a baseline or a run "
+                         "checked, once", id);
+                return SB_EINVAL;
+            }
+        if ((st = run_facts_get(db, id, i ? &f : &first, err, errlen)) != SB_OK)
             return st;
-        if (f[i].emulated) {
+        const run_facts *r = i ? &f : &first;
+        if (r->emulated) {
             snprintf(err, errlen, "%s %.8s ran on an emulated CPU: its times are not performance",
-                     who[i], id[i]);
+                     who, id);
             return SB_EINVAL;
         }
-        if (strcmp(f[i].buildtype, "debug") == 0 || (f[i].sanitize[0] && strcmp(f[i].sanitize, "none")))
-            sb_table_add_note(out, "the %s is a %s build%s%s: its times are not those of a release",
-                              who[i], f[i].buildtype, f[i].sanitize[0] ? ", sanitizer " : "",
-                              f[i].sanitize);
-        if (strcmp(f[i].status, "done"))
-            sb_table_add_note(out, "the %s's status is '%s', not done", who[i], f[i].status);
-    }
-    if (strcmp(f[0].arch, f[1].arch) || strcmp(f[0].brand, f[1].brand) ||
-        strcmp(f[0].uarch, f[1].uarch)) {
-        snprintf(err, errlen, "the baseline ran on %s '%s' (%s) and the run on %s '%s' (%s): a "
-                 "check holds one machine to itself; compare sets two machines side by side",
-                 f[0].arch, f[0].brand, f[0].uarch[0] ? f[0].uarch : "uarch unknown", f[1].arch,
-                 f[1].brand, f[1].uarch[0] ? f[1].uarch : "uarch unknown");
-        return SB_EINVAL;
+        if (strcmp(r->buildtype, "debug") == 0 || (r->sanitize[0] && strcmp(r->sanitize, "none")))
+            sb_table_add_note(out, "%s %.8s is a %s build%s%s: its times are not those of a "
+                              "release", who, id, r->buildtype, r->sanitize[0] ? ", sanitizer " : "",
+                              r->sanitize);
+        if (strcmp(r->status, "done"))
+            sb_table_add_note(out, "%s %.8s's status is '%s', not done", who, id, r->status);
+        if (i && (strcmp(first.arch, f.arch) || strcmp(first.brand, f.brand) ||
+                  strcmp(first.uarch, f.uarch))) {
+            snprintf(err, errlen, "baseline %.8s ran on %s '%s' (%s) and %s %.8s on %s '%s' (%s): a "
+                     "check holds one machine to itself; compare sets two machines side by side",
+                     o->baselines[0], first.arch, first.brand,
+                     first.uarch[0] ? first.uarch : "uarch unknown", who, id, f.arch, f.brand,
+                     f.uarch[0] ? f.uarch : "uarch unknown");
+            return SB_EINVAL;
+        }
     }
     return SB_OK;
 }
@@ -121,37 +128,81 @@ static int judge(const sb_check_opts *o, double r, double lo, double hi)
     return SB_V_SAME;
 }
 
-static const char pair_sql[] =
-    "SELECT b.case_id, r.case_id, b.layer, b.res, b.dur, b.variant, b.kernel_choice, b.threads,"
-    " b.kernel, r.kernel FROM \"case\" b LEFT JOIN \"case\" r ON r.run_id = ?2"
-    " AND r.case_key = b.case_key AND r.kernel_choice = b.kernel_choice"
-    " WHERE b.run_id = ?1 ORDER BY b.case_id";
+/* The statements and buffers one case's observations are gathered with. */
+typedef struct gather {
+    sqlite3_stmt *find;     /* the case of (run, case key, kernel choice) */
+    sqlite3_stmt *samples;  /* a case's samples */
+    double *v;              /* [cap] samples of one case */
+    size_t cap;
+    double *obs[2];         /* [side] observations: [cap] with one run a side, else [runs] */
+    size_t nobs[2];
+    char kernel[96];        /* the first kernel that differs from the baseline's, or "" */
+} gather;
 
-/* One baseline case (the current row of ps) into a table row and a verdict. */
-static int judge_case(const sb_check_opts *o, sqlite3_stmt *ps, sqlite3_stmt *ss,
-                            double *v, size_t cap, sb_table *out, sb_verdict_record *rec)
+/*
+ * The observations of side (0: baselines, 1: runs) for a case: one run a side, its repetitions;
+ * else each run's median. Returns the runs of the side that lack the case.
+ */
+static size_t gather_side(const sb_check_opts *o, gather *g, int side, const char *key,
+                          const char *choice, const char *base_kernel)
 {
-    double *a = v, *b = v + cap, r = NAN, lo = NAN, hi = NAN;
+    const char *const *ids = side ? o->runs : o->baselines;
+    size_t n = side ? o->nruns : o->nbaselines, lacking = 0;
+    bool reps = o->nruns == 1 && o->nbaselines == 1;
+    g->nobs[side] = 0;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(g->find);
+        sqlite3_bind_text(g->find, 1, ids[i], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(g->find, 2, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(g->find, 3, choice, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(g->find) != SQLITE_ROW) {
+            lacking++;
+            continue;
+        }
+        const char *k = (const char *)sqlite3_column_text(g->find, 1);
+        if (side && k && base_kernel && strcmp(k, base_kernel) && !g->kernel[0])
+            snprintf(g->kernel, sizeof(g->kernel), "%s, was %s", k, base_kernel);
+        sqlite3_int64 id = sqlite3_column_int64(g->find, 0);
+        if (reps) {
+            g->nobs[side] = sb_results_samples(g->samples, id, g->obs[side], g->cap, NULL);
+        } else {
+            size_t ns = sb_results_samples(g->samples, id, g->v, g->cap, NULL);
+            if (ns > 0)
+                g->obs[side][g->nobs[side]++] = sb_median(g->v, ns);
+        }
+    }
+    return lacking;
+}
+
+static const char case_sql[] =
+    "SELECT case_key, kernel_choice, layer, res, dur, variant, threads, kernel FROM \"case\""
+    " WHERE run_id = ? ORDER BY case_id";
+
+/* One case of the first baseline (the current row of cs) into a table row and a verdict. */
+static int judge_case(const sb_check_opts *o, sqlite3_stmt *cs, gather *g, sb_table *out,
+                      sb_verdict_record *rec)
+{
+    double r = NAN, lo = NAN, hi = NAN;
     long row = sb_table_add_row(out);
+    const char *key = (const char *)sqlite3_column_text(cs, 0);
+    const char *choice = (const char *)sqlite3_column_text(cs, 1);
+    const char *kernel = (const char *)sqlite3_column_text(cs, 7);
     char name[192];
     int k;
-    snprintf(name, sizeof(name), "%s @ %s %s", (const char *)sqlite3_column_text(ps, 2),
-             (const char *)sqlite3_column_text(ps, 3), (const char *)sqlite3_column_text(ps, 4));
+    snprintf(name, sizeof(name), "%s @ %s %s", (const char *)sqlite3_column_text(cs, 2),
+             (const char *)sqlite3_column_text(cs, 3), (const char *)sqlite3_column_text(cs, 4));
     sb_table_set_text(out, row, K_CASE, name);
-    sb_table_set_text(out, row, K_VARIANT, (const char *)sqlite3_column_text(ps, 5));
-    sb_table_set_text(out, row, K_CHOICE, (const char *)sqlite3_column_text(ps, 6));
-    sb_table_set_num(out, row, K_THREADS, (double)sqlite3_column_int64(ps, 7));
-    *rec = (sb_verdict_record){.baseline_case_id = sqlite3_column_int64(ps, 0),
-                               .case_id = sqlite3_column_int64(ps, 1)};
-    size_t nb = sb_results_samples(ss, rec->baseline_case_id, b, cap, NULL);
-    sb_table_set_num(out, row, K_BASE, sb_median(b, nb));
-    if (sqlite3_column_type(ps, 1) == SQLITE_NULL) {
+    sb_table_set_text(out, row, K_VARIANT, (const char *)sqlite3_column_text(cs, 5));
+    sb_table_set_text(out, row, K_CHOICE, choice);
+    sb_table_set_num(out, row, K_THREADS, (double)sqlite3_column_int64(cs, 6));
+    *rec = (sb_verdict_record){.case_key = strdup(key), .kernel_choice = strdup(choice)};
+    gather_side(o, g, 0, key, choice, kernel);
+    sb_table_set_num(out, row, K_BASE, sb_median(g->obs[0], g->nobs[0]));
+    if (gather_side(o, g, 1, key, choice, kernel) > 0) {
         k = SB_V_MISSING;
-        rec->case_id = 0;
     } else {
-        size_t na = sb_results_samples(ss, rec->case_id, a, cap, NULL);
-        sb_table_set_num(out, row, K_RUN, sb_median(a, na));
-        if (sb_ratio_ci(a, na, b, nb, o->level, &r, &lo, &hi) == 0) {
+        sb_table_set_num(out, row, K_RUN, sb_median(g->obs[1], g->nobs[1]));
+        if (sb_ratio_ci(g->obs[1], g->nobs[1], g->obs[0], g->nobs[0], o->level, &r, &lo, &hi) == 0) {
             k = judge(o, r, lo, hi);
             sb_table_set_num(out, row, K_RATIO, r);
             sb_table_set_num(out, row, K_LO, lo);
@@ -168,38 +219,61 @@ static int judge_case(const sb_check_opts *o, sqlite3_stmt *ps, sqlite3_stmt *ss
     return k;
 }
 
-/* The notes that say what the verdicts rest on and what is not judged. */
-static void add_notes(sqlite3 *db, const sb_check_opts *o, sb_check_result *res,
-                      size_t changed, const char *example, sb_table *out)
+/* The runs' cases with no counterpart in the first baseline: the most of any one run. */
+static size_t count_extra(sqlite3 *db, const sb_check_opts *o)
 {
     sqlite3_stmt *st = NULL;
-    sb_table_add_note(out, "ratio: the run's time per iteration over the baseline's, the median of "
-                      "all ratios of one repetition of each (Hodges-Lehmann), with its %.0f%% "
+    size_t most = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM \"case\" r WHERE r.run_id = ?2 AND NOT EXISTS"
+                           " (SELECT 1 FROM \"case\" b WHERE b.run_id = ?1 AND b.case_key ="
+                           " r.case_key AND b.kernel_choice = r.kernel_choice)", -1, &st, NULL)
+        != SQLITE_OK)
+        return 0;
+    for (size_t i = 0; i < o->nruns; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, o->baselines[0], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, o->runs[i], -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_int64(st, 0) > most)
+            most = (size_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return most;
+}
+
+/* The notes that say what the verdicts rest on and what is not judged. */
+static void add_notes(const sb_check_opts *o, const sb_check_result *res, size_t changed,
+                      const char *example, sb_table *out)
+{
+    bool reps = o->nruns == 1 && o->nbaselines == 1;
+    sb_table_add_note(out, "ratio: the runs' time per iteration over the baselines', the median of "
+                      "all ratios of one %s of each side (Hodges-Lehmann), with its %.0f%% "
                       "distribution-free interval (Mann-Whitney); slower: ratio above %.3g and "
                       "interval above 1; faster: ratio below %.3g and interval below 1",
-                      100.0 * o->level, 1.0 + o->threshold, 1.0 / (1.0 + o->threshold));
+                      reps ? "repetition" : "run's median", 100.0 * o->level, 1.0 + o->threshold,
+                      1.0 / (1.0 + o->threshold));
+    if (reps)
+        sb_table_add_note(out, "one run a side: the intervals know only the spread within each "
+                          "run, not between runs, which on a shared machine is larger; for a gate, "
+                          "give several runs a side (--baseline A,B,C,D --run E,F,G,H)");
+    if (res->rec.nverdicts > 1)
+        sb_table_add_note(out, "each case is judged on its own: when nothing changed, about %.2g of "
+                          "the %zu are expected significantly slower by chance (before the "
+                          "threshold); --level %.6g holds the chance of any to 5%% (Bonferroni), "
+                          "and needs more runs a side", 0.5 * (1.0 - o->level) *
+                          (double)res->rec.nverdicts, res->rec.nverdicts,
+                          1.0 - 0.05 / (double)res->rec.nverdicts);
     if (res->count[SB_V_UNDECIDED])
-        sb_table_add_note(out, "%zu case(s) undecided: too few repetitions for a %.0f%% interval "
-                          "(at 95%%, 4 of each at least; run --reps sets them)",
-                          res->count[SB_V_UNDECIDED], 100.0 * o->level);
+        sb_table_add_note(out, "%zu case(s) undecided: too few %s for a %.0f%% interval (4 a "
+                          "side at 95%%)", res->count[SB_V_UNDECIDED],
+                          reps ? "repetitions" : "runs", 100.0 * o->level);
     if (res->count[SB_V_MISSING])
-        sb_table_add_note(out, "%zu case(s) of the baseline are missing from the run",
+        sb_table_add_note(out, "%zu case(s) of the baseline are missing from a run",
                           res->count[SB_V_MISSING]);
     if (changed)
         sb_table_add_note(out, "%zu case(s) ran another kernel than in the baseline (%s)", changed,
                           example);
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM \"case\" r WHERE r.run_id = ?2 AND NOT EXISTS"
-                           " (SELECT 1 FROM \"case\" b WHERE b.run_id = ?1 AND b.case_key ="
-                           " r.case_key AND b.kernel_choice = r.kernel_choice)", -1, &st, NULL)
-        == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, o->baseline, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, o->run, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            res->extra = (size_t)sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
     if (res->extra)
-        sb_table_add_note(out, "%zu case(s) of the run have no baseline and are not judged",
+        sb_table_add_note(out, "%zu case(s) of a run have no baseline and are not judged",
                           res->extra);
     sb_table_add_note(out, "outcome: %s (%zu slower, %zu faster, %zu same, %zu undecided, %zu "
                       "missing)", res->rec.outcome, res->count[SB_V_SLOWER],
@@ -210,69 +284,85 @@ static void add_notes(sqlite3 *db, const sb_check_opts *o, sb_check_result *res,
 sb_status sb_check_runs(sqlite3 *db, const sb_check_opts *o, sb_table *out, sb_check_result *res,
                         char *err, size_t errlen)
 {
-    sqlite3_stmt *ps = NULL, *ss = NULL;
+    sqlite3_stmt *cs = NULL;
     sb_verdict_record *recs = NULL;
-    size_t cap = 1 << 16, n = 0, changed = 0;
-    double *v = NULL;
-    char title[160], example[160] = "";
+    gather g = {.cap = 1 << 16};
+    size_t n = 0, changed = 0;
+    char title[200], example[200] = "";
     sb_status ret;
 
     memset(res, 0, sizeof(*res));
-    snprintf(title, sizeof(title), "check run %.8s against baseline %.8s (threshold %.3g%%, %.0f%% "
-             "intervals)", o->run, o->baseline, 100.0 * o->threshold, 100.0 * o->level);
+    snprintf(title, sizeof(title), "check %zu run(s) from %.8s against %zu baseline run(s) from "
+             "%.8s (threshold %.3g%%, %.0f%% intervals)", o->nruns, o->runs[0], o->nbaselines,
+             o->baselines[0], 100.0 * o->threshold, 100.0 * o->level);
     sb_table_init(out, check_cols, K_COUNT, title);
     if ((ret = vet_runs(db, o, out, err, errlen)) != SB_OK)
         goto out;
-    if ((v = malloc(2 * cap * sizeof(*v))) == NULL) {
+    g.v = malloc(g.cap * sizeof(*g.v));
+    g.obs[0] = malloc(g.cap * sizeof(*g.obs[0]));
+    g.obs[1] = malloc(g.cap * sizeof(*g.obs[1]));
+    if (!g.v || !g.obs[0] || !g.obs[1] || o->nruns > g.cap || o->nbaselines > g.cap) {
         ret = SB_ENOMEM;
         goto out;
     }
-    if (sqlite3_prepare_v2(db, pair_sql, -1, &ps, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, case_sql, -1, &cs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT case_id, kernel FROM \"case\" WHERE run_id = ? AND"
+                           " case_key = ? AND kernel_choice = ?", -1, &g.find, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT ns, iters FROM sample WHERE case_id = ? ORDER BY rep", -1,
-                           &ss, NULL) != SQLITE_OK) {
+                           &g.samples, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the database: %s", sqlite3_errmsg(db));
         ret = SB_EDB;
         goto out;
     }
-    sqlite3_bind_text(ps, 1, o->baseline, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ps, 2, o->run, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(ps) == SQLITE_ROW) {
+    sqlite3_bind_text(cs, 1, o->baselines[0], -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(cs) == SQLITE_ROW) {
         sb_verdict_record *p = realloc(recs, (n + 1) * sizeof(*p));
         if (!p) {
             ret = SB_ENOMEM;
             goto out;
         }
         recs = p;
-        res->count[judge_case(o, ps, ss, v, cap, out, &recs[n])]++;
-        const char *kb = (const char *)sqlite3_column_text(ps, 8);
-        const char *kr = (const char *)sqlite3_column_text(ps, 9);
-        if (kb && kr && strcmp(kb, kr) && changed++ == 0)
-            snprintf(example, sizeof(example), "%s: %s, was %s",
-                     (const char *)sqlite3_column_text(ps, 2), kr, kb);
-        n++;
-    }
-    if (n == 0) {
-        snprintf(err, errlen, "baseline %.8s has no cases", o->baseline);
-        ret = SB_EINVAL;
-        goto out;
+        g.kernel[0] = '\0';
+        res->count[judge_case(o, cs, &g, out, &recs[n++])]++;
+        if (g.kernel[0] && changed++ == 0)
+            snprintf(example, sizeof(example), "%s: %s", (const char *)sqlite3_column_text(cs, 2),
+                     g.kernel);
     }
     res->rec = (sb_check_record){
-        .run_id = o->run, .baseline_id = o->baseline, .threshold = o->threshold,
-        .level = o->level, .nverdicts = n, .verdicts = recs,
+        .runs = o->runs, .nruns = o->nruns, .baselines = o->baselines,
+        .nbaselines = o->nbaselines, .unit = o->nruns == 1 && o->nbaselines == 1 ? "repetition" : "run",
+        .threshold = o->threshold, .level = o->level, .nverdicts = n, .verdicts = recs,
         .outcome = res->count[SB_V_SLOWER] ? "regression"
                    : res->count[SB_V_UNDECIDED] + res->count[SB_V_MISSING] ? "incomplete" : "ok"};
     recs = NULL;
-    add_notes(db, o, res, changed, example, out);
+    if (n == 0) {
+        snprintf(err, errlen, "baseline %.8s has no cases", o->baselines[0]);
+        ret = SB_EINVAL;
+        goto out;
+    }
+    res->extra = count_extra(db, o);
+    add_notes(o, res, changed, example, out);
 out:
-    sqlite3_finalize(ps);
-    sqlite3_finalize(ss);
+    for (size_t i = 0; recs && i < n; i++) {
+        free((void *)recs[i].case_key);
+        free((void *)recs[i].kernel_choice);
+    }
     free(recs);
-    free(v);
+    sqlite3_finalize(cs);
+    sqlite3_finalize(g.find);
+    sqlite3_finalize(g.samples);
+    free(g.v);
+    free(g.obs[0]);
+    free(g.obs[1]);
     return ret;
 }
 
 void sb_check_result_free(sb_check_result *res)
 {
+    for (size_t i = 0; i < res->rec.nverdicts; i++) {
+        free((void *)res->rec.verdicts[i].case_key);
+        free((void *)res->rec.verdicts[i].kernel_choice);
+    }
     free((void *)res->rec.verdicts);
     memset(res, 0, sizeof(*res));
 }

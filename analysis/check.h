@@ -1,7 +1,7 @@
 /*
- * check.h - a run held to a baseline run (sorabench check): each case of the baseline against
- * the run's case with the same case key and kernel choice, by the ratio of their per-iteration
- * times with a distribution-free confidence interval, and a verdict per case and for the run.
+ * check.h - runs held to baseline runs (sorabench check): each case of the baseline against
+ * the runs' cases with the same case key and kernel choice, by the ratio of their per-iteration
+ * times with a distribution-free confidence interval, and a verdict per case and overall.
  * Reads only the database; the caller stores the outcome (sb_store_put_check).
  */
 #ifndef SB_CHECK_H
@@ -12,8 +12,10 @@
 #include "table.h"
 
 typedef struct sb_check_opts {
-    const char *run;          /* full run id of the run checked */
-    const char *baseline;     /* full run id of the baseline */
+    const char *const *runs;       /* full run ids of the runs checked */
+    size_t nruns;
+    const char *const *baselines;  /* full run ids of the baseline runs; the first's cases are judged */
+    size_t nbaselines;
     double threshold;         /* fraction, > 0: 0.05 tolerates slowdowns up to 5% */
     double level;             /* confidence level of the intervals, in (0.5, 1) */
 } sb_check_opts;
@@ -28,13 +30,16 @@ typedef struct sb_check_result {
 } sb_check_result;
 
 /*
- * Check o->run against o->baseline. Per baseline case, with r the Hodges-Lehmann ratio of the
- * run's time to the baseline's and [lo, hi] its interval at o->level (sb_ratio_ci):
+ * Check o->runs against o->baselines. The observations of a side are, with one run a side, the
+ * repetitions of its case (an interval that knows only the spread within a run), else the
+ * median of each of its runs (one per run: the spread between runs, which on a shared machine
+ * is the larger). Per case of the first baseline run, with r the Hodges-Lehmann ratio of the
+ * runs' time to the baselines' and [lo, hi] its interval at o->level (sb_ratio_ci):
  *   slower    r > 1 + threshold and lo > 1   (a slowdown beyond the threshold, and significant)
  *   faster    r < 1 / (1 + threshold) and hi < 1
  *   same      neither
- *   undecided too few repetitions for an interval at that level
- *   missing   the run has no such case
+ *   undecided too few observations for an interval at that level (4 + 4 at 95%)
+ *   missing   a run has no such case
  * Outcome: regression if any case is slower; else incomplete if any is undecided or missing;
  * else ok. out gets one row per case and notes. Refused (SB_EINVAL, err says why): a run checked
  * against itself, a run on an emulated CPU, runs on different CPUs (architecture, brand or

@@ -4,6 +4,7 @@
  */
 #include "store.h"
 
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -631,6 +632,40 @@ static void bind_real_or_null(sqlite3_stmt *st, int i, double v)
         sqlite3_bind_null(st, i);
 }
 
+/* c's runs in their roles, then its verdicts, under check id (inside the caller's transaction). */
+static int insert_check_rows(sb_store *s, const sb_check_record *c, sqlite3_int64 id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO check_run(check_id, run_id, role)"
+                                " VALUES(?,?,?)", -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < c->nbaselines + c->nruns; i++) {
+        bool base = i < c->nbaselines;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, base ? c->baselines[i] : c->runs[i - c->nbaselines], -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, base ? "baseline" : "run", -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO verdict(check_id, case_key, kernel_choice,"
+                                " ratio, lo, hi, verdict) VALUES(?,?,?,?,?,?,?)", -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < c->nverdicts; i++) {
+        const sb_verdict_record *v = &c->verdicts[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, v->case_key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, v->kernel_choice, -1, SQLITE_TRANSIENT);
+        bind_real_or_null(st, 4, v->ratio);
+        bind_real_or_null(st, 5, v->lo);
+        bind_real_or_null(st, 6, v->hi);
+        sqlite3_bind_text(st, 7, v->verdict, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id)
 {
     sqlite3_stmt *st = NULL;
@@ -640,38 +675,20 @@ sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *che
     iso_now(now, sizeof(now));
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "cannot start the check's transaction");
-    rc = sqlite3_prepare_v2(s->db, "INSERT INTO baseline(run_id, baseline_id, threshold, level,"
-                            " checked_at, outcome) VALUES(?,?,?,?,?,?)", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(s->db, "INSERT INTO baseline(unit, threshold, level, checked_at,"
+                            " outcome) VALUES(?,?,?,?,?)", -1, &st, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, c->run_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, c->baseline_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 3, c->threshold);
-        sqlite3_bind_double(st, 4, c->level);
-        sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 6, c->outcome, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 1, c->unit, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 2, c->threshold);
+        sqlite3_bind_double(st, 3, c->level);
+        sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, c->outcome, -1, SQLITE_TRANSIENT);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
         id = sqlite3_last_insert_rowid(s->db);
     }
     sqlite3_finalize(st);
-    st = NULL;
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO verdict(check_id, baseline_case_id, case_id,"
-                                " ratio, lo, hi, verdict) VALUES(?,?,?,?,?,?,?)", -1, &st, NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < c->nverdicts; i++) {
-        const sb_verdict_record *v = &c->verdicts[i];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, v->baseline_case_id);
-        if (v->case_id > 0)
-            sqlite3_bind_int64(st, 3, v->case_id);
-        else
-            sqlite3_bind_null(st, 3);
-        bind_real_or_null(st, 4, v->ratio);
-        bind_real_or_null(st, 5, v->lo);
-        bind_real_or_null(st, 6, v->hi);
-        sqlite3_bind_text(st, 7, v->verdict, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(s->db);
-    }
-    sqlite3_finalize(st);
+        rc = insert_check_rows(s, c, id);
     if (rc == SQLITE_OK && check_id)
         *check_id = id;
     return end_txn(s, rc, "cannot store the check");

@@ -155,17 +155,18 @@ sb_status sb_store_put_case(sb_store *s, const char *run_id, const sb_case_recor
  */
 sb_status sb_store_case_extend(sb_store *s, int64_t case_id, const sb_case_record *c, int from);
 
-/* A regression check's finding on one case of the baseline run. */
+/* A regression check's finding on one case of the baseline. */
 typedef struct sb_verdict_record {
-    int64_t baseline_case_id;
-    int64_t case_id;          /* the run's case with the same key and kernel choice; 0: none */
+    const char *case_key, *kernel_choice;
     double ratio, lo, hi;     /* run time / baseline time and its interval; NAN: not measured */
     const char *verdict;      /* slower, faster, same, undecided, missing */
 } sb_verdict_record;
 
-/* A check of one run against a baseline run (sorabench check). */
+/* A check of runs against baseline runs (sorabench check). */
 typedef struct sb_check_record {
-    const char *run_id, *baseline_id;
+    const char *const *runs, *const *baselines;   /* run ids */
+    size_t nruns, nbaselines;
+    const char *unit;         /* one observation: "repetition" (one run a side) or "run" */
     double threshold;         /* fraction: 0.05 flags slowdowns above 5% */
     double level;             /* confidence level of the intervals */
     const char *outcome;      /* ok, regression, incomplete */
@@ -174,7 +175,8 @@ typedef struct sb_check_record {
 } sb_check_record;
 
 /*
- * Store a check and its verdicts in one transaction (tables baseline and verdict); *check_id
+ * Store a check, its runs and its verdicts in one transaction (tables baseline, check_run and
+ * verdict); *check_id
  * (may be NULL) gets its id.
  */
 sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id);

@@ -1,13 +1,15 @@
 /*
  * test_check.c - sb_check_runs on runs stored with known samples: each verdict (slower, faster,
- * same, undecided, missing), the outcome, the stored check, and the pairs of runs it refuses
- * (a run against itself, an emulated CPU, another CPU, a baseline without cases).
+ * same, undecided, missing), the outcome, the stored check; with several runs a side, each
+ * run's median as one observation; and the runs it refuses (a run on both sides, an emulated
+ * CPU, another CPU, a baseline without cases).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +60,12 @@ static long count(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* Options for one run against one baseline run. */
+static sb_check_opts one(const char *const *run, const char *const *base, double threshold)
+{
+    return (sb_check_opts){run, 1, base, 1, threshold, 0.95};
+}
+
 static const char *verdict_of(const sb_check_result *r, size_t i) { return r->rec.verdicts[i].verdict; }
 
 static void test_verdicts(void **state)
@@ -82,7 +90,8 @@ static void test_verdicts(void **state)
     put_run(s, host_json, 0, b, 6, base);
     put_run(s, host_json, 0, r, 7, run);
     sqlite3 *db = sb_store_db(s);
-    sb_check_opts o = {run, base, 0.05, 0.95};
+    const char *rp[] = {run}, *bp[] = {base};
+    sb_check_opts o = one(rp, bp, 0.05);
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_int_equal(t.nrows, 6);
     const char *want[] = {"slower", "same", "faster", "same", "undecided", "missing"};
@@ -90,16 +99,18 @@ static void test_verdicts(void **state)
         assert_string_equal(verdict_of(&res, i), want[i]);
     assert_true(res.rec.verdicts[0].ratio > 1.19 && res.rec.verdicts[0].ratio < 1.21);
     assert_true(res.rec.verdicts[3].lo > 1.0);          /* significant, yet under 1.05 */
-    assert_true(res.rec.verdicts[5].case_id == 0);
+    assert_string_equal(res.rec.verdicts[5].case_key, "f");
+    assert_true(isnan(res.rec.verdicts[5].ratio));
     assert_int_equal(res.extra, 1);
     assert_string_equal(res.rec.outcome, "regression");
     int64_t id = 0;
     assert_int_equal(sb_store_put_check(s, &res.rec, &id), SB_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM verdict WHERE verdict = 'slower'"), 1);
-    assert_int_equal(count(db, "SELECT count(*) FROM verdict WHERE case_id IS NULL AND ratio IS"
+    assert_int_equal(count(db, "SELECT count(*) FROM verdict WHERE case_key = 'f' AND ratio IS"
                                " NULL AND verdict = 'missing'"), 1);
     assert_int_equal(count(db, "SELECT count(*) FROM baseline WHERE outcome = 'regression' AND"
-                               " threshold = 0.05 AND level = 0.95"), 1);
+                               " threshold = 0.05 AND level = 0.95 AND unit = 'repetition'"), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM check_run"), 2);
     sb_check_result_free(&res);
     sb_table_free(&t);
 
@@ -114,7 +125,8 @@ static void test_verdicts(void **state)
     /* the same times again, four cases of 12 repetitions: ok */
     put_run(s, host_json, 0, b, 4, base4);
     put_run(s, host_json, 0, b, 4, ok);
-    o = (sb_check_opts){ok, base4, 0.05, 0.95};
+    const char *okp[] = {ok}, *b4p[] = {base4};
+    o = one(okp, b4p, 0.05);
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(res.rec.outcome, "ok");
     assert_int_equal(res.count[SB_V_SAME], 4);
@@ -134,22 +146,22 @@ static void test_refusals(void **state)
     snprintf(path, sizeof(path), "/tmp/sb_check_refuse_%d.db", (int)getpid());
     unlink(path);
     assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
-    const spec one[] = {{"a", 1.0, 12}};
-    put_run(s, host_json, 0, one, 1, base);
-    put_run(s, host_json, 1, one, 1, emu);
+    const spec a[] = {{"a", 1.0, 12}};
+    put_run(s, host_json, 0, a, 1, base);
+    put_run(s, host_json, 1, a, 1, emu);
     put_run(s, "{\"hostname\":\"h\",\"arch\":\"x86_64\",\"cpu_brand\":\"Xeon\",\"uarch\":\"spr\"}",
-            0, one, 1, other);
-    put_run(s, host_json, 0, one, 0, empty);
+            0, a, 1, other);
+    put_run(s, host_json, 0, a, 0, empty);
     sqlite3 *db = sb_store_db(s);
     const struct { const char *run, *baseline, *why; } bad[] = {
-        {base, base, "its own baseline"},
+        {base, base, "named twice"},
         {emu, base, "emulated CPU"},
         {base, emu, "emulated CPU"},
         {other, base, "compare sets two machines side by side"},
         {base, empty, "has no cases"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        sb_check_opts o = {bad[i].run, bad[i].baseline, 0.05, 0.95};
+        sb_check_opts o = one(&bad[i].run, &bad[i].baseline, 0.05);
         err[0] = '\0';
         assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_EINVAL);
         if (!strstr(err, bad[i].why))
@@ -161,9 +173,69 @@ static void test_refusals(void **state)
     unlink(path);
 }
 
+/* Several runs a side: each run's median is one observation, so the spread between runs counts. */
+static void test_runs_as_observations(void **state)
+{
+    char path[64], ids[14][33], err[256] = "";
+    sb_store *s = NULL;
+    sb_table t;
+    sb_check_result res;
+    (void)state;
+    snprintf(path, sizeof(path), "/tmp/sb_check_runs_%d.db", (int)getpid());
+    unlink(path);
+    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    /* run-to-run factors: baselines, then runs of the same program, then slower runs */
+    const double scale[12] = {1.0, 1.1, 0.9, 1.05, 1.0, 1.08, 0.95, 1.02, 1.5, 1.6, 1.45, 1.55};
+    for (int i = 0; i < 12; i++) {
+        const spec sp[] = {{"a", scale[i], 12}};
+        put_run(s, host_json, 0, sp, 1, ids[i]);
+    }
+    const char *bp[4] = {ids[0], ids[1], ids[2], ids[3]};
+    const char *same[4] = {ids[4], ids[5], ids[6], ids[7]};
+    const char *slow[4] = {ids[8], ids[9], ids[10], ids[11]};
+    sqlite3 *db = sb_store_db(s);
+    sb_check_opts o = {same, 4, bp, 4, 0.05, 0.95};
+    assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
+    assert_string_equal(verdict_of(&res, 0), "same");
+    assert_string_equal(res.rec.unit, "run");
+    sb_check_result_free(&res);
+    sb_table_free(&t);
+    /* the same pair of runs alone: their repetitions say slower (1.08 against 0.9) */
+    o = one(&same[1], &bp[2], 0.05);
+    assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
+    assert_string_equal(verdict_of(&res, 0), "slower");
+    sb_check_result_free(&res);
+    sb_table_free(&t);
+    o = (sb_check_opts){slow, 4, bp, 4, 0.05, 0.95};
+    assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
+    assert_string_equal(verdict_of(&res, 0), "slower");
+    assert_true(res.rec.verdicts[0].ratio > 1.4 && res.rec.verdicts[0].ratio < 1.6);
+    int64_t id = 0;
+    assert_int_equal(sb_store_put_check(s, &res.rec, &id), SB_OK);
+    assert_int_equal(count(db, "SELECT count(*) FROM check_run WHERE role = 'baseline'"), 4);
+    assert_int_equal(count(db, "SELECT count(*) FROM check_run WHERE role = 'run'"), 4);
+    sb_check_result_free(&res);
+    sb_table_free(&t);
+    o = (sb_check_opts){slow, 2, bp, 2, 0.05, 0.95};       /* 2 + 2: no 95% interval */
+    assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
+    assert_string_equal(verdict_of(&res, 0), "undecided");
+    assert_string_equal(res.rec.outcome, "incomplete");
+    sb_check_result_free(&res);
+    sb_table_free(&t);
+    const char *twice[2] = {ids[8], ids[0]};
+    o = (sb_check_opts){twice, 2, bp, 4, 0.05, 0.95};
+    assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_EINVAL);
+    assert_non_null(strstr(err, "named twice"));
+    sb_check_result_free(&res);
+    sb_table_free(&t);
+    sb_store_close(s);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_verdicts),
-                                       cmocka_unit_test(test_refusals)};
+                                       cmocka_unit_test(test_refusals),
+                                       cmocka_unit_test(test_runs_as_observations)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

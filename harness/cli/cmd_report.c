@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "catalog.h"
 #include "check.h"
+#include "grammar.h"
 #include "cli.h"
 #include "counters.h"
 #include "cpu.h"
@@ -48,10 +49,10 @@ static const sb_opt compare_opts[] = {
 
 static const sb_opt check_opts[] = {
     OPT_DB,
-    {"run", required_argument, O_RUN, "ID", "the run checked: an id, a unique prefix, or latest (default)"},
-    {"baseline", required_argument, O_BASE, "ID", "the run it is held to (required)"},
+    {"run", required_argument, O_RUN, "IDS", "the runs checked: ids, unique prefixes or latest (default)"},
+    {"baseline", required_argument, O_BASE, "IDS", "the runs they are held to (required)"},
     {"threshold", required_argument, O_THRESH, "P", "slowdown tolerated: 5% or 0.05 (default 5%)"},
-    {"level", required_argument, O_LEVEL, "L", "confidence level of the intervals, 0.5-0.999 (default 0.95)"},
+    {"level", required_argument, O_LEVEL, "L", "confidence level of each case's interval, 0.5-0.99999 (default 0.95)"},
     OPT_FORMAT, OPT_OUT, OPT_HELP,
 };
 
@@ -118,8 +119,8 @@ static int parse_read(const char *cmd, const sb_opt *opts, size_t n, const char 
         case O_LEVEL:
             if (sb_cli_double(cmd, "level", optarg, 0.5, &c->level) != SB_EXIT_OK)
                 return SB_EXIT_USAGE;
-            if (c->level > 0.999)
-                return sb_cli_error(cmd, SB_EXIT_USAGE, "--level %s: above 0.999", optarg);
+            if (c->level > 0.99999)
+                return sb_cli_error(cmd, SB_EXIT_USAGE, "--level %s: above 0.99999", optarg);
             break;
         case O_FORMAT:
             if (sb_format_find(optarg, &c->format) != SB_OK)
@@ -230,6 +231,32 @@ int sb_cmd_compare(int argc, char **argv)
 /* Exit codes of check (design.md section 4). */
 enum { CHECK_OK = 0, CHECK_REGRESSION = 1, CHECK_ERROR = 2 };
 
+/*
+ * Resolve a comma-separated list of run specs into full ids (*ids: n malloc'd entries of 33
+ * bytes); explains on stderr and returns CHECK_ERROR when one does not resolve.
+ */
+static int resolve_runs(sb_store *s, const char *opt, const char *list, char (**ids)[33],
+                        size_t *n)
+{
+    char **specs = NULL, err[512];
+    size_t ns = 0;
+    int rc = CHECK_OK;
+    *ids = NULL;
+    if (sb_strlist_parse(list, &specs, &ns, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("check", CHECK_ERROR, "--%s: %s", opt, err);
+    if ((*ids = calloc(ns, sizeof(**ids))) == NULL) {
+        rc = sb_cli_error("check", CHECK_ERROR, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < ns && rc == CHECK_OK; i++)
+        if (sb_run_resolve(sb_store_db(s), specs[i], (*ids)[i], err, sizeof(err)) != SB_OK)
+            rc = sb_cli_error("check", CHECK_ERROR, "--%s: %s", opt, err);
+    *n = ns;
+out:
+    sb_strlist_free(specs, ns);
+    return rc;
+}
+
 int sb_cmd_check(int argc, char **argv)
 {
     read_cfg c;
@@ -237,36 +264,53 @@ int sb_cmd_check(int argc, char **argv)
     sb_table t = {0};
     sb_check_result res = {0};
     int64_t check_id = 0;
-    char err[512], run[33], base[33];
+    char err[512], (*runs)[33] = NULL, (*bases)[33] = NULL;
+    const char **rp = NULL, **bp = NULL;
+    size_t nr = 0, nb = 0;
     int rc = parse_read("check", check_opts, SB_ARRAY_LEN(check_opts),
-                        "sorabench check --baseline ID [--run ID] [--threshold P] [--format F]",
-                        "Holds a run (default: the latest) to a baseline run of the same database,\n"
+                        "sorabench check --baseline IDS [--run IDS] [--threshold P] [--format F]",
+                        "Holds runs (default: the latest) to baseline runs of the same database,\n"
                         "case by case (same case key and kernel choice), for CI regression gates.\n"
-                        "Each case's ratio is the run's time per iteration over the baseline's\n"
-                        "(Hodges-Lehmann: the median ratio over all pairs of repetitions) with a\n"
-                        "distribution-free interval (Mann-Whitney). A case is slower when the ratio\n"
-                        "exceeds 1 + threshold and its interval lies above 1; faster likewise below;\n"
-                        "undecided when too few repetitions (fewer than 4 each at 95%); missing\n"
-                        "when the run lacks it. The verdicts are stored (tables baseline, verdict).\n"
-                        "Runs on an emulated CPU, or on different CPUs, are refused. To gate a\n"
-                        "change: copy the baseline's database, run the same sweep into the copy,\n"
-                        "then check. Exit 0: ok; 1: a case is slower; 2: an error, or a case\n"
-                        "undecided or missing (nothing slower).", argc, argv, &c);
+                        "Each case's ratio is the runs' time per iteration over the baselines'\n"
+                        "(Hodges-Lehmann: the median ratio over all pairs of observations) with a\n"
+                        "distribution-free interval (Mann-Whitney). With one run a side, the\n"
+                        "observations are the repetitions; with more, each run's median, so the\n"
+                        "interval holds the spread between runs, which on a shared machine is\n"
+                        "the larger (4 runs a side at least, at 95%). A case is slower when the\n"
+                        "ratio exceeds 1 + threshold and its interval lies above 1; faster\n"
+                        "likewise below; undecided with too few observations; missing when a\n"
+                        "run lacks it. The verdicts are stored (tables baseline, check_run,\n"
+                        "verdict). Runs on an emulated CPU, or on different CPUs, are refused.\n"
+                        "To gate a change, run the same sweep with each build into one database,\n"
+                        "alternating builds (docs/harness.md). Exit 0: ok; 1: a case is slower;\n"
+                        "2: an error, or a case undecided or missing (none slower).",
+                        argc, argv, &c);
     if (rc)
         return rc < 0 ? CHECK_OK : CHECK_ERROR;
     if (optind < argc)
         return sb_cli_error("check", CHECK_ERROR, "unexpected argument '%s'", argv[optind]);
     if (!c.baseline)
-        return sb_cli_error("check", CHECK_ERROR, "--baseline ID is required (sorabench list runs "
+        return sb_cli_error("check", CHECK_ERROR, "--baseline IDS is required (sorabench list runs "
                             "shows the runs)");
     if (access(c.db, F_OK) != 0)
         return sb_cli_error("check", CHECK_ERROR, "%s: %s", c.db, strerror(errno));
     if (sb_store_open(&s, c.db, SB_STORE_WRITE, err, sizeof(err)) != SB_OK)
         return sb_cli_error("check", CHECK_ERROR, "%s", err);
-    if (sb_run_resolve(sb_store_db(s), c.run, run, err, sizeof(err)) != SB_OK ||
-        sb_run_resolve(sb_store_db(s), c.baseline, base, err, sizeof(err)) != SB_OK ||
-        sb_check_runs(sb_store_db(s), &(sb_check_opts){run, base, c.threshold, c.level}, &t, &res,
-                      err, sizeof(err)) != SB_OK) {
+    if ((rc = resolve_runs(s, "run", c.run, &runs, &nr)) != CHECK_OK ||
+        (rc = resolve_runs(s, "baseline", c.baseline, &bases, &nb)) != CHECK_OK)
+        goto out;
+    rp = malloc(nr * sizeof(*rp));
+    bp = malloc(nb * sizeof(*bp));
+    if (!rp || !bp) {
+        rc = sb_cli_error("check", CHECK_ERROR, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nr; i++)
+        rp[i] = runs[i];
+    for (size_t i = 0; i < nb; i++)
+        bp[i] = bases[i];
+    if (sb_check_runs(sb_store_db(s), &(sb_check_opts){rp, nr, bp, nb, c.threshold, c.level}, &t,
+                      &res, err, sizeof(err)) != SB_OK) {
         rc = sb_cli_error("check", CHECK_ERROR, "%s", err);
         goto out;
     }
@@ -288,6 +332,10 @@ out:
     sb_check_result_free(&res);
     sb_table_free(&t);
     sb_store_close(s);
+    free(rp);
+    free(bp);
+    free(runs);
+    free(bases);
     return rc;
 }
 

@@ -211,14 +211,11 @@ class Cli(unittest.TestCase):
             con.close()
 
         def set_times(factor):
-            """new's samples := base's, times factor (same case key, same repetition)."""
+            """Every case's samples := 1 ms + 1 us per repetition, times factor in new's."""
             con = sqlite3.connect(db)
-            pick = ("FROM sample sa JOIN \"case\" ca USING (case_id) JOIN \"case\" cb"
-                    " ON cb.case_key = ca.case_key AND cb.kernel_choice = ca.kernel_choice"
-                    " WHERE ca.run_id = ?1 AND cb.case_id = sample.case_id AND sa.rep = sample.rep")
-            con.execute(f"UPDATE sample SET ns = (SELECT CAST(sa.ns * ?3 AS INTEGER) {pick}),"
-                        f" iters = (SELECT sa.iters {pick}) WHERE case_id IN"
-                        " (SELECT case_id FROM \"case\" WHERE run_id = ?2)", (base, new, factor))
+            con.execute("UPDATE sample SET iters = 1, ns = CAST((1000000 + 1000 * rep) * CASE WHEN"
+                        " case_id IN (SELECT case_id FROM \"case\" WHERE run_id = ?) THEN ?"
+                        " ELSE 1 END AS INTEGER)", (new, factor))
             con.commit()
             con.close()
 
@@ -248,14 +245,20 @@ class Cli(unittest.TestCase):
         self.assertIn("incomplete: 0 of 5 case(s) slower, 0 undecided, 1 missing", p.stderr)
         self.assertEqual(query(db, "SELECT outcome, threshold FROM baseline ORDER BY check_id"),
                          [("ok", 0.05), ("regression", 0.1), ("ok", 0.4), ("incomplete", 0.05)])
-        self.assertEqual(query(db, "SELECT count(*) FROM verdict WHERE case_id IS NULL"), [(1,)])
+        self.assertEqual(query(db, "SELECT count(*) FROM verdict WHERE verdict = 'missing'"
+                                   " AND ratio IS NULL"), [(1,)])
+        self.assertEqual(query(db, "SELECT DISTINCT unit FROM baseline"), [("repetition",)])
 
-        self.bad(["check", "--db", db], "--baseline ID is required", db)
-        self.bad(["check", "--db", db, "--baseline", new], "its own baseline", db)
+        self.bad(["check", "--db", db], "--baseline IDS is required", db)
+        self.bad(["check", "--db", db, "--baseline", new], "named twice", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--run", f"{new},{new[:8]}"],
+                 "named twice", db)
+        self.bad(["check", "--db", db, "--baseline", f"{base},"], "empty item", db)
         self.bad(["check", "--db", db, "--baseline", "ffffffff"], "no run matches 'ffffffff'", db)
         self.bad(["check", "--db", db, "--baseline", base, "--threshold", "5"], "write 5%", db)
         self.bad(["check", "--db", db, "--baseline", base, "--threshold", "x"], "--threshold 'x'", db)
-        self.bad(["check", "--db", db, "--baseline", base, "--level", "2"], "above 0.999", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--run", "ffff"], "--run: no run", db)
+        self.bad(["check", "--db", db, "--baseline", base, "--level", "2"], "above 0.99999", db)
         self.bad(["check", "--db", db, "--baseline", base, "extra"], "unexpected argument", db)
         missing = os.path.join(self.tmp.name, "nochk.db")
         self.bad(["check", "--db", missing, "--baseline", base], "nochk.db")
