@@ -1,4 +1,4 @@
-/* check.c - a run held to a baseline run, case by case (see check.h). */
+/* check.c - runs held to baseline runs, case by case (see check.h). */
 #include "check.h"
 
 #include <math.h>

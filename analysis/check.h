@@ -26,7 +26,7 @@ enum { SB_V_SLOWER, SB_V_FASTER, SB_V_SAME, SB_V_UNDECIDED, SB_V_MISSING, SB_V_C
 typedef struct sb_check_result {
     sb_check_record rec;      /* what sb_store_put_check stores; its ids are the opts' strings */
     size_t count[SB_V_COUNT]; /* verdicts by kind */
-    size_t extra;             /* the run's cases with no counterpart in the baseline */
+    size_t extra;             /* the most cases of any run with no counterpart in the first baseline */
 } sb_check_result;
 
 /*
