@@ -74,6 +74,15 @@ out:
     return ret;
 }
 
+/* One run a side: the observations are repetitions, not runs' medians. */
+static bool one_run_a_side(const sb_check_opts *o) { return o->nruns == 1 && o->nbaselines == 1; }
+
+/* Run i of the check: the baselines first, then the runs. */
+static const char *run_at(const sb_check_opts *o, size_t i)
+{
+    return i < o->nbaselines ? o->baselines[i] : o->runs[i - o->nbaselines];
+}
+
 /* Refuse runs whose times cannot be held to each other; note what weakens them. */
 static sb_status vet_runs(sqlite3 *db, const sb_check_opts *o, sb_table *out, char *err,
                           size_t errlen)
@@ -82,11 +91,9 @@ static sb_status vet_runs(sqlite3 *db, const sb_check_opts *o, sb_table *out, ch
     size_t n = o->nbaselines + o->nruns;
     sb_status st;
     for (size_t i = 0; i < n; i++) {
-        bool base = i < o->nbaselines;
-        const char *id = base ? o->baselines[i] : o->runs[i - o->nbaselines];
-        const char *who = base ? "baseline" : "run";
+        const char *id = run_at(o, i), *who = i < o->nbaselines ? "baseline" : "run";
         for (size_t j = 0; j < i; j++)
-            if (strcmp(id, j < o->nbaselines ? o->baselines[j] : o->runs[j - o->nbaselines]) == 0) {
+            if (strcmp(id, run_at(o, j)) == 0) {
                 snprintf(err, errlen, "run %.8s is named twice: each run is a baseline or a run "
                          "checked, once", id);
                 return SB_EINVAL;
@@ -148,7 +155,7 @@ static size_t gather_side(const sb_check_opts *o, gather *g, int side, const cha
 {
     const char *const *ids = side ? o->runs : o->baselines;
     size_t n = side ? o->nruns : o->nbaselines, lacking = 0;
-    bool reps = o->nruns == 1 && o->nbaselines == 1;
+    bool reps = one_run_a_side(o);
     g->nobs[side] = 0;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(g->find);
@@ -244,7 +251,7 @@ static size_t count_extra(sqlite3 *db, const sb_check_opts *o)
 static void add_notes(const sb_check_opts *o, const sb_check_result *res, size_t changed,
                       const char *example, sb_table *out)
 {
-    bool reps = o->nruns == 1 && o->nbaselines == 1;
+    bool reps = one_run_a_side(o);
     sb_table_add_note(out, "ratio: the runs' time per iteration over the baselines', the median of "
                       "all ratios of one %s of each side (Hodges-Lehmann), with its %.0f%% "
                       "distribution-free interval (Mann-Whitney); slower: ratio above %.3g and "
@@ -330,7 +337,7 @@ sb_status sb_check_runs(sqlite3 *db, const sb_check_opts *o, sb_table *out, sb_c
     }
     res->rec = (sb_check_record){
         .runs = o->runs, .nruns = o->nruns, .baselines = o->baselines,
-        .nbaselines = o->nbaselines, .unit = o->nruns == 1 && o->nbaselines == 1 ? "repetition" : "run",
+        .nbaselines = o->nbaselines, .unit = one_run_a_side(o) ? "repetition" : "run",
         .threshold = o->threshold, .level = o->level, .nverdicts = n, .verdicts = recs,
         .outcome = res->count[SB_V_SLOWER] ? "regression"
                    : res->count[SB_V_UNDECIDED] + res->count[SB_V_MISSING] ? "incomplete" : "ok"};

@@ -232,10 +232,11 @@ int sb_cmd_compare(int argc, char **argv)
 enum { CHECK_OK = 0, CHECK_REGRESSION = 1, CHECK_ERROR = 2 };
 
 /*
- * Resolve a comma-separated list of run specs into full ids (*ids: n malloc'd entries of 33
- * bytes); explains on stderr and returns CHECK_ERROR when one does not resolve.
+ * Resolve a comma-separated list of run specs into full ids: *ids gets n pointers to them, in
+ * one malloc'd block (free(*ids) frees all). Explains on stderr and returns CHECK_ERROR when
+ * one does not resolve.
  */
-static int resolve_runs(sb_store *s, const char *opt, const char *list, char (**ids)[33],
+static int resolve_runs(sb_store *s, const char *opt, const char *list, const char ***ids,
                         size_t *n)
 {
     char **specs = NULL, err[512];
@@ -244,13 +245,18 @@ static int resolve_runs(sb_store *s, const char *opt, const char *list, char (**
     *ids = NULL;
     if (sb_strlist_parse(list, &specs, &ns, err, sizeof(err)) != SB_OK)
         return sb_cli_error("check", CHECK_ERROR, "--%s: %s", opt, err);
-    if ((*ids = calloc(ns, sizeof(**ids))) == NULL) {
+    char *blk = calloc(ns, sizeof(char *) + 33);   /* the pointers, then the ids they point to */
+    if (!blk) {
         rc = sb_cli_error("check", CHECK_ERROR, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < ns && rc == CHECK_OK; i++)
-        if (sb_run_resolve(sb_store_db(s), specs[i], (*ids)[i], err, sizeof(err)) != SB_OK)
+    *ids = (const char **)(void *)blk;
+    for (size_t i = 0; i < ns && rc == CHECK_OK; i++) {
+        char *id = blk + ns * sizeof(char *) + 33 * i;
+        (*ids)[i] = id;
+        if (sb_run_resolve(sb_store_db(s), specs[i], id, err, sizeof(err)) != SB_OK)
             rc = sb_cli_error("check", CHECK_ERROR, "--%s: %s", opt, err);
+    }
     *n = ns;
 out:
     sb_strlist_free(specs, ns);
@@ -264,8 +270,8 @@ int sb_cmd_check(int argc, char **argv)
     sb_table t = {0};
     sb_check_result res = {0};
     int64_t check_id = 0;
-    char err[512], (*runs)[33] = NULL, (*bases)[33] = NULL;
-    const char **rp = NULL, **bp = NULL;
+    char err[512];
+    const char **runs = NULL, **bases = NULL;
     size_t nr = 0, nb = 0;
     int rc = parse_read("check", check_opts, SB_ARRAY_LEN(check_opts),
                         "sorabench check --baseline IDS [--run IDS] [--threshold P] [--format F]",
@@ -299,18 +305,8 @@ int sb_cmd_check(int argc, char **argv)
     if ((rc = resolve_runs(s, "run", c.run, &runs, &nr)) != CHECK_OK ||
         (rc = resolve_runs(s, "baseline", c.baseline, &bases, &nb)) != CHECK_OK)
         goto out;
-    rp = malloc(nr * sizeof(*rp));
-    bp = malloc(nb * sizeof(*bp));
-    if (!rp || !bp) {
-        rc = sb_cli_error("check", CHECK_ERROR, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < nr; i++)
-        rp[i] = runs[i];
-    for (size_t i = 0; i < nb; i++)
-        bp[i] = bases[i];
-    if (sb_check_runs(sb_store_db(s), &(sb_check_opts){rp, nr, bp, nb, c.threshold, c.level}, &t,
-                      &res, err, sizeof(err)) != SB_OK) {
+    sb_check_opts o = {runs, nr, bases, nb, c.threshold, c.level};
+    if (sb_check_runs(sb_store_db(s), &o, &t, &res, err, sizeof(err)) != SB_OK) {
         rc = sb_cli_error("check", CHECK_ERROR, "%s", err);
         goto out;
     }
@@ -332,8 +328,6 @@ out:
     sb_check_result_free(&res);
     sb_table_free(&t);
     sb_store_close(s);
-    free(rp);
-    free(bp);
     free(runs);
     free(bases);
     return rc;
