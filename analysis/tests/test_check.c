@@ -66,6 +66,24 @@ static sb_check_opts one(const char *const *run, const char *const *base, double
     return (sb_check_opts){run, 1, base, 1, threshold, 0.95};
 }
 
+/* A new, empty database /tmp/sb_check_<name>_<pid>.db; its path into path. */
+static sb_store *fresh_store(const char *name, char path[64])
+{
+    char err[256] = "";
+    sb_store *s = NULL;
+    snprintf(path, 64, "/tmp/sb_check_%s_%d.db", name, (int)getpid());
+    unlink(path);
+    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    return s;
+}
+
+/* Free what one sb_check_runs call gave. */
+static void release(sb_check_result *res, sb_table *t)
+{
+    sb_check_result_free(res);
+    sb_table_free(t);
+}
+
 static const char *verdict_of(const sb_check_result *r, size_t i) { return r->rec.verdicts[i].verdict; }
 
 static void test_verdicts(void **state)
@@ -75,9 +93,7 @@ static void test_verdicts(void **state)
     sb_table t;
     sb_check_result res;
     (void)state;
-    snprintf(path, sizeof(path), "/tmp/sb_check_test_%d.db", (int)getpid());
-    unlink(path);
-    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    s = fresh_store("test", path);
     const spec b[] = {{"a", 1.0, 12}, {"b", 1.0, 12}, {"c", 1.0, 12}, {"d", 1.0, 12},
                       {"e", 1.0, 3}, {"f", 1.0, 12}};
     const spec r[] = {{"a", 1.2, 12},   /* 20% slower, beyond the spread: slower */
@@ -111,16 +127,14 @@ static void test_verdicts(void **state)
     assert_int_equal(count(db, "SELECT count(*) FROM baseline WHERE outcome = 'regression' AND"
                                " threshold = 0.05 AND level = 0.95 AND unit = 'repetition'"), 1);
     assert_int_equal(count(db, "SELECT count(*) FROM check_run"), 2);
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
 
     /* a wider threshold: nothing slower, but e and f keep the outcome incomplete */
     o.threshold = 0.25;
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(verdict_of(&res, 0), "same");
     assert_string_equal(res.rec.outcome, "incomplete");
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
 
     /* the same times again, four cases of 12 repetitions: ok */
     put_run(s, host_json, 0, b, 4, base4);
@@ -130,8 +144,7 @@ static void test_verdicts(void **state)
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(res.rec.outcome, "ok");
     assert_int_equal(res.count[SB_V_SAME], 4);
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     sb_store_close(s);
     unlink(path);
 }
@@ -143,9 +156,7 @@ static void test_refusals(void **state)
     sb_table t;
     sb_check_result res;
     (void)state;
-    snprintf(path, sizeof(path), "/tmp/sb_check_refuse_%d.db", (int)getpid());
-    unlink(path);
-    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    s = fresh_store("refuse", path);
     const spec a[] = {{"a", 1.0, 12}};
     put_run(s, host_json, 0, a, 1, base);
     put_run(s, host_json, 1, a, 1, emu);
@@ -166,8 +177,7 @@ static void test_refusals(void **state)
         assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_EINVAL);
         if (!strstr(err, bad[i].why))
             fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].why);
-        sb_check_result_free(&res);
-        sb_table_free(&t);
+        release(&res, &t);
     }
     sb_store_close(s);
     unlink(path);
@@ -181,9 +191,7 @@ static void test_runs_as_observations(void **state)
     sb_table t;
     sb_check_result res;
     (void)state;
-    snprintf(path, sizeof(path), "/tmp/sb_check_runs_%d.db", (int)getpid());
-    unlink(path);
-    assert_int_equal(sb_store_open(&s, path, SB_STORE_WRITE, err, sizeof(err)), SB_OK);
+    s = fresh_store("runs", path);
     /* run-to-run factors: baselines, then runs of the same program, then slower runs */
     const double scale[12] = {1.0, 1.1, 0.9, 1.05, 1.0, 1.08, 0.95, 1.02, 1.5, 1.6, 1.45, 1.55};
     for (int i = 0; i < 12; i++) {
@@ -198,14 +206,12 @@ static void test_runs_as_observations(void **state)
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(verdict_of(&res, 0), "same");
     assert_string_equal(res.rec.unit, "run");
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     /* the same pair of runs alone: their repetitions say slower (1.08 against 0.9) */
     o = one(&same[1], &bp[2], 0.05);
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(verdict_of(&res, 0), "slower");
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     o = (sb_check_opts){slow, 4, bp, 4, 0.05, 0.95};
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(verdict_of(&res, 0), "slower");
@@ -214,20 +220,17 @@ static void test_runs_as_observations(void **state)
     assert_int_equal(sb_store_put_check(s, &res.rec, &id), SB_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM check_run WHERE role = 'baseline'"), 4);
     assert_int_equal(count(db, "SELECT count(*) FROM check_run WHERE role = 'run'"), 4);
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     o = (sb_check_opts){slow, 2, bp, 2, 0.05, 0.95};       /* 2 + 2: no 95% interval */
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_OK);
     assert_string_equal(verdict_of(&res, 0), "undecided");
     assert_string_equal(res.rec.outcome, "incomplete");
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     const char *twice[2] = {ids[8], ids[0]};
     o = (sb_check_opts){twice, 2, bp, 4, 0.05, 0.95};
     assert_int_equal(sb_check_runs(db, &o, &t, &res, err, sizeof(err)), SB_EINVAL);
     assert_non_null(strstr(err, "named twice"));
-    sb_check_result_free(&res);
-    sb_table_free(&t);
+    release(&res, &t);
     sb_store_close(s);
     unlink(path);
 }
