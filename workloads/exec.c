@@ -320,8 +320,7 @@ static void ex_fc1(sb_graph *g, const gnode *n, sb_pool *pool)
 static void ex_gelu(sb_graph *g, const gnode *n, sb_pool *pool)
 {
     size_t hm = (size_t)g->shape.model->mlp_hidden;
-    (void)n;
-    run_unary(g, SB_OP_GELU_TANH, g->buf[B_F], g->buf[B_F], BN_(g), hm, pool);
+    run_unary(g, SB_OP_GELU_TANH, g->buf[B_F], sb_node_out(g, n), BN_(g), hm, pool);
 }
 
 static void ex_fc1_gelu(sb_graph *g, const gnode *n, sb_pool *pool)

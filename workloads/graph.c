@@ -17,11 +17,27 @@
 #include <unistd.h>
 
 #define U(b) (1u << (b))
+_Static_assert(B_COUNT <= 32, "masks of buffers are unsigned");
 
-/* Buffers each layer touches, and the one holding its result. */
+/*
+ * What a layer graph (the layer alone, repeated on the same buffers) does with a layer that
+ * works in place, so that every call sees data like real activations (test_graph checks it):
+ */
+typedef enum alone_rule {
+    ALONE_AS_IS,           /* nothing: its data stay in range (RoPE rotates, a residual grows
+                              linearly), or it does not work in place */
+    ALONE_OUT,             /* it would shrink its data call by call (GELU's negatives halve, pass
+                              through subnormals, end at 0), but its kernel can write elsewhere:
+                              alone it writes B_ALONE, so every call reads the same input */
+    ALONE_RESTORE,         /* its kernels work in place and compound: its output buffer is copied
+                              to B_ALONE when built and put back by sb_graph_restore */
+} alone_rule;
+
+/* Buffers each layer touches, the one holding its result, and its rule when alone. */
 static const struct {
     unsigned uses;
     buf_id out;
+    alone_rule alone;
 } usage[] = {
     [SB_L_PATCH_EMBED] = {U(B_Z) | U(B_PATCH) | U(B_POS) | U(B_X), B_X},
     [SB_L_TIMESTEP] = {U(B_TSTEP) | U(B_FPS) | U(B_TFREQ) | U(B_TH) | U(B_TE2) | U(B_TEMB), B_TEMB},
@@ -30,9 +46,9 @@ static const struct {
     [SB_L_ADALN] = {U(B_TMLP) | U(B_ADA), B_ADA},
     [SB_L_NORM1] = {U(B_X) | U(B_ADA) | U(B_H), B_H},
     [SB_L_QKV] = {U(B_H) | U(B_QKV), B_QKV},
-    [SB_L_QK_NORM] = {U(B_QKV), B_QKV},
+    [SB_L_QK_NORM] = {U(B_QKV), B_QKV, ALONE_RESTORE},
     [SB_L_ROPE] = {U(B_QKV), B_QKV},
-    [SB_L_QK_NORM_ROPE] = {U(B_QKV), B_QKV},
+    [SB_L_QK_NORM_ROPE] = {U(B_QKV), B_QKV, ALONE_RESTORE},
     [SB_L_ATTN] = {U(B_QKV) | U(B_AO), B_AO},
     [SB_L_PROJ] = {U(B_AO) | U(B_P), B_P},
     [SB_L_ATTN_RES] = {U(B_X) | U(B_P) | U(B_ADA), B_X},
@@ -45,7 +61,7 @@ static const struct {
     [SB_L_CROSS_PROJ_RES] = {U(B_AO) | U(B_X) | U(B_P), B_X},
     [SB_L_NORM2] = {U(B_X) | U(B_ADA) | U(B_H), B_H},
     [SB_L_FC1] = {U(B_H) | U(B_F), B_F},
-    [SB_L_GELU] = {U(B_F), B_F},
+    [SB_L_GELU] = {U(B_F), B_F, ALONE_OUT},
     [SB_L_FC1_GELU] = {U(B_H) | U(B_F), B_F},
     [SB_L_FC2] = {U(B_F) | U(B_P), B_P},
     [SB_L_MLP_RES] = {U(B_X) | U(B_P) | U(B_ADA), B_X},
@@ -75,7 +91,7 @@ static size_t buf_elems(const sb_shape *s, buf_id b)
     case B_YH: case B_Y: return BL * C;
     case B_FMOD: return B * 2 * C;
     case B_OUT: return BN * (size_t)(m->patch_h * m->patch_w * m->out_ch);
-    case B_COUNT: break;
+    case B_ALONE: case B_COUNT: break; /* B_ALONE: graph_buf_elems */
     }
     return 0;
 }
@@ -260,13 +276,29 @@ static sb_status plan_nodes(sb_graph *g)
     return SB_OK;
 }
 
+/* A layer graph's rule for its layer (alone_rule): whether it writes B_ALONE, or restores. */
+static void plan_alone(sb_graph *g)
+{
+    alone_rule r = g->cfg.kind == SB_WL_LAYER ? usage[g->nodes[0].pub.layer.id].alone : ALONE_AS_IS;
+    g->alone_out = r == ALONE_OUT;
+    g->restore_every = r == ALONE_RESTORE ? SB_GRAPH_RESTORE_EVERY : 0;
+}
+
 /* The buffers the graph's nodes touch, as a mask of U(buf_id). */
 static unsigned buffers_needed(const sb_graph *g)
 {
     unsigned need = 0;
     for (size_t i = 0; i < g->nnodes; i++)
         need |= usage[g->nodes[i].pub.layer.id].uses;
+    if (g->alone_out || g->restore_every)
+        need |= U(B_ALONE);
     return need;
+}
+
+/* Elements of buffer b in g: B_ALONE is as large as the buffer its layer would write. */
+static size_t graph_buf_elems(const sb_graph *g, buf_id b)
+{
+    return buf_elems(&g->shape, b == B_ALONE ? usage[g->nodes[0].pub.layer.id].out : b);
 }
 
 /* Elements of the attention scratch, and of each RoPE table ([T][D/2]). */
@@ -295,7 +327,7 @@ static double plan_bytes(sb_graph *g, double *act)
     g->bytes = 0.0;
     for (int b = 0; b < B_COUNT; b++)
         if (need & U(b))
-            g->bytes += (double)sb_mem_size(buf_elems(&g->shape, (buf_id)b) * sizeof(float));
+            g->bytes += (double)sb_mem_size(graph_buf_elems(g, (buf_id)b) * sizeof(float));
     g->bytes += (double)sb_mem_size(scratch_elems(g) * sizeof(float)) +
                 2.0 * (double)sb_mem_size(rope_elems(g) * sizeof(float));
     *act = g->bytes;
@@ -338,7 +370,7 @@ static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
     for (int b = 0; b < B_COUNT; b++) {
         if (!(need & U(b)))
             continue;
-        g->buf_n[b] = buf_elems(&g->shape, (buf_id)b);
+        g->buf_n[b] = graph_buf_elems(g, (buf_id)b);
         if ((g->buf[b] = alloc_floats(g, g->buf_n[b])) == NULL) {
             snprintf(err, errlen, "cannot allocate %.1f MiB for activations",
                      (double)g->buf_n[b] * 4 / (1 << 20));
@@ -347,6 +379,9 @@ static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
         /* seeded inputs; also pre-faults every page outside the timed region */
         sb_fill_uniform(g->buf[b], g->buf_n[b], g->cfg.seed, (uint64_t)b, 1.0f);
     }
+    if (g->restore_every) /* the copy sb_graph_restore puts back */
+        memcpy(g->buf[B_ALONE], g->buf[usage[g->nodes[0].pub.layer.id].out],
+               g->buf_n[B_ALONE] * sizeof(float));
     if (g->buf[B_POS])
         pos_embed(&g->shape, g->buf[B_POS]);
     for (size_t i = 0; g->buf[B_TSTEP] && i < g->buf_n[B_TSTEP]; i++) {
@@ -409,7 +444,9 @@ sb_status sb_graph_create(sb_graph **out, const sb_graph_config *cfg, char *err,
         st = SB_EINVAL;
         goto out;
     }
-    if ((st = plan_nodes(g)) != SB_OK || (st = check_fits(g, err, errlen)) != SB_OK ||
+    if ((st = plan_nodes(g)) == SB_OK)
+        plan_alone(g);
+    if (st != SB_OK || (st = check_fits(g, err, errlen)) != SB_OK ||
         (st = alloc_buffers(g, err, errlen)) != SB_OK ||
         (st = alloc_tables(g)) != SB_OK)
         goto out;
@@ -467,9 +504,26 @@ void sb_graph_run_node(sb_graph *g, size_t i, sb_pool *pool)
     sb_exec_table[n->pub.layer.id](g, n, pool);
 }
 
+/* The id of the buffer node n writes. */
+static buf_id node_out_id(const sb_graph *g, const gnode *n)
+{
+    return g->alone_out ? B_ALONE : usage[n->pub.layer.id].out;
+}
+
+float *sb_node_out(const sb_graph *g, const gnode *n) { return g->buf[node_out_id(g, n)]; }
+
+long sb_graph_restore_every(const sb_graph *g) { return g->restore_every; }
+
+void sb_graph_restore(sb_graph *g)
+{
+    buf_id b = usage[g->nodes[0].pub.layer.id].out;
+    if (g->restore_every)
+        memcpy(g->buf[b], g->buf[B_ALONE], g->buf_n[b] * sizeof(float));
+}
+
 const float *sb_graph_output(const sb_graph *g, size_t *count)
 {
-    buf_id b = usage[g->nodes[g->nnodes - 1].pub.layer.id].out;
+    buf_id b = node_out_id(g, &g->nodes[g->nnodes - 1]);
     *count = g->buf_n[b];
     return g->buf[b];
 }

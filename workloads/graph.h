@@ -62,6 +62,18 @@ double sb_graph_bytes(const sb_graph *g);
 /* Run node i on the pool (the pool may have up to max_threads workers). */
 void sb_graph_run_node(sb_graph *g, size_t i, sb_pool *pool);
 
+/*
+ * A layer graph repeats its layer on the same buffers. A layer whose kernels work in place and
+ * compound (q/k RMSNorm: its weights multiply each channel once per call, so channels with the
+ * smaller weights reach the subnormal range after some 250 calls) has its buffer put back by
+ * sb_graph_restore, outside the timed region, at least every sb_graph_restore_every calls
+ * (SB_GRAPH_RESTORE_EVERY; 0 for graphs that never need it). Layers that can write elsewhere
+ * (GELU) do so when alone, and need nothing.
+ */
+#define SB_GRAPH_RESTORE_EVERY 32
+long sb_graph_restore_every(const sb_graph *g);
+void sb_graph_restore(sb_graph *g);
+
 /* The final output of the graph's last node (for checks): pointer and count. */
 const float *sb_graph_output(const sb_graph *g, size_t *count);
 

@@ -11,7 +11,10 @@
 
 typedef enum buf_id {
     B_Z, B_PATCH, B_POS, B_X, B_H, B_QKV, B_AO, B_P, B_CQ, B_KV, B_F, B_ADA, B_TMLP, B_TEMB,
-    B_TSTEP, B_FPS, B_TFREQ, B_TH, B_TE2, B_YT, B_YH, B_Y, B_FMOD, B_OUT, B_COUNT
+    B_TSTEP, B_FPS, B_TFREQ, B_TH, B_TE2, B_YT, B_YH, B_Y, B_FMOD, B_OUT,
+    B_ALONE,               /* layer graphs only: the output of, or a copy for, an in-place layer
+                              (graph.c, alone_rule); as large as that layer's own output buffer */
+    B_COUNT
 } buf_id;
 
 /* ==== weights ==== */
@@ -46,6 +49,8 @@ struct sb_graph {
     const sb_kernel *kern[SB_OP_COUNT]; /* chosen per op for the variant */
     float *buf[B_COUNT];   /* NULL when unused */
     size_t buf_n[B_COUNT]; /* elements */
+    bool alone_out;        /* a layer graph whose node writes B_ALONE (graph.c, ALONE_OUT) */
+    long restore_every;    /* calls before sb_graph_restore is due (ALONE_RESTORE); 0: never */
     float *rope_cos, *rope_sin; /* [T][D/2] */
     float *scratch;        /* attention scratch */
     block_w *blocks;       /* [nblocks] */
@@ -59,6 +64,9 @@ struct sb_graph {
 };
 
 typedef void (*exec_fn)(sb_graph *g, const gnode *n, sb_pool *pool);
+
+/* graph.c: the buffer node n writes its result to (B_ALONE for a layer alone whose rule says so). */
+float *sb_node_out(const sb_graph *g, const gnode *n);
 
 /* exec.c: one function per layer id, and the weights each layer needs. */
 extern const exec_fn sb_exec_table[];
