@@ -198,7 +198,22 @@ typedef struct case_run {
     char lib[256];                          /* a provider's library, version and ISA ("" ours) */
     uint64_t setup_ns, warmup_ns;
     long warm, inner;                       /* warmup iterations; iterations per sample */
+    long since;                             /* iterations since the graph was built or restored */
 } case_run;
+
+/*
+ * Before n more iterations of cr's graph: put its data back first (untimed) when n more would
+ * pass what they bear (sb_graph_restore_every: a layer alone that works in place and compounds).
+ */
+static void restore_before(case_run *cr, long n)
+{
+    long every = sb_graph_restore_every(cr->g);
+    if (every > 0 && cr->since + n > every) {
+        sb_graph_restore(cr->g);
+        cr->since = 0;
+    }
+    cr->since += n;
+}
 
 /*
  * Build c's graph, open its collectors, measure its accuracy, warm it up and
@@ -242,12 +257,15 @@ static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_
             .overhead_ns = cr->col[i].reason ? 0.0
                                              : collector_overhead(&cr->col[i], cr->vals, cr->per_rep)};
 
-    if (o->accuracy && needs_accuracy(cr->g))
+    if (o->accuracy && needs_accuracy(cr->g)) {
+        restore_before(cr, 1);
         measure_accuracy(&cr->gc, cr->g, pool, &cr->acc, cr->acc_reason, sizeof(cr->acc_reason));
+    }
 
     /* warmup and calibration */
     uint64_t best = UINT64_MAX, w0 = sb_clock_ns();
     do {
+        restore_before(cr, 1);
         t0 = sb_clock_ns();
         run_iteration(cr->g, pool, NULL);
         uint64_t dt = sb_clock_ns() - t0;
@@ -258,6 +276,8 @@ static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_
     cr->inner = (long)((o->min_time_s * 1e9) / (double)(best ? best : 1)) + 1;
     if (best >= (uint64_t)(o->min_time_s * 1e9))
         cr->inner = 1;
+    if (sb_graph_restore_every(cr->g) > 0 && cr->inner > sb_graph_restore_every(cr->g))
+        cr->inner = sb_graph_restore_every(cr->g); /* a sample runs on data it has not worn out */
 
     cr->samples = calloc((size_t)o->reps, sizeof(*cr->samples));
     cr->starts = calloc((size_t)o->reps, sizeof(*cr->starts));
@@ -275,6 +295,7 @@ static void case_rep(case_run *cr, const sb_run_opts *o, sb_pool *pool, int r)
     open_collector *col = cr->col;
     const size_t cap = (size_t)o->reps * cr->per_rep;
 
+    restore_before(cr, cr->inner);
     cr->starts[r] = sb_clock_ns();
     for (size_t i = cr->ncol; i-- > 0;)
         if (!col[i].reason)

@@ -6,7 +6,11 @@
  *
  * Warmup runs whole iterations until both warmup_iters and warmup_s are
  * reached; the fastest warmup iteration sets inner_iters so one sample lasts
- * at least min_time_s. Each repetition's start (sb_clock_ns) is stored with it. In block and step cases every node is timed inside each
+ * at least min_time_s. A layer case whose data must be put back
+ * (sb_graph_restore_every: q/k RMSNorm alone) runs at most that many
+ * iterations per sample, and its data are put back before a sample that would
+ * pass it, outside the timed region. Each repetition's start (sb_clock_ns) is
+ * stored with it. In block and step cases every node is timed inside each
  * repetition too, so the whole decomposes into layers. A case whose kernels
  * are not all the FP32 reference first runs once beside the reference on the
  * same inputs, and the error of its output is stored with it.

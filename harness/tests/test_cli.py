@@ -94,6 +94,17 @@ class Cli(unittest.TestCase):
                           " WHERE run_id = ?", run)
         self.assertIn(("rusage.minor_faults", "counted"), counters)
 
+    def test_restored_layer_capped(self):
+        # q/k RMSNorm alone compounds its weights call by call, so a sample runs it at most
+        # SB_GRAPH_RESTORE_EVERY (32) times, its data put back between samples, however long
+        # --min-time asks a sample to be (1 s here: more than 32 calls natively and under qemu)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = os.path.join(tmp, "r.db")
+            sb("run", "--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "2",
+               "--min-time", "1", "--warmup", "0", "--threads", "1", "--quiet",
+               "--layers", "spatial.attn.qk_norm", "--db", db)
+            self.assertEqual(query(db, "SELECT inner_iters, reps FROM \"case\""), [(32, 2)])
+
     def test_host_and_build(self):
         (rec,) = self.q("SELECT record FROM host LIMIT 1")[0]
         host = json.loads(rec)
