@@ -181,4 +181,23 @@ typedef struct sb_check_record {
  */
 sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id);
 
+/* What sb_store_merge copied from one file. */
+typedef struct sb_merge_counts {
+    long long runs;           /* runs copied */
+    long long present;        /* runs the store had already (the same run ids): not copied */
+    long long cases;          /* cases copied, with their samples, nodes, counters, accuracy */
+    long long checks;         /* regression checks copied, with their runs and verdicts */
+} sb_merge_counts;
+
+/*
+ * Copy into s (results/merge.c) the runs of the sorabench database at path that s lacks, with
+ * everything stored under them, and the checks of those runs; hosts and builds as needed. A run
+ * s already has is left as it is in s. path is first opened as any reader opens it: refused if it
+ * is not a sorabench database or has a newer schema, upgraded if older. Case and check ids get
+ * new numbers; run, host and build ids are kept. One transaction: on failure (err says what)
+ * nothing of path is in s. path must not be s's own file.
+ */
+sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char *err,
+                         size_t errlen);
+
 #endif

@@ -22,6 +22,7 @@ static const struct {
     {"report", sb_cmd_report, "per-layer table of a stored run (table, md, csv, json)"},
     {"compare", sb_cmd_compare, "compare two stored runs case by case, with a geomean"},
     {"check", sb_cmd_check, "hold a run to a baseline run: exit 1 on a significant slowdown"},
+    {"merge", sb_cmd_merge, "copy the runs of other databases into one (-o OUT.db IN.db ...)"},
 };
 
 int sb_cli_error(const char *cmd, int code, const char *fmt, ...)

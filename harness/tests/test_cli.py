@@ -94,6 +94,47 @@ class Cli(unittest.TestCase):
                           " WHERE run_id = ?", run)
         self.assertIn(("rusage.minor_faults", "counted"), counters)
 
+    def test_merge(self):
+        """merge: two databases (runs, a stored check) into one whose reports are the sources';
+        merging again copies nothing; bad inputs are refused before the output is written."""
+        tmp = self.tmp.name
+        a, b, out = (os.path.join(tmp, n) for n in ("ma.db", "mb.db", "mall.db"))
+        small = ["--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "4",
+                 "--min-time", "0", "--warmup", "0", "--threads", "1", "--quiet"]
+        for _ in range(2):
+            sb("run", *small, "--layers", "spatial.attn.qk_norm,spatial.mlp.gelu", "--db", a)
+        ra = [r[0] for r in query(a, "SELECT run_id FROM run ORDER BY rowid")]
+        sb("check", "--baseline", ra[0], "--run", ra[1], "--db", a, check=False)
+        sb("run", *small, "--workload", "block", "--db", b)
+        (rb,) = query(b, "SELECT run_id FROM run")[0]
+        p = sb("merge", "-o", out, a, b)
+        self.assertIn("mb.db: 1 run(s), 1 case(s), 0 check(s) merged", p.stderr)
+        tables = ["run", "\"case\"", "sample", "node", "node_sample", "counter", "accuracy",
+                  "collector_use", "metric_def", "baseline", "check_run", "verdict"]
+
+        def counts(db):
+            return [query(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables]
+        merged = counts(out)
+        self.assertEqual(merged, [x + y for x, y in zip(counts(a), counts(b))])
+        self.assertGreater(merged[tables.index("verdict")], 0)
+        for run, src in [(ra[0], a), (ra[1], a), (rb, b)]:
+            self.assertEqual(sb("report", "--run", run, "--db", out, "--format", "json").stdout,
+                             sb("report", "--run", run, "--db", src, "--format", "json").stdout)
+        p = sb("merge", "-o", out, b, a)
+        self.assertIn("mb.db: 0 run(s), 0 case(s), 0 check(s) merged; 1 run(s) already", p.stderr)
+        self.assertEqual(counts(out), merged)
+        text = os.path.join(tmp, "notes.txt")
+        with open(text, "w") as f:
+            f.write("not a database\n")
+        fresh = os.path.join(tmp, "fresh.db")
+        self.bad(["merge", a], "-o OUT.db is required", out)
+        self.bad(["merge", "-o", out], "no database to merge", out)
+        self.bad(["merge", "-o", out, os.path.join(tmp, "nope.db")], "nope.db", out)
+        self.bad(["merge", "-o", out, out], "is the output (-o) too", out)
+        self.bad(["merge", "-o", fresh, a, a], "are the same file")
+        self.bad(["merge", "-o", fresh, a, text], "notes.txt", a)
+        self.assertFalse(os.path.exists(fresh))
+
     def test_restored_layer_capped(self):
         # q/k RMSNorm alone compounds its weights call by call, so a sample runs it at most
         # SB_GRAPH_RESTORE_EVERY (32) times, its data put back between samples, however long
