@@ -89,11 +89,11 @@ static sb_status check_tables_known(sqlite3 *db, char *err, size_t errlen)
 }
 
 /*
- * The INSERT that copies table i's new rows from src, its columns read from main's schema,
- * the shifted key plus off: malloc'd into *sql.
+ * The INSERT that copies table i's new rows from src, malloc'd into *sql: its shifted key plus
+ * parameter ?1. Identifiers cannot be bound, so the table's name (from tables[]) and its columns'
+ * (from main's own schema) are written in, quoted.
  */
-static sb_status copy_sql(sqlite3 *db, size_t i, long long off, char **sql, char *err,
-                          size_t errlen)
+static sb_status copy_sql(sqlite3 *db, size_t i, char **sql, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     size_t cap = 4096, ncols = 0, ins = 0, sel = 0;
@@ -115,9 +115,8 @@ static sb_status copy_sql(sqlite3 *db, size_t i, long long off, char **sql, char
         const char *c = (const char *)sqlite3_column_text(st, 1);
         bool key = tables[i].key && strcmp(c, tables[i].key) == 0;
         ins += (size_t)snprintf(cols + ins, cap - ins, "%s\"%s\"", ncols ? ", " : "", c);
-        sel += key ? (size_t)snprintf(exprs + sel, cap - sel, "%s\"%s\" + %lld", ncols ? ", " : "",
-                                      c, off)
-                   : (size_t)snprintf(exprs + sel, cap - sel, "%s\"%s\"", ncols ? ", " : "", c);
+        sel += (size_t)snprintf(exprs + sel, cap - sel, "%s\"%s\"%s", ncols ? ", " : "", c,
+                                key ? " + ?1" : "");
         ncols++;
         if (ins >= cap || sel >= cap) {
             snprintf(err, errlen, "table %s has too many columns", tables[i].table);
@@ -150,9 +149,14 @@ static sb_status copy_tables(sqlite3 *db, sb_merge_counts *n, char *err, size_t 
         return fail(db, "cannot read the largest keys", err, errlen);
     for (size_t i = 0; i < SB_ARRAY_LEN(tables) && rc == SB_OK; i++) {
         char *sql = NULL, what[96];
-        if ((rc = copy_sql(db, i, off[tables[i].shift], &sql, err, errlen)) != SB_OK)
+        sqlite3_stmt *st = NULL;
+        if ((rc = copy_sql(db, i, &sql, err, errlen)) != SB_OK)
             break;
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        bool ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+                  (!tables[i].key || sqlite3_bind_int64(st, 1, off[tables[i].shift]) == SQLITE_OK) &&
+                  sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok) {
             snprintf(what, sizeof(what), "cannot copy table %s", tables[i].table);
             rc = fail(db, what, err, errlen);
         } else if (strcmp(tables[i].table, "case") == 0) {
