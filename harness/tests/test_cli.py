@@ -104,8 +104,16 @@ class Cli(unittest.TestCase):
         for _ in range(2):
             sb("run", *small, "--layers", "spatial.attn.qk_norm,spatial.mlp.gelu", "--db", a)
         ra = [r[0] for r in query(a, "SELECT run_id FROM run ORDER BY rowid")]
-        sb("check", "--baseline", ra[0], "--run", ra[1], "--db", a, check=False)
         sb("run", *small, "--workload", "block", "--db", b)
+        for db in (a, b):  # check refuses emulated runs (qemu), and a needs a stored check
+            con = sqlite3.connect(db)
+            con.execute("UPDATE run SET emulated = 0")
+            con.execute("UPDATE host SET emulated = 0")
+            con.commit()
+            con.close()
+        self.assertIn(sb("check", "--baseline", ra[0], "--run", ra[1], "--db", a,
+                         check=False).returncode, (0, 1, 2))
+        self.assertEqual(query(a, "SELECT count(*) FROM baseline"), [(1,)])
         (rb,) = query(b, "SELECT run_id FROM run")[0]
         p = sb("merge", "-o", out, a, b)
         self.assertIn("mb.db: 1 run(s), 1 case(s), 0 check(s) merged", p.stderr)
