@@ -276,8 +276,9 @@ static sb_status case_prepare(case_run *cr, const sb_case_spec *c, const sb_run_
     cr->inner = (long)((o->min_time_s * 1e9) / (double)(best ? best : 1)) + 1;
     if (best >= (uint64_t)(o->min_time_s * 1e9))
         cr->inner = 1;
-    if (sb_graph_restore_every(cr->g) > 0 && cr->inner > sb_graph_restore_every(cr->g))
-        cr->inner = sb_graph_restore_every(cr->g); /* a sample runs on data it has not worn out */
+    long every = sb_graph_restore_every(cr->g);
+    if (every > 0 && cr->inner > every)
+        cr->inner = every; /* a sample runs on data it has not worn out */
 
     cr->samples = calloc((size_t)o->reps, sizeof(*cr->samples));
     cr->starts = calloc((size_t)o->reps, sizeof(*cr->starts));

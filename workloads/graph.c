@@ -295,10 +295,13 @@ static unsigned buffers_needed(const sb_graph *g)
     return need;
 }
 
-/* Elements of buffer b in g: B_ALONE is as large as the buffer its layer would write. */
+/* The buffer a layer graph's B_ALONE stands for: the one its layer writes in blocks. */
+static buf_id alone_of(const sb_graph *g) { return usage[g->nodes[0].pub.layer.id].out; }
+
+/* Elements of buffer b in g: B_ALONE is as large as the buffer it stands for. */
 static size_t graph_buf_elems(const sb_graph *g, buf_id b)
 {
-    return buf_elems(&g->shape, b == B_ALONE ? usage[g->nodes[0].pub.layer.id].out : b);
+    return buf_elems(&g->shape, b == B_ALONE ? alone_of(g) : b);
 }
 
 /* Elements of the attention scratch, and of each RoPE table ([T][D/2]). */
@@ -380,8 +383,7 @@ static sb_status alloc_buffers(sb_graph *g, char *err, size_t errlen)
         sb_fill_uniform(g->buf[b], g->buf_n[b], g->cfg.seed, (uint64_t)b, 1.0f);
     }
     if (g->restore_every) /* the copy sb_graph_restore puts back */
-        memcpy(g->buf[B_ALONE], g->buf[usage[g->nodes[0].pub.layer.id].out],
-               g->buf_n[B_ALONE] * sizeof(float));
+        memcpy(g->buf[B_ALONE], g->buf[alone_of(g)], g->buf_n[B_ALONE] * sizeof(float));
     if (g->buf[B_POS])
         pos_embed(&g->shape, g->buf[B_POS]);
     for (size_t i = 0; g->buf[B_TSTEP] && i < g->buf_n[B_TSTEP]; i++) {
@@ -516,9 +518,8 @@ long sb_graph_restore_every(const sb_graph *g) { return g->restore_every; }
 
 void sb_graph_restore(sb_graph *g)
 {
-    buf_id b = usage[g->nodes[0].pub.layer.id].out;
     if (g->restore_every)
-        memcpy(g->buf[b], g->buf[B_ALONE], g->buf_n[b] * sizeof(float));
+        memcpy(g->buf[alone_of(g)], g->buf[B_ALONE], g->buf_n[B_ALONE] * sizeof(float));
 }
 
 const float *sb_graph_output(const sb_graph *g, size_t *count)

@@ -44,6 +44,17 @@ def query(db, sql, *args):
         con.close()
 
 
+def clear_emulated(db):
+    """Mark db's runs and hosts not emulated: check refuses emulated runs (those under qemu)."""
+    con = sqlite3.connect(db)
+    try:
+        con.execute("UPDATE run SET emulated = 0")
+        con.execute("UPDATE host SET emulated = 0")
+        con.commit()
+    finally:
+        con.close()
+
+
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -105,12 +116,8 @@ class Cli(unittest.TestCase):
             sb("run", *small, "--layers", "spatial.attn.qk_norm,spatial.mlp.gelu", "--db", a)
         ra = [r[0] for r in query(a, "SELECT run_id FROM run ORDER BY rowid")]
         sb("run", *small, "--workload", "block", "--db", b)
-        for db in (a, b):  # check refuses emulated runs (qemu), and a needs a stored check
-            con = sqlite3.connect(db)
-            con.execute("UPDATE run SET emulated = 0")
-            con.execute("UPDATE host SET emulated = 0")
-            con.commit()
-            con.close()
+        for db in (a, b):  # a needs a stored check, which check refuses to make under qemu
+            clear_emulated(db)
         self.assertIn(sb("check", "--baseline", ra[0], "--run", ra[1], "--db", a,
                          check=False).returncode, (0, 1, 2))
         self.assertEqual(query(a, "SELECT count(*) FROM baseline"), [(1,)])
@@ -264,11 +271,7 @@ class Cli(unittest.TestCase):
         base, new = [r[0] for r in query(db, "SELECT run_id FROM run ORDER BY rowid")]
         if os.environ.get("SB_EXE_WRAPPER"):
             self.bad(["check", "--db", db, "--baseline", base], "emulated CPU", db)
-            con = sqlite3.connect(db)
-            con.execute("UPDATE run SET emulated = 0")
-            con.execute("UPDATE host SET emulated = 0")
-            con.commit()
-            con.close()
+            clear_emulated(db)
 
         def set_times(factor):
             """Every case's samples := 1 ms + 1 us per repetition, times factor in new's."""
