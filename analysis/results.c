@@ -11,19 +11,32 @@
 
 /* ==== run ids ==== */
 
-sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen)
+/* What an id spec can name: runs and calibrations, each with a random 128-bit id. */
+static const struct {
+    const char *what, *plural, *latest, *prefix;
+} id_kinds[] = {
+    {"run", "runs", "SELECT run_id FROM run ORDER BY started_at DESC, rowid DESC LIMIT 1",
+     "SELECT run_id FROM run WHERE substr(run_id, 1, length(?1)) = ?1"},
+    {"calibration", "calibrations",
+     "SELECT calib_id FROM calibration ORDER BY measured_at DESC, rowid DESC LIMIT 1",
+     "SELECT DISTINCT calib_id FROM calibration WHERE substr(calib_id, 1, length(?1)) = ?1"},
+};
+
+static sb_status id_resolve(sqlite3 *db, size_t kind, const char *spec, char out[33], char *err,
+                            size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     int n = 0;
+    const char *what = id_kinds[kind].what;
     bool latest = strcmp(spec, "latest") == 0;
-    const char *sql = latest ? "SELECT run_id FROM run ORDER BY started_at DESC, rowid DESC LIMIT 1"
-                             : "SELECT run_id FROM run WHERE substr(run_id, 1, length(?1)) = ?1";
     if (!latest && strlen(spec) < 4) {
-        snprintf(err, errlen, "run '%s': give at least 4 digits of the run id, or 'latest'", spec);
+        snprintf(err, errlen, "%s '%s': give at least 4 digits of the %s id, or 'latest'", what,
+                 spec, what);
         return SB_EINVAL;
     }
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot query runs: %s", sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(db, latest ? id_kinds[kind].latest : id_kinds[kind].prefix, -1, &st,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot query %s: %s", id_kinds[kind].plural, sqlite3_errmsg(db));
         return SB_EDB;
     }
     if (!latest)
@@ -35,11 +48,24 @@ sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
     sqlite3_finalize(st);
     if (n == 1)
         return SB_OK;
-    if (n == 0)
-        snprintf(err, errlen, latest ? "the database holds no runs" : "no run matches '%s'", spec);
+    if (n == 0 && latest)
+        snprintf(err, errlen, "the database holds no %s", id_kinds[kind].plural);
+    else if (n == 0)
+        snprintf(err, errlen, "no %s matches '%s'", what, spec);
     else
-        snprintf(err, errlen, "run '%s' is ambiguous: %d runs match; give more digits", spec, n);
+        snprintf(err, errlen, "%s '%s' is ambiguous: %d %s match; give more digits", what, spec,
+                 n, id_kinds[kind].plural);
     return n == 0 ? SB_ENOTFOUND : SB_EINVAL;
+}
+
+sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen)
+{
+    return id_resolve(db, 0, spec, out, err, errlen);
+}
+
+sb_status sb_calib_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen)
+{
+    return id_resolve(db, 1, spec, out, err, errlen);
 }
 
 /* ==== per-layer report ==== */

@@ -19,6 +19,17 @@
  */
 sb_status sb_run_resolve(sqlite3 *db, const char *spec, char out[33], char *err, size_t errlen);
 
+/* The same for a calibration (sorabench calibrate): its id, a unique prefix, or "latest". */
+sb_status sb_calib_resolve(sqlite3 *db, const char *spec, char out[33], char *err,
+                           size_t errlen);
+
+/*
+ * The rows of calibration calib_id as a table: each probe, level and thread count with its
+ * median, best and MAD rate; notes give the host, the date and whether it was emulated.
+ */
+sb_status sb_calib_table(sqlite3 *db, const char *calib_id, sb_table *out, char *err,
+                         size_t errlen);
+
 /*
  * Per-layer table of one run: per case (and, for block/step cases, per layer
  * inside them): workload, layer, shape, variant, kernel, threads, median/MAD/

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <jansson.h>
 
 extern const char sb_schema_sql[];
 
@@ -83,8 +84,10 @@ static sb_status check_existing(sb_store *s, long *version, long *tables)
 }
 
 /* Forward-only migrations: migrations[i] takes version i + 1 to i + 2. */
-extern const char sb_migrate_v2_sql[], sb_migrate_v3_sql[], sb_migrate_v4_sql[];
-static const char *const migrations[] = {sb_migrate_v2_sql, sb_migrate_v3_sql, sb_migrate_v4_sql};
+extern const char sb_migrate_v2_sql[], sb_migrate_v3_sql[], sb_migrate_v4_sql[],
+    sb_migrate_v5_sql[];
+static const char *const migrations[] = {sb_migrate_v2_sql, sb_migrate_v3_sql, sb_migrate_v4_sql,
+                                         sb_migrate_v5_sql};
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SB_SCHEMA_VERSION - 1,
                "one migration per version above 1");
 
@@ -252,28 +255,43 @@ static const char build_sql[] =
     " r->>'git_dirty', r->>'compiler', r->>'buildtype', r->>'sanitize', r->>'isas',"
     " r->>'collectors', r->>'providers' FROM (SELECT json(?2) AS r)";
 
-sb_status sb_store_run_begin(sb_store *s, const sb_run_info *info, char run_id[33])
+/* A new random 128-bit id as 32 hex digits. */
+static sb_status new_id(sb_store *s, char id[33])
 {
-    char host_id[17], build_id[17], now[32];
     unsigned char rnd[16];
-    sqlite3_stmt *st = NULL;
-    sb_status ret;
-    int rc;
-
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
         snprintf(s->msg, sizeof(s->msg), "getrandom failed: %s", strerror(errno));
         return SB_ESYS;
     }
     for (int i = 0; i < 16; i++)
-        snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
-    fnv_hex(info->host_json, host_id);
-    fnv_hex(info->build_json, build_id);
-    iso_now(now, sizeof(now));
+        snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+    return SB_OK;
+}
 
-    const char *h[] = {host_id, info->host_json}, *b[] = {build_id, info->build_json};
-    if ((ret = exec_bound(s, host_sql, "cannot store the host record", 2, h)) != SB_OK ||
-        (ret = exec_bound(s, build_sql, "cannot store the build record", 2, b)) != SB_OK)
+/* Store the host and build records unless there; their ids (content hashes) into the buffers. */
+static sb_status put_host_build(sb_store *s, const char *host_json, const char *build_json,
+                                char host_id[17], char build_id[17])
+{
+    sb_status ret;
+    fnv_hex(host_json, host_id);
+    fnv_hex(build_json, build_id);
+    const char *h[] = {host_id, host_json}, *b[] = {build_id, build_json};
+    if ((ret = exec_bound(s, host_sql, "cannot store the host record", 2, h)) != SB_OK)
         return ret;
+    return exec_bound(s, build_sql, "cannot store the build record", 2, b);
+}
+
+sb_status sb_store_run_begin(sb_store *s, const sb_run_info *info, char run_id[33])
+{
+    char host_id[17], build_id[17], now[32];
+    sqlite3_stmt *st = NULL;
+    sb_status ret;
+    int rc;
+
+    if ((ret = new_id(s, run_id)) != SB_OK ||
+        (ret = put_host_build(s, info->host_json, info->build_json, host_id, build_id)) != SB_OK)
+        return ret;
+    iso_now(now, sizeof(now));
     rc = sqlite3_prepare_v2(s->db,
                             "INSERT INTO run(run_id, host_id, build_id, started_at, status, argv,"
                             " env, seed, emulated, config) VALUES(?,?,?,?, 'running', json(?),"
@@ -692,4 +710,63 @@ sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *che
     if (rc == SQLITE_OK && check_id)
         *check_id = id;
     return end_txn(s, rc, "cannot store the check");
+}
+
+/* ==== calibrations ==== */
+
+sb_status sb_store_calib_begin(sb_store *s, const char *host_json, const char *build_json,
+                               int emulated, sb_calib_session *cs)
+{
+    sb_status ret;
+    memset(cs, 0, sizeof(*cs));
+    cs->emulated = emulated;
+    if ((ret = new_id(s, cs->id)) != SB_OK)
+        return ret;
+    return put_host_build(s, host_json, build_json, cs->host_id, cs->build_id);
+}
+
+sb_status sb_store_put_calib(sb_store *s, const sb_calib_session *cs, const sb_calib_record *r)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *a = json_array();
+    char now[32], *samples = NULL;
+    int rc = SQLITE_NOMEM;
+
+    for (size_t i = 0; a && i < r->nrates; i++)
+        json_array_append_new(a, json_real(r->rates[i]));
+    if (!a || (samples = json_dumps(a, JSON_COMPACT)) == NULL) {
+        snprintf(s->msg, sizeof(s->msg), "out of memory");
+        json_decref(a);
+        return SB_ENOMEM;
+    }
+    iso_now(now, sizeof(now));
+    rc = sqlite3_prepare_v2(s->db,
+                            "INSERT INTO calibration(calib_id, host_id, build_id, measured_at,"
+                            " emulated, probe, kind, dtype, isa, level, bytes, threads, pus, iters,"
+                            " unit, median, best, mad, samples) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                            "?,?,?,?, json(?))", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        const char *text[] = {cs->id, cs->host_id, cs->build_id, now};
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 5, cs->emulated);
+        const char *what[] = {r->probe, r->kind, r->dtype, r->isa, r->level};
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_text(st, 6 + i, what[i], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 11, r->bytes);
+        sqlite3_bind_int(st, 12, r->threads);
+        if (r->pus)
+            sqlite3_bind_text(st, 13, r->pus, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 14, r->iters);
+        sqlite3_bind_text(st, 15, r->unit, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 16, r->median);
+        sqlite3_bind_double(st, 17, r->best);
+        sqlite3_bind_double(st, 18, r->mad);
+        sqlite3_bind_text(st, 19, samples, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    json_decref(a);
+    free(samples);
+    return rc == SQLITE_DONE ? SB_OK : db_fail(s, "cannot store the calibration");
 }

@@ -17,7 +17,7 @@
 #include "collector.h"
 #include "sb_status.h"
 
-#define SB_SCHEMA_VERSION 4
+#define SB_SCHEMA_VERSION 5
 #define SB_APPLICATION_ID 0x53426e63 /* "SBnc" */
 
 typedef struct sb_store sb_store;
@@ -180,6 +180,34 @@ typedef struct sb_check_record {
  * (may be NULL) gets its id.
  */
 sb_status sb_store_put_check(sb_store *s, const sb_check_record *c, int64_t *check_id);
+
+/* One calibration (sorabench calibrate): its id and what its rows are held to. */
+typedef struct sb_calib_session {
+    char id[33];             /* random 128-bit, hex */
+    char host_id[17], build_id[17];
+    int emulated;            /* 1: an emulated CPU; the rates are not performance */
+} sb_calib_session;
+
+/* One probe at one memory level and thread count: a row of table calibration. */
+typedef struct sb_calib_record {
+    const char *probe, *kind, *dtype, *isa;  /* kind: compute or bandwidth */
+    const char *level;       /* "core" for compute; L1, L2, L3, DRAM */
+    int64_t bytes;           /* working set per thread, bytes; 0 for compute */
+    int threads;
+    const char *pus;         /* PUs each worker ran on, "0;1"; may be NULL */
+    int64_t iters;           /* per thread per repetition */
+    const char *unit;        /* GFLOP/s, GOP/s or GB/s */
+    double median, best, mad;
+    const double *rates;     /* [nrates]: every repetition's rate, in unit */
+    size_t nrates;
+} sb_calib_record;
+
+/* Store the host and build records (if new) and start a calibration in *cs. */
+sb_status sb_store_calib_begin(sb_store *s, const char *host_json, const char *build_json,
+                               int emulated, sb_calib_session *cs);
+
+/* Store one measurement of calibration cs (its own statement: a crash keeps those before it). */
+sb_status sb_store_put_calib(sb_store *s, const sb_calib_session *cs, const sb_calib_record *r);
 
 /* What sb_store_merge copied from one file. */
 typedef struct sb_merge_counts {

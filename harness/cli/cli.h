@@ -17,6 +17,7 @@ int sb_cmd_report(int argc, char **argv);
 int sb_cmd_compare(int argc, char **argv);
 int sb_cmd_check(int argc, char **argv);
 int sb_cmd_merge(int argc, char **argv);
+int sb_cmd_calibrate(int argc, char **argv);
 
 /* Print "sorabench CMD: message" on stderr; returns code. */
 int sb_cli_error(const char *cmd, int code, const char *fmt, ...)

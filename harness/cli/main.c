@@ -22,6 +22,7 @@ static const struct {
     {"report", sb_cmd_report, "per-layer table of a stored run (table, md, csv, json)"},
     {"compare", sb_cmd_compare, "compare two stored runs case by case, with a geomean"},
     {"check", sb_cmd_check, "hold a run to a baseline run: exit 1 on a significant slowdown"},
+    {"calibrate", sb_cmd_calibrate, "measure the host's FLOP/s peaks and bandwidth per memory level"},
     {"merge", sb_cmd_merge, "copy the runs of other databases into one (-o OUT.db IN.db ...)"},
 };
 

@@ -116,6 +116,8 @@ class Cli(unittest.TestCase):
             sb("run", *small, "--layers", "spatial.attn.qk_norm,spatial.mlp.gelu", "--db", a)
         ra = [r[0] for r in query(a, "SELECT run_id FROM run ORDER BY rowid")]
         sb("run", *small, "--workload", "block", "--db", b)
+        sb("calibrate", "--probes", "triad.f32.ref", "--levels", "L1", "--threads", "1",
+           "--reps", "2", "--min-time", "0", "--db", b, "--quiet")
         for db in (a, b):  # a needs a stored check, which check refuses to make under qemu
             clear_emulated(db)
         self.assertIn(sb("check", "--baseline", ra[0], "--run", ra[1], "--db", a,
@@ -125,13 +127,15 @@ class Cli(unittest.TestCase):
         p = sb("merge", "-o", out, a, b)
         self.assertIn("mb.db: 1 run(s), 1 case(s), 0 check(s) merged", p.stderr)
         tables = ["run", "\"case\"", "sample", "node", "node_sample", "counter", "accuracy",
-                  "collector_use", "metric_def", "baseline", "check_run", "verdict"]
+                  "collector_use", "metric_def", "baseline", "check_run", "verdict",
+                  "calibration"]
 
         def counts(db):
             return [query(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables]
         merged = counts(out)
         self.assertEqual(merged, [x + y for x, y in zip(counts(a), counts(b))])
         self.assertGreater(merged[tables.index("verdict")], 0)
+        self.assertEqual(merged[tables.index("calibration")], 1)
         for run, src in [(ra[0], a), (ra[1], a), (rb, b)]:
             self.assertEqual(sb("report", "--run", run, "--db", out, "--format", "json").stdout,
                              sb("report", "--run", run, "--db", src, "--format", "json").stdout)
@@ -149,6 +153,59 @@ class Cli(unittest.TestCase):
         self.bad(["merge", "-o", fresh, a, a], "are the same file")
         self.bad(["merge", "-o", fresh, a, text], "notes.txt", a)
         self.assertFalse(os.path.exists(fresh))
+
+    def test_calibrate(self):
+        """calibrate: every probe asked for is measured and stored with each repetition's rate,
+        --show prints what was stored, and bad inputs are refused with the database untouched."""
+        tmp = self.tmp.name
+        db = os.path.join(tmp, "cal.db")
+        quick = ["--threads", "1", "--reps", "3", "--min-time", "0.001", "--db", db]
+        p = sb("calibrate", "--probes", "compute,triad.f32.ref", "--levels", "l1,DRAM", *quick,
+               "--format", "json")
+        shown = json.loads(p.stdout)
+        rows = query(db, "SELECT probe, kind, level, bytes, threads, unit, median, best, mad,"
+                         " samples, iters, emulated FROM calibration ORDER BY rowid")
+        compute = [r for r in rows if r[1] == "compute"]
+        self.assertGreaterEqual(len(compute), 1)                   # every ISA has an FP32 FMA
+        self.assertEqual([r[0] for r in rows[len(compute):]], ["triad.f32.ref"] * 2)
+        self.assertEqual([r[2] for r in rows], ["core"] * len(compute) + ["L1", "DRAM"])
+        not_run = [line.split()[2] for line in p.stderr.splitlines()
+                   if line.startswith("not measured: ")]
+        # each compute probe of the build is measured once or said not measured, never both
+        self.assertEqual(len(compute) + len(not_run), len(set(r[0] for r in compute) | set(not_run)))
+        wrapped = bool(os.environ.get("SB_EXE_WRAPPER"))
+        for probe, kind, level, size, threads, unit, median, best, mad, samples, iters, emu in rows:
+            rates = json.loads(samples)
+            self.assertEqual(len(rates), 3, probe)
+            self.assertTrue(all(r > 0 for r in rates), probe)
+            self.assertEqual(median, statistics.median(rates))
+            self.assertEqual(best, max(rates))
+            self.assertGreaterEqual(mad, 0)
+            self.assertGreaterEqual(iters, 1)
+            self.assertEqual(threads, 1)
+            self.assertEqual(unit, "GB/s" if kind == "bandwidth" else
+                             "GOP/s" if ".int8." in probe else "GFLOP/s")
+            self.assertEqual(size > 0, kind == "bandwidth")
+            self.assertEqual(emu, int(wrapped))
+        self.assertEqual([(r["probe"], r["level"]) for r in shown["rows"]],
+                         [(r[0], r[2]) for r in rows])
+        dram = rows[-1][3]
+        self.assertGreaterEqual(dram, 256 << 20)    # 4x L3 or 256 MiB, one thread
+        show = sb("calibrate", "--show", "latest", "--db", db, "--format", "json").stdout
+        self.assertEqual(json.loads(show)["rows"], shown["rows"])
+        self.bad(["calibrate", "--db", db, "--probes", "nosuch"], "'nosuch' names no probe", db)
+        self.bad(["calibrate", "--db", db, "--levels", "L9"], "unknown level 'L9'", db)
+        self.bad(["calibrate", "--db", db, "--reps", "0"], "reps", db)
+        self.bad(["calibrate", "--db", db, "--show", "latest", "--threads", "1"], "--show", db)
+        self.bad(["calibrate", "--db", db, "--show", "ffff"], "no calibration matches 'ffff'", db)
+        self.bad(["calibrate", "--db", db, "--isa", "ref", "--probes", "fma.f32.avx2"],
+                 "needs ISA avx2" if "fma.f32.avx2" in [r[0] for r in rows] else
+                 "names no probe", db)
+        empty = os.path.join(tmp, "cal-empty.db")
+        sb("run", "--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "1",
+           "--min-time", "0", "--warmup", "0", "--threads", "1", "--quiet", "--layers",
+           "spatial.mlp.gelu", "--db", empty)
+        self.bad(["calibrate", "--show", "latest", "--db", empty], "holds no calibrations", empty)
 
     def test_restored_layer_capped(self):
         # q/k RMSNorm alone compounds its weights call by call, so a sample runs it at most

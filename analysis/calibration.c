@@ -1,0 +1,76 @@
+/* calibration.c - a stored calibration (sorabench calibrate) as a table (see results.h). */
+#include "results.h"
+
+#include <stdio.h>
+
+enum { K_PROBE, K_LEVEL, K_KIB, K_THREADS, K_UNIT, K_MEDIAN, K_BEST, K_MAD, K_ITERS, K_COUNT };
+
+static const sb_column calib_cols[] = {
+    [K_PROBE] = {"probe", "probe", SB_COL_TEXT, 0},
+    [K_LEVEL] = {"level", "level", SB_COL_TEXT, 0},
+    [K_KIB] = {"kib_per_thread", "KiB/thr", SB_COL_INT, 0},
+    [K_THREADS] = {"threads", "thr", SB_COL_INT, 0},
+    [K_UNIT] = {"unit", "unit", SB_COL_TEXT, 0},
+    [K_MEDIAN] = {"median", "median", SB_COL_REAL, 1},
+    [K_BEST] = {"best", "best", SB_COL_REAL, 1},
+    [K_MAD] = {"mad", "MAD", SB_COL_REAL, 2},
+    [K_ITERS] = {"iters", "iters/rep", SB_COL_INT, 0},
+};
+_Static_assert(SB_ARRAY_LEN(calib_cols) == K_COUNT, "one definition per column");
+
+static const char calib_sql[] =
+    "SELECT c.probe, c.level, c.bytes, c.threads, c.unit, c.median, c.best, c.mad, c.iters,"
+    " c.measured_at, c.emulated, h.cpu_brand, h.hostname, json_array_length(c.samples)"
+    " FROM calibration c JOIN host h USING (host_id) WHERE c.calib_id = ?"
+    " ORDER BY c.rowid";
+
+sb_status sb_calib_table(sqlite3 *db, const char *calib_id, sb_table *out, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    sb_status ret = SB_OK;
+    char title[160], when[32] = "", brand[128] = "", host[96] = "";
+    int emulated = 0, reps = 0;
+    long n = 0;
+
+    snprintf(title, sizeof(title), "calibration %.8s", calib_id);
+    sb_table_init(out, calib_cols, K_COUNT, title);
+    if (sqlite3_prepare_v2(db, calib_sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot query the calibration: %s", sqlite3_errmsg(db));
+        ret = SB_EDB;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, calib_id, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long row = sb_table_add_row(out);
+        sb_table_set_text(out, row, K_PROBE, (const char *)sqlite3_column_text(st, 0));
+        sb_table_set_text(out, row, K_LEVEL, (const char *)sqlite3_column_text(st, 1));
+        if (sqlite3_column_int64(st, 2) > 0)
+            sb_table_set_num(out, row, K_KIB, (double)sqlite3_column_int64(st, 2) / 1024.0);
+        sb_table_set_num(out, row, K_THREADS, (double)sqlite3_column_int(st, 3));
+        sb_table_set_text(out, row, K_UNIT, (const char *)sqlite3_column_text(st, 4));
+        for (int c = K_MEDIAN; c <= K_ITERS; c++)
+            sb_table_set_num(out, row, (size_t)c, sqlite3_column_double(st, c));
+        if (n++ == 0) {
+            snprintf(when, sizeof(when), "%s", (const char *)sqlite3_column_text(st, 9));
+            emulated = sqlite3_column_int(st, 10);
+            const unsigned char *b = sqlite3_column_text(st, 11), *h = sqlite3_column_text(st, 12);
+            snprintf(brand, sizeof(brand), "%s", b ? (const char *)b : "CPU unknown");
+            snprintf(host, sizeof(host), "%s", h ? (const char *)h : "?");
+            reps = sqlite3_column_int(st, 13);
+        }
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "calibration %.8s has no measurements", calib_id);
+        ret = SB_ENOTFOUND;
+        goto out;
+    }
+    sb_table_add_note(out, "%s on %s (%s), %d repetition(s) a row: rates are all threads "
+                      "together; GB/s counts a triad's 3 arrays once (STREAM), not the "
+                      "write-allocate reads", when, host, brand, reps);
+    if (emulated)
+        sb_table_add_note(out, "EMULATED CPU: these rates are not performance");
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
