@@ -42,6 +42,7 @@ static const char *const level_names[SB_CALIB_LEVELS] = {"L1", "L2", "L3", "DRAM
 
 typedef struct calib_cfg {
     const char *threads, *probes, *levels, *pin, *isa, *db, *show;
+    int nmeasure;            /* options given that shape a measurement (all but --db, --format) */
     bool quiet;
     sb_format format;
     sb_calib_opts co;
@@ -67,6 +68,7 @@ static int parse_args(int argc, char **argv, calib_cfg *c)
     sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
     optind = 1;
     while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+        c->nmeasure += ch != O_DB && ch != O_FORMAT && ch != O_SHOW;
         switch (ch) {
         case O_THREADS: c->threads = optarg; break;
         case O_PROBES: c->probes = optarg; break;
@@ -108,7 +110,7 @@ static int parse_args(int argc, char **argv, calib_cfg *c)
     }
     if (optind < argc)
         return sb_cli_error("calibrate", SB_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (c->show && (c->threads || c->probes || c->levels || c->isa))
+    if (c->show && c->nmeasure)
         return sb_cli_error("calibrate", SB_EXIT_USAGE, "--show prints a stored calibration: "
                             "give only --db, --format with it");
     return SB_EXIT_OK;
