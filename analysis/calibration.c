@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { K_PROBE, K_LEVEL, K_KIB, K_THREADS, K_UNIT, K_MEDIAN, K_BEST, K_MAD, K_ITERS, K_COUNT };
 
@@ -73,4 +74,61 @@ sb_status sb_calib_table(sqlite3 *db, const char *calib_id, sb_table *out, char 
 out:
     sqlite3_finalize(st);
     return ret;
+}
+
+/* ==== peaks for the report ==== */
+
+struct sb_peaks {
+    sqlite3_stmt *st;
+};
+
+/*
+ * The machine that ran ?1: the hosts with its hostname, CPU brand and ISA features (a host record
+ * also holds what changes on one machine: memory, governor). Of its calibrations the latest with
+ * a compute probe of dtype ?2 at ?3 threads, and in it the fastest such probe's median.
+ */
+static const char peak_sql[] =
+    "WITH mine AS (SELECT c.calib_id, c.probe, c.median, c.measured_at, c.rowid AS rid"
+    "  FROM calibration c JOIN host h USING (host_id), run r JOIN host rh ON rh.host_id = r.host_id"
+    "  WHERE r.run_id = ?1 AND h.hostname IS rh.hostname AND h.cpu_brand IS rh.cpu_brand"
+    "  AND h.isa IS rh.isa AND c.kind = 'compute' AND c.dtype = ?2 AND c.threads = ?3),"
+    " latest AS (SELECT calib_id FROM mine ORDER BY measured_at DESC, rid DESC LIMIT 1)"
+    " SELECT max(median), probe, calib_id FROM mine WHERE calib_id = (SELECT calib_id FROM latest)";
+
+sb_status sb_peaks_open(sqlite3 *db, const char *run_id, sb_peaks **out)
+{
+    sb_peaks *p = calloc(1, sizeof(*p));
+    *out = NULL;
+    if (!p)
+        return SB_ENOMEM;
+    if (sqlite3_prepare_v2(db, peak_sql, -1, &p->st, NULL) != SQLITE_OK) {
+        free(p);
+        return SB_EDB;
+    }
+    sqlite3_bind_text(p->st, 1, run_id, -1, SQLITE_TRANSIENT);
+    *out = p;
+    return SB_OK;
+}
+
+double sb_peaks_get(sb_peaks *p, const char *dtype, long threads, char probe[64],
+                    char calib_id[33])
+{
+    double peak = 0;
+    sqlite3_reset(p->st);
+    sqlite3_bind_text(p->st, 2, dtype, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(p->st, 3, threads);
+    if (sqlite3_step(p->st) == SQLITE_ROW && sqlite3_column_type(p->st, 0) != SQLITE_NULL) {
+        peak = sqlite3_column_double(p->st, 0);
+        snprintf(probe, 64, "%s", (const char *)sqlite3_column_text(p->st, 1));
+        snprintf(calib_id, 33, "%s", (const char *)sqlite3_column_text(p->st, 2));
+    }
+    return peak;
+}
+
+void sb_peaks_close(sb_peaks *p)
+{
+    if (!p)
+        return;
+    sqlite3_finalize(p->st);
+    free(p);
 }

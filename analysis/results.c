@@ -71,7 +71,7 @@ sb_status sb_calib_resolve(sqlite3 *db, const char *spec, char out[33], char *er
 /* ==== per-layer report ==== */
 
 enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_REPS, C_MEDIAN, C_MAD,
-       C_MIN, C_GFLOPS, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
+       C_MIN, C_GFLOPS, C_PEAK, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
 
 static const sb_column layer_cols[] = {
     [C_WORKLOAD] = {"workload", "workload", SB_COL_TEXT, 0},
@@ -85,6 +85,7 @@ static const sb_column layer_cols[] = {
     [C_MAD] = {"mad_ns", "MAD ns", SB_COL_INT, 0},
     [C_MIN] = {"min_ns", "min ns", SB_COL_INT, 0},
     [C_GFLOPS] = {"gflops", "GFLOP/s", SB_COL_REAL, 2},
+    [C_PEAK] = {"peak_pct", "%peak", SB_COL_REAL, 1},
     [C_GBPS] = {"gbps", "GB/s", SB_COL_REAL, 2},
     [C_SHARE] = {"share_pct", "share %", SB_COL_REAL, 1},
     [C_REL_L2] = {"rel_l2", "rel L2", SB_COL_SCI, 1},
@@ -157,7 +158,7 @@ static void share_group(const char *layer, const char *variant, long threads, co
 
 static const char layer_cases_sql[] =
     "SELECT c.case_id, workload, layer, shape, variant, kernel, threads, flops, bytes, reps,"
-    " model, res, dur, batch, a.rel_l2, a.max_abs, a.cosine, a.reason, kernel_choice FROM \"case\" c"
+    " model, res, dur, batch, a.rel_l2, a.max_abs, a.cosine, a.reason, kernel_choice, dtype FROM \"case\" c"
     " LEFT JOIN accuracy a USING (case_id) WHERE run_id = ? ORDER BY case_id";
 
 static const char node_groups_sql[] =
@@ -240,7 +241,9 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     long asked = 0; /* repetitions per case the run asked for; 0 if its config does not say */
     /* per layer case: its group key and median, for the shares */
     struct { char group[128]; long row; double median; } *lc = NULL;
-    size_t nlc = 0;
+    size_t nlc = 0, peaked = 0, unpeaked = 0; /* cases with GFLOP/s: with a peak, without */
+    sb_peaks *peaks = NULL;
+    char probe[64] = "", calib[33] = "";
 
     sb_table_init(out, layer_cols, C_COUNT, "");
     if ((v = malloc(cap * sizeof(*v))) == NULL)
@@ -259,6 +262,11 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
         snprintf(status, sizeof(status), "%s", (const char *)sqlite3_column_text(rs, 0));
         emulated = sqlite3_column_int(rs, 1) != 0;
         asked = (long)sqlite3_column_int64(rs, 2);
+    }
+    if (sb_peaks_open(db, run_id, &peaks) != SB_OK) {
+        snprintf(err, errlen, "cannot query the calibrations: %s", sqlite3_errmsg(db));
+        ret = SB_EDB;
+        goto out;
     }
     sqlite3_bind_text(cs, 1, run_id, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(cs) == SQLITE_ROW) {
@@ -287,6 +295,15 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
         if (sm.cv > SB_NOISY_CV)
             noisy++;
         cut += (long)n < asked;
+        if (sqlite3_column_double(cs, 7) > 0 && sm.median > 0) {
+            double peak = sb_peaks_get(peaks, (const char *)sqlite3_column_text(cs, 19), threads,
+                                       probe, calib);
+            if (peak > 0)
+                sb_table_set_num(out, row, C_PEAK, 100.0 * sqlite3_column_double(cs, 7) /
+                                                       sm.median / peak);
+            peaked += peak > 0;
+            unpeaked += peak <= 0;
+        }
         for (int i = 0; i < 3; i++)
             if (sqlite3_column_type(cs, 14 + i) != SQLITE_NULL)
                 sb_table_set_num(out, row, (size_t)(C_REL_L2 + i), sqlite3_column_double(cs, 14 + i));
@@ -331,6 +348,14 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                " measured in the same block (spatial, temporal, or top level)");
     sb_table_add_note(out, "times are per iteration; GFLOP/s counts matmul FLOPs only; GB/s counts"
                            " the minimum FP32 traffic");
+    if (peaked)
+        sb_table_add_note(out, "%%peak: GFLOP/s over the median rate of the fastest compute probe of"
+                               " the case's dtype and thread count in this machine's latest"
+                               " calibration (e.g. %s: sorabench calibrate --show %.8s)", probe,
+                          calib);
+    if (unpeaked)
+        sb_table_add_note(out, "%zu case(s) without %%peak: this machine has no calibration of"
+                               " their dtype and thread count (sorabench calibrate)", unpeaked);
     sb_table_add_note(out, "rel L2 / max abs / cosine: output against the FP32 reference kernels on"
                            " the same inputs (blank: the case runs the reference itself)");
     if (unmeasured && (ret = accuracy_notes(db, run_id, out)) != SB_OK) {
@@ -355,6 +380,7 @@ out:
     sqlite3_finalize(cs);
     sqlite3_finalize(ss);
     sqlite3_finalize(rs);
+    sb_peaks_close(peaks);
     free(v);
     free(lc);
     return ret;

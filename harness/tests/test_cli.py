@@ -24,7 +24,7 @@ BIN = None
 TINY = ["--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "3",
         "--min-time", "0.002", "--warmup", "0"]
 REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "reps", "median_ns",
-               "mad_ns", "min_ns", "gflops", "gbps", "share_pct", "rel_l2", "max_abs", "cosine"]
+               "mad_ns", "min_ns", "gflops", "peak_pct", "gbps", "share_pct", "rel_l2", "max_abs", "cosine"]
 
 
 def sb(*args, check=True):
@@ -189,6 +189,16 @@ class Cli(unittest.TestCase):
             self.assertEqual(emu, int(wrapped))
         self.assertEqual([(r["probe"], r["level"]) for r in shown["rows"]],
                          [(r[0], r[2]) for r in rows])
+        # report's %peak: a case's GFLOP/s over the fastest FP32 compute probe at its threads
+        sb("run", "--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "2",
+           "--min-time", "0", "--warmup", "0", "--threads", "1,2", "--quiet", "--layers",
+           "spatial.mlp.fc1", "--db", db)
+        rep = json.loads(sb("report", "--db", db, "--format", "json").stdout)
+        peak = max(r[6] for r in compute if ".f32." in r[0])
+        t1, t2 = rep["rows"]
+        self.assertAlmostEqual(t1["peak_pct"], 100 * t1["gflops"] / peak, delta=1e-6 * peak)
+        self.assertIsNone(t2["peak_pct"])           # 2 threads were not calibrated
+        self.assertTrue(any("1 case(s) without %peak" in n for n in rep["notes"]), rep["notes"])
         dram = rows[-1][3]
         self.assertGreaterEqual(dram, 256 << 20)    # 4x L3 or 256 MiB, one thread
         show = sb("calibrate", "--show", "latest", "--db", db, "--format", "json").stdout
