@@ -44,7 +44,7 @@ static const sb_probe probes[] = {
             12 * 64 * 2, NULL, "vpdpbusd zmm", sb_peak_dpbusd_int8_avx512vnni),
 #endif
 #ifdef SB_HAVE_AVX2
-    COMPUTE("maddubs.int8.avx2", "int8", "avx2", X86(AVX2), 12 * 32 * 2, NULL,
+    COMPUTE("maddubs.int8.avx2", "int8", "avx2", X86(AVX2), 8 * 32 * 2, NULL,
             "vpmaddubsw + vpmaddwd + vpaddd ymm", sb_peak_maddubs_int8_avx2),
 #endif
 #ifdef SB_HAVE_NEON

@@ -1,21 +1,7 @@
 /* i8mm_peak.c - the I8MM peak probe (peak.h): SMMLA, a 2x8 by 8x2 product, 32 multiply-adds. */
 #include <arm_neon.h>
 #include "peak.h"
+#include "peak_body.h"
 
-enum { ACC = 16 };
-
-double sb_peak_smmla_int8_i8mm(uint64_t iters)
-{
-    int8x16_t a = vdupq_n_s8(1), b = a;
-    int32x4_t acc[ACC];
-    double sum = 0;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = vdupq_n_s32(0);
-    __asm__("" : "+w"(a), "+w"(b)); /* the compiler must not know they are 1 */
-    for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++)
-            acc[j] = vmmlaq_s32(acc[j], a, b);
-    for (int j = 0; j < ACC; j++)
-        sum += vaddvq_s32(acc[j]);
-    return sum;
-}
+SB_PEAK_PROBE(sb_peak_smmla_int8_i8mm, 16, int32x4_t, int8x16_t, vdupq_n_s32(0), vdupq_n_s8(1),
+              "w", vmmlaq_s32, vaddvq_s32)

@@ -1,23 +1,11 @@
 /* neon_peak.c - NEON peak probes (peak.h): the FP32 FMLA and the triad. */
 #include <arm_neon.h>
 #include "peak.h"
+#include "peak_body.h"
 
-enum { ACC = 16 }; /* independent accumulators: 4 FP pipes (Neoverse V1, V2) x 4 cycles */
-
-double sb_peak_fmla_f32_neon(uint64_t iters)
-{
-    float32x4_t a = vdupq_n_f32(1.0f), b = a, acc[ACC];
-    double sum = 0;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = vdupq_n_f32(0.0f);
-    __asm__("" : "+w"(a), "+w"(b)); /* the compiler must not know they are 1 */
-    for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++)
-            acc[j] = vfmaq_f32(acc[j], a, b);
-    for (int j = 0; j < ACC; j++)
-        sum += vaddvq_f32(acc[j]);
-    return sum;
-}
+/* 16 independent accumulators: 4 FP pipes (Neoverse V1, V2) x 4 cycles */
+SB_PEAK_PROBE(sb_peak_fmla_f32_neon, 16, float32x4_t, float32x4_t, vdupq_n_f32(0.0f),
+              vdupq_n_f32(1.0f), "w", vfmaq_f32, vaddvq_f32)
 
 void sb_peak_triad_neon(float *a, const float *b, const float *c, float s, size_t n)
 {

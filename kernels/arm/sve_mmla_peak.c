@@ -17,6 +17,7 @@ double sb_peak_bfmmla_bf16_sve(uint64_t iters)
     double sum = 0;
 #define DECL_F(j) svfloat32_t acc##j = svdup_n_f32(0.0f);
     SB_SVE_ACC16(DECL_F)
+    SB_SVE_ACC16(SB_SVE_OPAQUE)
     __asm__("" : "+w"(one)); /* the compiler must not know it is 1 */
     svbfloat16_t a = svreinterpret_bf16_u16(one), b = a;
     for (uint64_t i = 0; i < iters; i++) {
@@ -33,6 +34,7 @@ double sb_peak_smmla_int8_sve(uint64_t iters)
     double sum = 0;
 #define DECL_I(j) svint32_t acc##j = svdup_n_s32(0);
     SB_SVE_ACC16(DECL_I)
+    SB_SVE_ACC16(SB_SVE_OPAQUE)
     __asm__("" : "+w"(a), "+w"(b)); /* the compiler must not know they are 1 */
     for (uint64_t i = 0; i < iters; i++) {
         SB_SVE_ACC16(STEP_I8)

@@ -14,6 +14,7 @@ double sb_peak_fmla_f32_sve(uint64_t iters)
 #define STEP(j) acc##j = svmla_f32_x(pg, acc##j, a, b);
 #define SUM(j) sum += svaddv_f32(pg, acc##j);
     SB_SVE_ACC16(DECL)
+    SB_SVE_ACC16(SB_SVE_OPAQUE)
     __asm__("" : "+w"(a), "+w"(b)); /* the compiler must not know they are 1 */
     for (uint64_t i = 0; i < iters; i++) {
         SB_SVE_ACC16(STEP)

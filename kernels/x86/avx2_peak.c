@@ -4,44 +4,55 @@
  */
 #include <immintrin.h>
 #include "peak.h"
+#include "peak_body.h"
 
 enum { ACC = 12 }; /* independent accumulators: 2 FMA pipes x up to 6 cycles of latency */
 
-double sb_peak_fma_f32_avx2(uint64_t iters)
+#define FMA8(acc, a, b) _mm256_fmadd_ps(a, b, acc)
+
+static double sum8(__m256 v)
 {
-    __m256 a = _mm256_set1_ps(1.0f), b = a, acc[ACC];
     float lane[8];
-    double sum = 0;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = _mm256_setzero_ps();
-    __asm__("" : "+x"(a), "+x"(b)); /* the compiler must not know they are 1 */
-    for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++)
-            acc[j] = _mm256_fmadd_ps(a, b, acc[j]);
-    for (int j = 0; j < ACC; j++) {
-        _mm256_storeu_ps(lane, acc[j]);
-        for (int l = 0; l < 8; l++)
-            sum += lane[l];
-    }
-    return sum;
+    double s = 0;
+    _mm256_storeu_ps(lane, v);
+    for (int l = 0; l < 8; l++)
+        s += lane[l];
+    return s;
 }
+
+SB_PEAK_PROBE(sb_peak_fma_f32_avx2, ACC, __m256, __m256, _mm256_setzero_ps(), _mm256_set1_ps(1.0f),
+              "x", FMA8, sum8)
+
+/*
+ * Not SB_PEAK_PROBE: one asm per iteration, 8 chains of vpmaddubsw (32 u8 x s8 products in 16
+ * pair sums), vpmaddwd (with ones: 8 quad sums) and vpaddd, through 4 temporaries. In C, the
+ * products of equal inputs are computed once, and hiding the input from each one (an empty asm
+ * per product) made GCC 12 spill accumulators to the stack. 8 accumulators: vpaddd has 1 cycle of
+ * latency, and 8 + 4 + the 3 inputs fit the 16 ymm registers.
+ */
+#define MADDUBS_CHAIN(c, t)                                                                      \
+    "vpmaddubsw %[b], %[a], %[" t "]\n\t"                                                       \
+    "vpmaddwd %[one], %[" t "], %[" t "]\n\t"                                                   \
+    "vpaddd %[" t "], %[" c "], %[" c "]\n\t"
 
 double sb_peak_maddubs_int8_avx2(uint64_t iters)
 {
-    __m256i a = _mm256_set1_epi8(1), b = a, one = _mm256_set1_epi16(1), acc[ACC];
+    __m256i a = _mm256_set1_epi8(1), b = a, one = _mm256_set1_epi16(1), t0, t1, t2, t3;
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
+            c7 = c0;
     int32_t lane[8];
     double sum = 0;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = _mm256_setzero_si256();
-    __asm__("" : "+x"(b), "+x"(one));
     for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++) {
-            __asm__("" : "+x"(a)); /* a new a each time, or the products would be computed once */
-            __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), one);
-            acc[j] = _mm256_add_epi32(acc[j], p);
-        }
-    for (int j = 0; j < ACC; j++) {
-        _mm256_storeu_si256((__m256i *)lane, acc[j]);
+        __asm__(MADDUBS_CHAIN("c0", "t0") MADDUBS_CHAIN("c1", "t1") MADDUBS_CHAIN("c2", "t2")
+                MADDUBS_CHAIN("c3", "t3") MADDUBS_CHAIN("c4", "t0") MADDUBS_CHAIN("c5", "t1")
+                MADDUBS_CHAIN("c6", "t2") MADDUBS_CHAIN("c7", "t3")
+                : [c0] "+x"(c0), [c1] "+x"(c1), [c2] "+x"(c2), [c3] "+x"(c3), [c4] "+x"(c4),
+                  [c5] "+x"(c5), [c6] "+x"(c6), [c7] "+x"(c7), [t0] "=&x"(t0), [t1] "=&x"(t1),
+                  [t2] "=&x"(t2), [t3] "=&x"(t3)
+                : [a] "x"(a), [b] "x"(b), [one] "x"(one));
+    __m256i all[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+    for (int j = 0; j < 8; j++) {
+        _mm256_storeu_si256((__m256i *)lane, all[j]);
         for (int l = 0; l < 8; l++)
             sum += lane[l];
     }

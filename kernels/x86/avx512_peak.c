@@ -1,27 +1,23 @@
 /* avx512_peak.c - AVX-512F peak probes (peak.h): the FP32 FMA and the triad. */
 #include <immintrin.h>
 #include "peak.h"
+#include "peak_body.h"
 
-enum { ACC = 12 }; /* independent accumulators: 2 FMA pipes x up to 6 cycles of latency */
+/* 12 independent accumulators: 2 FMA pipes x up to 6 cycles of latency */
+#define FMA16(acc, a, b) _mm512_fmadd_ps(a, b, acc)
 
-double sb_peak_fma_f32_avx512(uint64_t iters)
+static double sum16(__m512 v)
 {
-    __m512 a = _mm512_set1_ps(1.0f), b = a, acc[ACC];
     float lane[16];
-    double sum = 0;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = _mm512_setzero_ps();
-    __asm__("" : "+v"(a), "+v"(b)); /* the compiler must not know they are 1 */
-    for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++)
-            acc[j] = _mm512_fmadd_ps(a, b, acc[j]);
-    for (int j = 0; j < ACC; j++) {
-        _mm512_storeu_ps(lane, acc[j]);
-        for (int l = 0; l < 16; l++)
-            sum += lane[l];
-    }
-    return sum;
+    double s = 0;
+    _mm512_storeu_ps(lane, v);
+    for (int l = 0; l < 16; l++)
+        s += lane[l];
+    return s;
 }
+
+SB_PEAK_PROBE(sb_peak_fma_f32_avx512, 12, __m512, __m512, _mm512_setzero_ps(), _mm512_set1_ps(1.0f),
+              "v", FMA16, sum16)
 
 void sb_peak_triad_avx512(float *a, const float *b, const float *c, float s, size_t n)
 {

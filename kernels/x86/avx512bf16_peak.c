@@ -1,26 +1,18 @@
 /* avx512bf16_peak.c - the AVX512-BF16 peak probe (peak.h): vdpbf16ps, 32 multiply-adds each. */
 #include <immintrin.h>
 #include "peak.h"
+#include "peak_body.h"
 
-enum { ACC = 12 };
-
-double sb_peak_dpbf16_bf16_avx512bf16(uint64_t iters)
+static double sum16(__m512 v)
 {
-    __m512i one = _mm512_set1_epi16(0x3F80); /* bfloat16 1.0 in every element */
-    __m512 acc[ACC];
     float lane[16];
-    double sum = 0;
-    __asm__("" : "+v"(one)); /* the compiler must not know it is 1 */
-    __m512bh a = (__m512bh)one, b = (__m512bh)one;
-    for (int j = 0; j < ACC; j++)
-        acc[j] = _mm512_setzero_ps();
-    for (uint64_t i = 0; i < iters; i++)
-        for (int j = 0; j < ACC; j++)
-            acc[j] = _mm512_dpbf16_ps(acc[j], a, b);
-    for (int j = 0; j < ACC; j++) {
-        _mm512_storeu_ps(lane, acc[j]);
-        for (int l = 0; l < 16; l++)
-            sum += lane[l];
-    }
-    return sum;
+    double s = 0;
+    _mm512_storeu_ps(lane, v);
+    for (int l = 0; l < 16; l++)
+        s += lane[l];
+    return s;
 }
+
+/* 12 accumulators; bfloat16 1.0 (0x3F80) in every element of the inputs */
+SB_PEAK_PROBE(sb_peak_dpbf16_bf16_avx512bf16, 12, __m512, __m512bh, _mm512_setzero_ps(),
+              (__m512bh)_mm512_set1_epi16(0x3F80), "v", _mm512_dpbf16_ps, sum16)
