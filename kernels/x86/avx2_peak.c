@@ -5,23 +5,14 @@
 #include <immintrin.h>
 #include "peak.h"
 #include "peak_body.h"
+#include "x86/peak_sum.h"
 
 enum { ACC = 12 }; /* independent accumulators: 2 FMA pipes x up to 6 cycles of latency */
 
 #define FMA8(acc, a, b) _mm256_fmadd_ps(a, b, acc)
 
-static double sum8(__m256 v)
-{
-    float lane[8];
-    double s = 0;
-    _mm256_storeu_ps(lane, v);
-    for (int l = 0; l < 8; l++)
-        s += lane[l];
-    return s;
-}
-
 SB_PEAK_PROBE(sb_peak_fma_f32_avx2, ACC, __m256, __m256, _mm256_setzero_ps(), _mm256_set1_ps(1.0f),
-              "x", FMA8, sum8)
+              "x", FMA8, sb_peak_sum8_ps)
 
 /*
  * Not SB_PEAK_PROBE: one asm per iteration, 8 chains of vpmaddubsw (32 u8 x s8 products in 16

@@ -2,22 +2,13 @@
 #include <immintrin.h>
 #include "peak.h"
 #include "peak_body.h"
+#include "x86/peak_sum.h"
 
 /* 12 independent accumulators: 2 FMA pipes x up to 6 cycles of latency */
 #define FMA16(acc, a, b) _mm512_fmadd_ps(a, b, acc)
 
-static double sum16(__m512 v)
-{
-    float lane[16];
-    double s = 0;
-    _mm512_storeu_ps(lane, v);
-    for (int l = 0; l < 16; l++)
-        s += lane[l];
-    return s;
-}
-
 SB_PEAK_PROBE(sb_peak_fma_f32_avx512, 12, __m512, __m512, _mm512_setzero_ps(), _mm512_set1_ps(1.0f),
-              "v", FMA16, sum16)
+              "v", FMA16, sb_peak_sum16_ps)
 
 void sb_peak_triad_avx512(float *a, const float *b, const float *c, float s, size_t n)
 {
