@@ -29,8 +29,8 @@ typedef struct sb_calib_result {
 
 /*
  * Measure probe p on every worker of pool (NULL: the calling thread) at once: iterations are
- * doubled until one repetition lasts min_time_s (that also warms the units and caches up), then
- * o->reps repetitions are timed. A bandwidth probe's arrays (three of bytes / 12 floats per
+ * grown (x2 to x1000 a step) until one repetition lasts min_time_s (that also warms the units
+ * and caches up), then o->reps repetitions are timed. A bandwidth probe's arrays (three of bytes / 12 floats per
  * thread) are allocated and first touched by the worker that uses them. Free *out with
  * sb_calib_result_free.
  */
