@@ -69,6 +69,10 @@ void sb_resume_argv_free(int argc, char **argv);
 int sb_resume_check(const char *what, const char *then_json, const char *now_json, bool host,
                     char *why, size_t len);
 
+/* Does a dotted name ("spatial.mlp.fc1", "fma.f32.avx2") match a list item: itself, or a
+   prefix of it that ends at a dot ("spatial.mlp", "fma")? */
+bool sb_cli_name_matches(const char *name, const char *item);
+
 /* Parse a positive number for option opt; explains and returns SB_EXIT_USAGE when bad. */
 int sb_cli_double(const char *cmd, const char *opt, const char *s, double min, double *out);
 int sb_cli_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out);

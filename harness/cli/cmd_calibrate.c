@@ -119,15 +119,14 @@ static int parse_args(int argc, char **argv, calib_cfg *c)
 /* Does --probes item name p: its name or a dotted prefix of it, its dtype, ISA or kind? */
 static bool probe_matches(const sb_probe *p, const char *item)
 {
-    size_t n = strlen(item);
     const char *kind = p->kind == SB_PROBE_COMPUTE ? "compute" : "bandwidth";
-    return strcmp(p->name, item) == 0 || (strncmp(p->name, item, n) == 0 && p->name[n] == '.') ||
-           strcmp(p->dtype, item) == 0 || strcmp(p->isa, item) == 0 || strcmp(kind, item) == 0;
+    return sb_cli_name_matches(p->name, item) || strcmp(p->dtype, item) == 0 || strcmp(p->isa, item) == 0 || strcmp(kind, item) == 0;
 }
 
 /*
- * The probes to measure into sel (in table order), from --probes and what the host can run; a
- * probe the host cannot run is said on stderr, and is an error when named exactly.
+ * The probes to measure into sel (room for sb_probe_count(); in table order), from --probes and
+ * what the host can run; a probe the host cannot run is said on stderr, and is an error when
+ * named exactly.
  */
 static int select_probes(const calib_cfg *c, uint64_t isa, const sb_probe **sel, size_t *nsel)
 {
@@ -247,7 +246,7 @@ int sb_cmd_calibrate(int argc, char **argv)
     sb_store *store = NULL;
     sb_pin pin = {0};
     sb_calib_session cs;
-    const sb_probe *sel[64];
+    const sb_probe **sel = NULL; /* [sb_probe_count()] */
     size_t nsel = 0, nthr = 0, total = 0, done = 0;
     bool want[SB_CALIB_LEVELS];
     long *thr = NULL;
@@ -261,6 +260,10 @@ int sb_cmd_calibrate(int argc, char **argv)
     if (sb_cpu_detect(&cpu, err, sizeof(err)) != SB_OK ||
         (c.isa && sb_cpu_cap(&cpu, c.isa, err, sizeof(err)) != SB_OK)) {
         rc = sb_cli_error("calibrate", SB_EXIT_USAGE, "%s%s", c.isa ? "--isa: " : "", err);
+        goto out;
+    }
+    if ((sel = calloc(sb_probe_count(), sizeof(*sel))) == NULL) {
+        rc = sb_cli_error("calibrate", SB_EXIT_FAIL, "out of memory");
         goto out;
     }
     if ((rc = select_levels(&c, want)) != 0 || (rc = select_probes(&c, cpu.isa, sel, &nsel)) != 0)
@@ -356,6 +359,7 @@ out:
     sb_pin_free(&pin);
     sb_topo_close(topo);
     free(thr);
+    free(sel);
     free(host_s);
     free(build_s);
     return rc;

@@ -79,13 +79,6 @@ static void on_signal(int sig)
     signal(SIGINT, SIG_DFL); /* a second ^C kills at once */
 }
 
-/* Does catalog layer name match a --layers item (exact, or a dotted prefix)? */
-static bool layer_matches(const char *name, const char *item)
-{
-    size_t n = strlen(item);
-    return strcmp(name, item) == 0 || (strncmp(name, item, n) == 0 && name[n] == '.');
-}
-
 static int parse_args(int argc, char **argv, run_cfg *c)
 {
     struct option lo[SB_ARRAY_LEN(opts) + 1];
@@ -217,7 +210,7 @@ static int select_layers(const run_cfg *c, const sb_shape *shape, sb_layer *out,
     for (size_t i = 0; i < ni; i++) {
         bool hit = false;
         for (size_t j = 0; j < na; j++)
-            hit |= layer_matches(all[j].name, items[i]);
+            hit |= sb_cli_name_matches(all[j].name, items[i]);
         if (!hit) {
             int rc = sb_cli_error("run", SB_EXIT_USAGE,
                                   "unknown layer '%s' (sorabench list layers shows the names)", items[i]);
@@ -227,7 +220,7 @@ static int select_layers(const run_cfg *c, const sb_shape *shape, sb_layer *out,
     }
     for (size_t j = 0; j < na; j++)
         for (size_t i = 0; i < ni; i++)
-            if (layer_matches(all[j].name, items[i])) {
+            if (sb_cli_name_matches(all[j].name, items[i])) {
                 out[(*n)++] = all[j];
                 break;
             }

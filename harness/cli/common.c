@@ -90,3 +90,9 @@ int sb_cli_long(const char *cmd, const char *opt, const char *s, long min, long 
     *out = v;
     return SB_EXIT_OK;
 }
+
+bool sb_cli_name_matches(const char *name, const char *item)
+{
+    size_t n = strlen(item);
+    return strcmp(name, item) == 0 || (strncmp(name, item, n) == 0 && name[n] == '.');
+}

@@ -31,7 +31,6 @@ double sb_peak_maddubs_int8_avx2(uint64_t iters)
     __m256i a = _mm256_set1_epi8(1), b = a, one = _mm256_set1_epi16(1), t0, t1, t2, t3;
     __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
             c7 = c0;
-    int32_t lane[8];
     double sum = 0;
     for (uint64_t i = 0; i < iters; i++)
         __asm__(MADDUBS_CHAIN("c0", "t0") MADDUBS_CHAIN("c1", "t1") MADDUBS_CHAIN("c2", "t2")
@@ -42,11 +41,8 @@ double sb_peak_maddubs_int8_avx2(uint64_t iters)
                   [t2] "=&x"(t2), [t3] "=&x"(t3)
                 : [a] "x"(a), [b] "x"(b), [one] "x"(one));
     __m256i all[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
-    for (int j = 0; j < 8; j++) {
-        _mm256_storeu_si256((__m256i *)lane, all[j]);
-        for (int l = 0; l < 8; l++)
-            sum += lane[l];
-    }
+    for (int j = 0; j < 8; j++)
+        sum += sb_peak_sum8_epi32(all[j]);
     return sum;
 }
 

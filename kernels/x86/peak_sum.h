@@ -20,6 +20,18 @@ static inline double sb_peak_sum8_ps(__m256 v)
 }
 #endif
 
+#ifdef __AVX2__
+static inline double sb_peak_sum8_epi32(__m256i v)
+{
+    int32_t lane[8];
+    double s = 0;
+    _mm256_storeu_si256((__m256i *)lane, v);
+    for (int l = 0; l < 8; l++)
+        s += lane[l];
+    return s;
+}
+#endif
+
 #ifdef __AVX512F__
 static inline double sb_peak_sum16_ps(__m512 v)
 {
