@@ -1,6 +1,7 @@
 /* calibration.c - a stored calibration (sorabench calibrate) as a table (see results.h). */
 #include "results.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -82,16 +83,27 @@ struct sb_peaks {
     sqlite3_stmt *st;
 };
 
+/* What each kind of peak is: its calibration kind, and the row of that kind it is read from. */
+static const struct {
+    const char *kind;
+    bool by_dtype; /* compute: the case's dtype; bandwidth: the DRAM level, any dtype */
+} peak_kinds[] = {
+    [SB_PEAK_COMPUTE] = {"compute", true},
+    [SB_PEAK_DRAM] = {"bandwidth", false},
+};
+
 /*
  * The machine that ran ?1: the hosts with its hostname, CPU brand and ISA features (a host record
  * also holds what changes on one machine: memory, governor). Of its calibrations the latest with
- * a compute probe of dtype ?2 at ?3 threads, and in it the fastest such probe's median.
+ * a probe of kind ?4 at ?3 threads, of dtype ?2 (?5 = 1) or at the DRAM level (?5 = 0), and in it
+ * the fastest such probe's median.
  */
 static const char peak_sql[] =
     "WITH mine AS (SELECT c.calib_id, c.probe, c.median, c.measured_at, c.rowid AS rid"
     "  FROM calibration c JOIN host h USING (host_id), run r JOIN host rh ON rh.host_id = r.host_id"
     "  WHERE r.run_id = ?1 AND h.hostname IS rh.hostname AND h.cpu_brand IS rh.cpu_brand"
-    "  AND h.isa IS rh.isa AND c.kind = 'compute' AND c.dtype = ?2 AND c.threads = ?3),"
+    "  AND h.isa IS rh.isa AND c.kind = ?4 AND c.threads = ?3"
+    "  AND CASE WHEN ?5 THEN c.dtype = ?2 ELSE c.level = 'DRAM' END),"
     " latest AS (SELECT calib_id FROM mine ORDER BY measured_at DESC, rid DESC LIMIT 1)"
     " SELECT max(median), probe, calib_id FROM mine WHERE calib_id = (SELECT calib_id FROM latest)";
 
@@ -110,13 +122,15 @@ sb_status sb_peaks_open(sqlite3 *db, const char *run_id, sb_peaks **out)
     return SB_OK;
 }
 
-double sb_peaks_get(sb_peaks *p, const char *dtype, long threads, char probe[64],
-                    char calib_id[33])
+double sb_peaks_get(sb_peaks *p, sb_peak_kind kind, const char *dtype, long threads,
+                    char probe[64], char calib_id[33])
 {
     double peak = 0;
     sqlite3_reset(p->st);
     sqlite3_bind_text(p->st, 2, dtype, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(p->st, 3, threads);
+    sqlite3_bind_text(p->st, 4, peak_kinds[kind].kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(p->st, 5, peak_kinds[kind].by_dtype);
     if (sqlite3_step(p->st) == SQLITE_ROW && sqlite3_column_type(p->st, 0) != SQLITE_NULL) {
         peak = sqlite3_column_double(p->st, 0);
         snprintf(probe, 64, "%s", (const char *)sqlite3_column_text(p->st, 1));

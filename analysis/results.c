@@ -71,7 +71,7 @@ sb_status sb_calib_resolve(sqlite3 *db, const char *spec, char out[33], char *er
 /* ==== per-layer report ==== */
 
 enum { C_WORKLOAD, C_LAYER, C_SHAPE, C_VARIANT, C_KERNEL, C_THREADS, C_REPS, C_MEDIAN, C_MAD,
-       C_MIN, C_GFLOPS, C_PEAK, C_GBPS, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
+       C_MIN, C_GFLOPS, C_PEAK, C_GBPS, C_BW, C_BOUND, C_SHARE, C_REL_L2, C_MAX_ABS, C_COSINE, C_COUNT };
 
 static const sb_column layer_cols[] = {
     [C_WORKLOAD] = {"workload", "workload", SB_COL_TEXT, 0},
@@ -87,6 +87,8 @@ static const sb_column layer_cols[] = {
     [C_GFLOPS] = {"gflops", "GFLOP/s", SB_COL_REAL, 2},
     [C_PEAK] = {"peak_pct", "%peak", SB_COL_REAL, 1},
     [C_GBPS] = {"gbps", "GB/s", SB_COL_REAL, 2},
+    [C_BW] = {"bw_pct", "%bw", SB_COL_REAL, 1},
+    [C_BOUND] = {"bound", "bound", SB_COL_TEXT, 0},
     [C_SHARE] = {"share_pct", "share %", SB_COL_REAL, 1},
     [C_REL_L2] = {"rel_l2", "rel L2", SB_COL_SCI, 1},
     [C_MAX_ABS] = {"max_abs", "max abs", SB_COL_SCI, 1},
@@ -146,6 +148,45 @@ static sb_summary fill_timing(sb_table *t, long row, const double *v, size_t n, 
     return s;
 }
 
+/* The machine's peaks (sb_peaks) and what the notes say of them. */
+typedef struct roof {
+    sb_peaks *peaks;
+    size_t peaked, unpeaked; /* rows with GFLOP/s: with a compute peak, without */
+    size_t bw, unbw;         /* rows with GB/s: with a DRAM triad, without */
+    char probe[64], calib[33], triad[64], triad_calib[33]; /* one of each, for the notes */
+} roof;
+
+/*
+ * %peak, %bw and bound of a row that did flops and moved bytes (minimum traffic) in median ns
+ * per iteration at threads threads: its GFLOP/s over the compute peak of dtype, its GB/s over
+ * the DRAM triad, and whether its FLOPs per byte are below the machine's ridge point (the peak
+ * over the triad: memory) or not (compute). Cells stay blank where a peak was not measured.
+ */
+static void fill_roof(sb_table *t, long row, roof *r, const char *dtype, long threads,
+                      double flops, double bytes, double median)
+{
+    double peak = 0.0, bw = 0.0;
+    if (median <= 0)
+        return;
+    if (flops > 0) {
+        peak = sb_peaks_get(r->peaks, SB_PEAK_COMPUTE, dtype, threads, r->probe, r->calib);
+        if (peak > 0)
+            sb_table_set_num(t, row, C_PEAK, 100.0 * flops / median / peak);
+        r->peaked += peak > 0;
+        r->unpeaked += peak <= 0;
+    }
+    if (bytes > 0) {
+        bw = sb_peaks_get(r->peaks, SB_PEAK_DRAM, dtype, threads, r->triad, r->triad_calib);
+        if (bw > 0)
+            sb_table_set_num(t, row, C_BW, 100.0 * bytes / median / bw);
+        r->bw += bw > 0;
+        r->unbw += bw <= 0;
+    }
+    if (bw > 0 && (flops <= 0 || peak > 0))
+        sb_table_set_text(t, row, C_BOUND,
+                          flops <= 0 || flops / bytes < peak / bw ? "memory" : "compute");
+}
+
 /* The group whose total a layer case's share is relative to: its block, or "top". */
 static void share_group(const char *layer, const char *variant, long threads, const char *choice,
                         char *buf, size_t len)
@@ -171,9 +212,10 @@ static const char node_samples_sql[] =
     " JOIN \"case\" c USING (case_id) WHERE n.case_id = ?1 AND n.layer = ?2 GROUP BY s.rep"
     " ORDER BY s.rep";
 
-/* Rows for the layers inside a block/step case, shares relative to the whole. */
+/* Rows for the layers inside a block/step case of dtype, shares relative to the whole. */
 static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char *variant,
-                         long threads, double whole, double *v, size_t cap)
+                         const char *dtype, long threads, double whole, roof *rf, double *v,
+                         size_t cap)
 {
     sqlite3_stmt *g = NULL, *s = NULL;
     int rc = sqlite3_prepare_v2(db, node_groups_sql, -1, &g, NULL);
@@ -195,8 +237,9 @@ static int add_node_rows(sqlite3 *db, sb_table *t, sqlite3_int64 id, const char 
         sb_table_set_text(t, row, C_VARIANT, variant);
         sb_table_set_text(t, row, C_KERNEL, (const char *)sqlite3_column_text(g, 1));
         sb_table_set_num(t, row, C_THREADS, (double)threads);
-        sb_summary sm = fill_timing(t, row, v, n, sqlite3_column_double(g, 2),
-                                    sqlite3_column_double(g, 3));
+        double flops = sqlite3_column_double(g, 2), bytes = sqlite3_column_double(g, 3);
+        sb_summary sm = fill_timing(t, row, v, n, flops, bytes);
+        fill_roof(t, row, rf, dtype, threads, flops, bytes, sm.median);
         if (whole > 0)
             sb_table_set_num(t, row, C_SHARE, 100.0 * sm.median / whole);
     }
@@ -241,9 +284,8 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
     long asked = 0; /* repetitions per case the run asked for; 0 if its config does not say */
     /* per layer case: its group key and median, for the shares */
     struct { char group[128]; long row; double median; } *lc = NULL;
-    size_t nlc = 0, peaked = 0, unpeaked = 0; /* cases with GFLOP/s: with a peak, without */
-    sb_peaks *peaks = NULL;
-    char probe[64] = "", calib[33] = "";
+    size_t nlc = 0;
+    roof rf = {0};
 
     sb_table_init(out, layer_cols, C_COUNT, "");
     if ((v = malloc(cap * sizeof(*v))) == NULL)
@@ -263,7 +305,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
         emulated = sqlite3_column_int(rs, 1) != 0;
         asked = (long)sqlite3_column_int64(rs, 2);
     }
-    if (sb_peaks_open(db, run_id, &peaks) != SB_OK) {
+    if (sb_peaks_open(db, run_id, &rf.peaks) != SB_OK) {
         snprintf(err, errlen, "cannot query the calibrations: %s", sqlite3_errmsg(db));
         ret = SB_EDB;
         goto out;
@@ -274,6 +316,7 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
         const char *wl = (const char *)sqlite3_column_text(cs, 1);
         const char *layer = (const char *)sqlite3_column_text(cs, 2);
         const char *variant = (const char *)sqlite3_column_text(cs, 4);
+        const char *dtype = (const char *)sqlite3_column_text(cs, 19);
         long threads = (long)sqlite3_column_int64(cs, 6);
         if (ncases++ == 0) {
             snprintf(out->title, sizeof(out->title), "run %.8s: %s at %s %s, B=%d", run_id,
@@ -290,20 +333,12 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                 sb_table_set_text(out, row, c, cols[c]);
         sb_table_set_num(out, row, C_THREADS, (double)threads);
         size_t n = sb_results_samples(ss, id, v, cap, NULL);
-        sb_summary sm = fill_timing(out, row, v, n, sqlite3_column_double(cs, 7),
-                                    sqlite3_column_double(cs, 8));
+        double flops = sqlite3_column_double(cs, 7), bytes = sqlite3_column_double(cs, 8);
+        sb_summary sm = fill_timing(out, row, v, n, flops, bytes);
+        fill_roof(out, row, &rf, dtype, threads, flops, bytes, sm.median);
         if (sm.cv > SB_NOISY_CV)
             noisy++;
         cut += (long)n < asked;
-        if (sqlite3_column_double(cs, 7) > 0 && sm.median > 0) {
-            double peak = sb_peaks_get(peaks, (const char *)sqlite3_column_text(cs, 19), threads,
-                                       probe, calib);
-            if (peak > 0)
-                sb_table_set_num(out, row, C_PEAK, 100.0 * sqlite3_column_double(cs, 7) /
-                                                       sm.median / peak);
-            peaked += peak > 0;
-            unpeaked += peak <= 0;
-        }
         for (int i = 0; i < 3; i++)
             if (sqlite3_column_type(cs, 14 + i) != SQLITE_NULL)
                 sb_table_set_num(out, row, (size_t)(C_REL_L2 + i), sqlite3_column_double(cs, 14 + i));
@@ -323,7 +358,8 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
             lc[nlc++].median = sm.median;
         } else {
             sb_table_set_num(out, row, C_SHARE, 100.0);
-            if (add_node_rows(db, out, id, variant, threads, sm.median, v, cap) != SQLITE_OK) {
+            if (add_node_rows(db, out, id, variant, dtype, threads, sm.median, &rf, v, cap) !=
+                SQLITE_OK) {
                 snprintf(err, errlen, "cannot read the nodes: %s", sqlite3_errmsg(db));
                 ret = SB_EDB;
                 goto out;
@@ -348,14 +384,22 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                " measured in the same block (spatial, temporal, or top level)");
     sb_table_add_note(out, "times are per iteration; GFLOP/s counts matmul FLOPs only; GB/s counts"
                            " the minimum FP32 traffic");
-    if (peaked)
+    if (rf.peaked)
         sb_table_add_note(out, "%%peak: GFLOP/s over the median rate of the fastest compute probe of"
-                               " the case's dtype and thread count in this machine's latest"
-                               " calibration (e.g. %s: sorabench calibrate --show %.8s)", probe,
-                          calib);
-    if (unpeaked)
-        sb_table_add_note(out, "%zu case(s) without %%peak: this machine has no calibration of"
-                               " their dtype and thread count (sorabench calibrate)", unpeaked);
+                               " the row's dtype and thread count in this machine's latest"
+                               " calibration (e.g. %s: sorabench calibrate --show %.8s)", rf.probe,
+                          rf.calib);
+    if (rf.bw)
+        sb_table_add_note(out, "%%bw: GB/s over the median DRAM triad at the row's thread count"
+                               " (e.g. %s: sorabench calibrate --show %.8s); bound: memory where"
+                               " the row's FLOPs per byte are below the machine's peak over that"
+                               " triad (the roofline's ridge point), else compute; the fraction"
+                               " of the roof is the larger of %%peak and %%bw", rf.triad,
+                          rf.triad_calib);
+    if (rf.unpeaked || rf.unbw)
+        sb_table_add_note(out, "%zu row(s) without %%peak, %zu without %%bw: this machine has no"
+                               " calibration of their dtype (compute) or DRAM triad at their"
+                               " thread count (sorabench calibrate)", rf.unpeaked, rf.unbw);
     sb_table_add_note(out, "rel L2 / max abs / cosine: output against the FP32 reference kernels on"
                            " the same inputs (blank: the case runs the reference itself)");
     if (unmeasured && (ret = accuracy_notes(db, run_id, out)) != SB_OK) {
@@ -380,7 +424,7 @@ out:
     sqlite3_finalize(cs);
     sqlite3_finalize(ss);
     sqlite3_finalize(rs);
-    sb_peaks_close(peaks);
+    sb_peaks_close(rf.peaks);
     free(v);
     free(lc);
     return ret;

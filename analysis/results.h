@@ -31,24 +31,30 @@ sb_status sb_calib_table(sqlite3 *db, const char *calib_id, sb_table *out, char 
                          size_t errlen);
 
 /*
- * The measured compute peaks of the machine that ran a run (analysis/calibration.c): from the
+ * The measured peaks of the machine that ran a run (analysis/calibration.c): from the
  * calibrations of hosts with the run's hostname, CPU brand and ISA features.
  */
 typedef struct sb_peaks sb_peaks;
+typedef enum {
+    SB_PEAK_COMPUTE, /* multiply-adds of a dtype: GFLOP/s (GOP/s for int8) */
+    SB_PEAK_DRAM,    /* the triad from memory beyond the caches: GB/s */
+} sb_peak_kind;
 sb_status sb_peaks_open(sqlite3 *db, const char *run_id, sb_peaks **out);
 /*
- * The peak for dtype (f32, bf16, int8) at threads threads, in G operations per second: the
- * median rate of the fastest compute probe of that dtype and thread count in the machine's
- * latest calibration that has one; probe and calib_id name it. 0 when none was measured.
+ * The peak of a kind at threads threads, in G operations or GB per second: the median rate of the
+ * fastest probe of that kind and thread count (compute: of dtype f32, bf16 or int8; DRAM: any
+ * dtype, dtype is not read) in the machine's latest calibration that has one; probe and calib_id
+ * name it. 0 when none was measured.
  */
-double sb_peaks_get(sb_peaks *p, const char *dtype, long threads, char probe[64],
-                    char calib_id[33]);
+double sb_peaks_get(sb_peaks *p, sb_peak_kind kind, const char *dtype, long threads,
+                    char probe[64], char calib_id[33]);
 void sb_peaks_close(sb_peaks *p);
 
 /*
  * Per-layer table of one run: per case (and, for block/step cases, per layer
  * inside them): workload, layer, shape, variant, kernel, threads, median/MAD/
- * min ns per iteration, GFLOP/s, GB/s and share of the block's time.
+ * min ns per iteration, GFLOP/s, GB/s, share of the block's time, and against the machine's
+ * calibrated peaks (sb_peaks): %peak, %bw (of the DRAM triad) and the roofline bound.
  */
 sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char *err,
                             size_t errlen);

@@ -167,7 +167,10 @@ int sb_cmd_report(int argc, char **argv)
                         "Per-layer table of a stored run: for each case (and each layer inside a\n"
                         "block or step case) the variant, kernel, threads, repetitions stored,\n"
                         "median/MAD/min ns per iteration, GFLOP/s, GB/s and share of the block's\n"
-                        "time; a note counts the cases a stop cut short. With --counters:\n"
+                        "time; against this machine's latest 'sorabench calibrate': %peak (of\n"
+                        "the dtype's compute peak), %bw (of the DRAM triad) and bound (memory\n"
+                        "or compute, by the roofline's ridge point); a note counts the cases a\n"
+                        "stop cut short. With --counters:\n"
                         "each case's counters per iteration (summed over threads) and the derived\n"
                         "metrics of its event groups, or why each is missing. Reads the database\n"
                         "only; runs nothing.", argc, argv, &c);

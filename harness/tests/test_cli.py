@@ -24,7 +24,8 @@ BIN = None
 TINY = ["--model", "tiny", "--res", "144p", "--dur", "2s", "--reps", "3",
         "--min-time", "0.002", "--warmup", "0"]
 REPORT_KEYS = ["workload", "layer", "shape", "variant", "kernel", "threads", "reps", "median_ns",
-               "mad_ns", "min_ns", "gflops", "peak_pct", "gbps", "share_pct", "rel_l2", "max_abs", "cosine"]
+               "mad_ns", "min_ns", "gflops", "peak_pct", "gbps", "bw_pct", "bound", "share_pct",
+               "rel_l2", "max_abs", "cosine"]
 
 
 def sb(*args, check=True):
@@ -189,16 +190,29 @@ class Cli(unittest.TestCase):
             self.assertEqual(emu, int(wrapped))
         self.assertEqual([(r["probe"], r["level"]) for r in shown["rows"]],
                          [(r[0], r[2]) for r in rows])
-        # report's %peak: a case's GFLOP/s over the fastest FP32 compute probe at its threads
+        # report's %peak: a case's GFLOP/s over the fastest FP32 compute probe at its threads;
+        # %bw: its GB/s over the DRAM triad; bound: its FLOPs per byte against peak / triad
         sb("run", "--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "2",
            "--min-time", "0", "--warmup", "0", "--threads", "1,2", "--quiet", "--layers",
-           "spatial.mlp.fc1", "--db", db)
+           "spatial.mlp.fc1,spatial.mlp.gelu", "--db", db)
         rep = json.loads(sb("report", "--db", db, "--format", "json").stdout)
         peak = max(r[6] for r in compute if ".f32." in r[0])
-        t1, t2 = rep["rows"]
+        triad = rows[-1][6]
+        t1, t2, g1, g2 = sorted(rep["rows"], key=lambda r: (r["layer"], r["threads"]))
+        self.assertEqual([(r["layer"], r["threads"]) for r in (t1, t2, g1, g2)],
+                         [("spatial.mlp.fc1", 1), ("spatial.mlp.fc1", 2),
+                          ("spatial.mlp.gelu", 1), ("spatial.mlp.gelu", 2)])
         self.assertAlmostEqual(t1["peak_pct"], 100 * t1["gflops"] / peak, delta=1e-6 * peak)
-        self.assertIsNone(t2["peak_pct"])           # 2 threads were not calibrated
-        self.assertTrue(any("1 case(s) without %peak" in n for n in rep["notes"]), rep["notes"])
+        self.assertAlmostEqual(t1["bw_pct"], 100 * t1["gbps"] / triad, delta=1e-6 * t1["bw_pct"])
+        self.assertEqual(t1["bound"], "memory" if t1["gflops"] / t1["gbps"] < peak / triad
+                         else "compute")
+        self.assertIsNone(g1["peak_pct"])           # no FLOPs: held to the triad alone
+        self.assertAlmostEqual(g1["bw_pct"], 100 * g1["gbps"] / triad, delta=1e-6 * g1["bw_pct"])
+        self.assertEqual(g1["bound"], "memory")
+        for r in (t2, g2):                          # 2 threads were not calibrated
+            self.assertEqual((r["peak_pct"], r["bw_pct"], r["bound"]), (None, None, None))
+        self.assertTrue(any("1 row(s) without %peak, 2 without %bw" in n for n in rep["notes"]),
+                        rep["notes"])
         dram = rows[-1][3]
         self.assertGreaterEqual(dram, 256 << 20)    # 4x L3 or 256 MiB, one thread
         show = sb("calibrate", "--show", "latest", "--db", db, "--format", "json").stdout
