@@ -1,6 +1,6 @@
 /*
  * cmd_list.c - `sorabench list WHAT`: models, presets, layers, variants,
- * kernels, collectors, events, runs.
+ * kernels, collectors, events, runs, calibrations.
  *
  *   $ sorabench list layers --res 240p --dur 4s
  *   layers of stdit3-xl2 at 240p 4s (9:16): T=30 S=405 N=12150 L=300 B=2
@@ -27,7 +27,7 @@ static const sb_opt opts[] = {
     {"aspect", required_argument, O_ASPECT, "A", "aspect ratio for 'layers' (default 9:16)"},
     {"dur", required_argument, O_DUR, "DUR", "duration for 'layers' (default 2s)"},
     {"no-cfg", no_argument, O_NOCFG, NULL, "batch 1 for 'layers' (default B=2)"},
-    {"db", required_argument, O_DB, "FILE", "database for 'runs' (default ./" SB_DEFAULT_DB ")"},
+    {"db", required_argument, O_DB, "FILE", "database for 'runs' and 'calibrations' (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "table, md, csv or json (default table)"},
     {"all", no_argument, O_ALL, NULL, "'events': every group file, not only this host's (no probing)"},
     {"collector", required_argument, O_COLLECTOR, "C", "'events': probe with this collector (default perf)"},
@@ -196,6 +196,42 @@ static int list_collectors(const list_cfg *c, sb_table *t)
     return SB_EXIT_OK;
 }
 
+/*
+ * A table of the database's rows that sql (no parameters) selects, one column per cols entry
+ * in order: text columns as text, the others as numbers; NULL stays blank.
+ */
+static int list_query(const list_cfg *c, sb_table *t, const sb_column *cols, size_t ncols,
+                      const char *sql)
+{
+    sb_store *s = NULL;
+    sqlite3_stmt *st = NULL;
+    char err[512];
+    int rc = SB_EXIT_OK;
+    if (sb_store_open(&s, c->db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
+        return sb_cli_error("list", SB_EXIT_USAGE, "%s", err);
+    sb_table_init(t, cols, ncols, c->db);
+    if (sqlite3_prepare_v2(sb_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = sb_cli_error("list", SB_EXIT_FAIL, "cannot read %s: %s", c->db,
+                          sqlite3_errmsg(sb_store_db(s)));
+        goto out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long r = sb_table_add_row(t);
+        for (int i = 0; i < (int)ncols; i++) {
+            if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                continue;
+            if (cols[i].type == SB_COL_TEXT)
+                sb_table_set_text(t, r, (size_t)i, (const char *)sqlite3_column_text(st, i));
+            else
+                sb_table_set_num(t, r, (size_t)i, sqlite3_column_double(st, i));
+        }
+    }
+out:
+    sqlite3_finalize(st);
+    sb_store_close(s);
+    return rc;
+}
+
 static int list_runs(const list_cfg *c, sb_table *t)
 {
     static const sb_column cols[] = {{"run_id", "run", SB_COL_TEXT, 0},
@@ -204,30 +240,32 @@ static int list_runs(const list_cfg *c, sb_table *t)
                                      {"cases", "cases", SB_COL_INT, 0},
                                      {"host", "host", SB_COL_TEXT, 0},
                                      {"config", "sweep", SB_COL_TEXT, 0}};
-    sb_store *s = NULL;
-    sqlite3_stmt *st = NULL;
-    char err[512];
-    if (sb_store_open(&s, c->db, SB_STORE_READ, err, sizeof(err)) != SB_OK)
-        return sb_cli_error("list", SB_EXIT_USAGE, "%s", err);
-    sb_table_init(t, cols, SB_ARRAY_LEN(cols), c->db);
-    if (sqlite3_prepare_v2(sb_store_db(s),
-                           "SELECT r.run_id, r.started_at, r.status, (SELECT count(*) FROM \"case\""
-                           " c WHERE c.run_id = r.run_id), h.hostname, r.config->>'workload' || ' '"
-                           " || (r.config->>'model') || ' ' || (r.config->>'res') || ' ' ||"
-                           " (r.config->>'dur') FROM run r JOIN host h USING (host_id)"
-                           " ORDER BY r.started_at, r.rowid", -1, &st, NULL) == SQLITE_OK)
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            long r = sb_table_add_row(t);
-            for (int i = 0; i < 6; i++) {
-                if (i == 3)
-                    sb_table_set_num(t, r, 3, (double)sqlite3_column_int64(st, 3));
-                else
-                    sb_table_set_text(t, r, (size_t)i, (const char *)sqlite3_column_text(st, i));
-            }
-        }
-    sqlite3_finalize(st);
-    sb_store_close(s);
-    return SB_EXIT_OK;
+    return list_query(c, t, cols, SB_ARRAY_LEN(cols),
+                      "SELECT r.run_id, r.started_at, r.status, (SELECT count(*) FROM \"case\""
+                      " c WHERE c.run_id = r.run_id), h.hostname, r.config->>'workload' || ' '"
+                      " || (r.config->>'model') || ' ' || (r.config->>'res') || ' ' ||"
+                      " (r.config->>'dur') FROM run r JOIN host h USING (host_id)"
+                      " ORDER BY r.started_at, r.rowid");
+}
+
+/* The stored calibrations (sorabench calibrate): one row each, oldest first. */
+static int list_calibrations(const list_cfg *c, sb_table *t)
+{
+    static const sb_column cols[] = {{"calib_id", "calibration", SB_COL_TEXT, 0},
+                                     {"measured_at", "started (UTC)", SB_COL_TEXT, 0},
+                                     {"host", "host", SB_COL_TEXT, 0},
+                                     {"cpu", "CPU", SB_COL_TEXT, 0},
+                                     {"probes", "probes", SB_COL_INT, 0},
+                                     {"rows", "rows", SB_COL_INT, 0},
+                                     {"threads", "threads", SB_COL_TEXT, 0},
+                                     {"emulated", "emulated", SB_COL_TEXT, 0}};
+    return list_query(c, t, cols, SB_ARRAY_LEN(cols),
+                      "SELECT c.calib_id, min(c.measured_at), h.hostname, h.cpu_brand,"
+                      " count(DISTINCT c.probe), count(*), (SELECT group_concat(threads) FROM"
+                      " (SELECT DISTINCT threads FROM calibration WHERE calib_id = c.calib_id"
+                      " ORDER BY threads)), CASE WHEN max(c.emulated) THEN 'yes' ELSE 'no' END"
+                      " FROM calibration c JOIN host h USING (host_id) GROUP BY c.calib_id"
+                      " ORDER BY min(c.measured_at), min(c.rowid)");
 }
 
 /* Events of the groups: this host's (probed: counted here or why not), or --all files'. */
@@ -288,7 +326,7 @@ static const struct {
 } whats[] = {
     {"models", list_models}, {"presets", list_presets}, {"layers", list_layers},
     {"variants", list_variants}, {"kernels", list_kernels}, {"collectors", list_collectors},
-    {"runs", list_runs}, {"events", list_events},
+    {"runs", list_runs}, {"calibrations", list_calibrations}, {"events", list_events},
 };
 
 int sb_cmd_list(int argc, char **argv)
@@ -315,12 +353,13 @@ int sb_cmd_list(int argc, char **argv)
                                     optarg);
             break;
         case 'h':
-            sb_cli_help(stdout, "sorabench list models|presets|layers|variants|kernels|collectors|events|runs [options]",
+            sb_cli_help(stdout, "sorabench list models|presets|layers|variants|kernels|collectors|events|runs|calibrations [options]",
                         "Lists what sorabench knows. 'layers' shows every layer of the model at a\n"
                         "resolution and duration with its shape, FLOPs and minimum traffic, and the\n"
                         "total FLOPs of one sampling step. 'events' shows the event groups for this\n"
                         "host and whether each event counts here (or why not); --all shows every\n"
-                        "group file (Graviton, Zen 4, Sapphire Rapids, generic, software).", opts, SB_ARRAY_LEN(opts));
+                        "group file (Graviton, Zen 4, Sapphire Rapids, generic, software). 'runs'\n"
+                        "and 'calibrations' show what the database holds, oldest first.", opts, SB_ARRAY_LEN(opts));
             return SB_EXIT_OK;
         default:
             return sb_cli_error("list", SB_EXIT_USAGE, "bad option (see sorabench list --help)");
@@ -328,7 +367,7 @@ int sb_cmd_list(int argc, char **argv)
     }
     if (optind >= argc)
         return sb_cli_error("list", SB_EXIT_USAGE,
-                            "what to list? models, presets, layers, variants, kernels, collectors, events or runs");
+                            "what to list? models, presets, layers, variants, kernels, collectors, events, runs or calibrations");
     for (size_t i = 0; i < SB_ARRAY_LEN(whats); i++)
         if (strcmp(argv[optind], whats[i].what) == 0) {
             sb_table t = {0};
@@ -339,6 +378,6 @@ int sb_cmd_list(int argc, char **argv)
             return rc;
         }
     return sb_cli_error("list", SB_EXIT_USAGE,
-                        "cannot list '%s' (models, presets, layers, variants, kernels, collectors, events, runs)",
+                        "cannot list '%s' (models, presets, layers, variants, kernels, collectors, events, runs, calibrations)",
                         argv[optind]);
 }

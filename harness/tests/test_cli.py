@@ -230,6 +230,15 @@ class Cli(unittest.TestCase):
            "--min-time", "0", "--warmup", "0", "--threads", "1", "--quiet", "--layers",
            "spatial.mlp.gelu", "--db", empty)
         self.bad(["calibrate", "--show", "latest", "--db", empty], "holds no calibrations", empty)
+        # list calibrations: one row per calibration, counted from its stored rows
+        listing = sb("list", "calibrations", "--db", db, "--format", "json").stdout
+        (listed,) = json.loads(listing)["rows"]
+        self.assertEqual((listed["calib_id"], listed["probes"], listed["rows"], listed["threads"],
+                          listed["emulated"]),
+                         (query(db, "SELECT calib_id FROM calibration")[0][0],
+                          len(set(r[0] for r in rows)), len(rows), "1", "yes" if wrapped else "no"))
+        self.assertEqual(json.loads(sb("list", "calibrations", "--db", empty,
+                                       "--format", "json").stdout)["rows"], [])
 
     def test_restored_layer_capped(self):
         # q/k RMSNorm alone compounds its weights call by call, so a sample runs it at most
