@@ -2,6 +2,8 @@
  * merge.c - copy another sorabench database's runs into an open store (sorabench merge).
  *
  * Runs carry random 128-bit ids and hosts and builds content hashes, so they keep their keys;
+ * a run the store has already gets the cases it lacks, and a later end (a run resumed after an
+ * earlier merge);
  * the integer keys (case_id, check_id) are shifted past the store's largest. Everything is
  * plain SQL over the attached file, table by table in the order of their foreign keys, with the
  * column lists read from the schema, in one transaction per file.
@@ -17,7 +19,7 @@
 typedef enum shift { NO_SHIFT, CASE_SHIFT, CHECK_SHIFT } shift;
 
 #define NEW_RUN "run_id IN (SELECT run_id FROM temp.merge_run)"
-#define NEW_CASE "case_id IN (SELECT case_id FROM src.\"case\" WHERE " NEW_RUN ")"
+#define NEW_CASE "case_id IN (SELECT case_id FROM temp.merge_case)"
 /* a check comes with the runs it held, unless every one of them was there already */
 #define NEW_CHECK "check_id IN (SELECT check_id FROM src.check_run WHERE " NEW_RUN ")"
 
@@ -31,7 +33,7 @@ static const struct {
     {"build", NULL, NO_SHIFT, NULL},
     {"run", NULL, NO_SHIFT, NEW_RUN},
     {"metric_def", NULL, NO_SHIFT, NEW_RUN},
-    {"case", "case_id", CASE_SHIFT, NEW_RUN},
+    {"case", "case_id", CASE_SHIFT, NEW_CASE},
     {"sample", "case_id", CASE_SHIFT, NEW_CASE},
     {"node", "case_id", CASE_SHIFT, NEW_CASE},
     {"node_sample", "case_id", CASE_SHIFT, NEW_CASE},
@@ -170,6 +172,33 @@ static sb_status copy_tables(sqlite3 *db, sb_merge_counts *n, char *err, size_t 
     return rc;
 }
 
+/*
+ * What src brings: merge_run, its runs main lacks; merge_case, their cases and the cases of runs
+ * main has that main lacks (one case per run, case key and kernel choice, as "case" is unique);
+ * merge_grown, the runs main has that get cases.
+ */
+static const char new_sql[] =
+    "CREATE TEMP TABLE merge_run AS SELECT run_id FROM src.run"
+    " WHERE run_id NOT IN (SELECT run_id FROM main.run);"
+    "CREATE TEMP TABLE merge_case AS SELECT c.case_id, c.run_id FROM src.\"case\" c"
+    " WHERE c.run_id IN (SELECT run_id FROM temp.merge_run) OR NOT EXISTS (SELECT 1 FROM"
+    " main.\"case\" m WHERE m.run_id = c.run_id AND m.case_key = c.case_key"
+    " AND m.kernel_choice IS c.kernel_choice);"
+    "CREATE TEMP TABLE merge_grown AS SELECT DISTINCT run_id FROM temp.merge_case"
+    " WHERE run_id NOT IN (SELECT run_id FROM temp.merge_run)";
+
+/*
+ * A run main has takes src's status and end when src's end is later (a run that was still
+ * running, or was stopped, when main got it, and was resumed in src) and src holds every case
+ * main has of it; where each holds cases the other lacks, main's record stays.
+ */
+static const char ended_sql[] =
+    "UPDATE main.run SET status = s.status, finished_at = s.finished_at FROM src.run s"
+    " WHERE main.run.run_id = s.run_id AND s.finished_at > coalesce(main.run.finished_at, '')"
+    " AND NOT EXISTS (SELECT 1 FROM main.\"case\" m WHERE m.run_id = s.run_id AND NOT EXISTS"
+    " (SELECT 1 FROM src.\"case\" c WHERE c.run_id = m.run_id AND c.case_key = m.case_key"
+    " AND c.kernel_choice IS m.kernel_choice))";
+
 sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char *err,
                          size_t errlen)
 {
@@ -198,18 +227,23 @@ sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char
         goto out;
     }
     began = true;
-    if (sqlite3_exec(db, "CREATE TEMP TABLE merge_run AS SELECT run_id FROM src.run "
-                     "WHERE run_id NOT IN (SELECT run_id FROM main.run)", NULL, NULL, NULL)
-            != SQLITE_OK ||
+    if (sqlite3_exec(db, new_sql, NULL, NULL, NULL) != SQLITE_OK ||
         !query_int(db, "SELECT count(*) FROM temp.merge_run", &n->runs) ||
-        !query_int(db, "SELECT count(*) FROM src.run", &n->present)) {
-        rc = fail(db, "cannot list the new runs", err, errlen);
+        !query_int(db, "SELECT count(*) FROM src.run", &n->present) ||
+        !query_int(db, "SELECT count(*) FROM temp.merge_grown", &n->grown)) {
+        rc = fail(db, "cannot list the new runs and cases", err, errlen);
         goto out;
     }
     n->present -= n->runs;
     if ((rc = copy_tables(db, n, err, errlen)) != SB_OK)
         goto out;
-    if (sqlite3_exec(db, "DROP TABLE temp.merge_run; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(db, ended_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = fail(db, "cannot update the runs that ended later", err, errlen);
+        goto out;
+    }
+    n->ended = sqlite3_changes(db);
+    if (sqlite3_exec(db, "DROP TABLE temp.merge_run; DROP TABLE temp.merge_case;"
+                     " DROP TABLE temp.merge_grown; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         rc = fail(db, "cannot commit", err, errlen);
         goto out;
     }
@@ -218,7 +252,8 @@ out:
     sqlite3_finalize(st);
     if (began)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.merge_run", NULL, NULL, NULL);
+    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.merge_run; DROP TABLE IF EXISTS temp.merge_case;"
+                 " DROP TABLE IF EXISTS temp.merge_grown", NULL, NULL, NULL);
     if (attached)
         sqlite3_exec(db, "DETACH DATABASE src", NULL, NULL, NULL);
     return rc;

@@ -213,6 +213,8 @@ sb_status sb_store_put_calib(sb_store *s, const sb_calib_session *cs, const sb_c
 typedef struct sb_merge_counts {
     long long runs;           /* runs copied */
     long long present;        /* runs the store had already (the same run ids): not copied */
+    long long grown;          /* of those, runs given cases the store lacked (counted in cases) */
+    long long ended;          /* of those, runs given src's later status and end */
     long long cases;          /* cases copied, with their samples, nodes, counters, accuracy */
     long long checks;         /* regression checks copied, with their runs and verdicts */
 } sb_merge_counts;
@@ -220,7 +222,9 @@ typedef struct sb_merge_counts {
 /*
  * Copy into s (results/merge.c) the runs of the sorabench database at path that s lacks, with
  * everything stored under them, and the checks of those runs; hosts and builds as needed. A run
- * s already has is left as it is in s. path is first opened as any reader opens it: refused if it
+ * s already has gets only the cases s lacks (by case key and kernel choice; a case s has is left
+ * as it is), and src's status and end when those are later and src holds every case s has of
+ * it (it was resumed there). path is first opened as any reader opens it: refused if it
  * is not a sorabench database or has a newer schema, upgraded if older. Case and check ids get
  * new numbers; run, host and build ids are kept. One transaction: on failure (err says what)
  * nothing of path is in s. path must not be s's own file.

@@ -58,9 +58,11 @@ int sb_cmd_merge(int argc, char **argv)
                         "samples, nodes, counters, accuracy and regression checks (and hosts and\n"
                         "builds as needed): for sweeps split over several machines, each writing\n"
                         "its own database. Run ids are random 128-bit values and are kept, so a\n"
-                        "run never collides with another and a run OUT has already is left alone:\n"
-                        "merging a file twice copies nothing the second time. Case and check ids\n"
-                        "are numbered anew. Each IN is copied in one transaction, after all of them\n"
+                        "run never collides with another. A run OUT has already gets only the\n"
+                        "cases OUT lacks (a run resumed after an earlier merge), and IN's later\n"
+                        "status and end when IN holds all of OUT's cases of it: merging a file\n"
+                        "twice copies nothing the second time. Case and check ids are numbered\n"
+                        "anew. Each IN is copied in one transaction, after all of them\n"
                         "are checked to be sorabench databases (an older schema is upgraded in\n"
                         "place, as any command that reads it does). Exit 0: all merged; 1: an IN\n"
                         "failed (those before it stay merged); 2: bad input.",
@@ -92,7 +94,8 @@ int sb_cmd_merge(int argc, char **argv)
             break;
         }
         fprintf(stderr, "sorabench merge: %s: %lld run(s), %lld case(s), %lld check(s) merged; "
-                "%lld run(s) already in %s\n", argv[i], n.runs, n.cases, n.checks, n.present, out);
+                "%lld run(s) already in %s (%lld given new cases, %lld a later end)\n", argv[i],
+                n.runs, n.cases, n.checks, n.present, out, n.grown, n.ended);
     }
     sb_store_close(s);
     return rc;

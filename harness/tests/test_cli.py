@@ -108,7 +108,9 @@ class Cli(unittest.TestCase):
 
     def test_merge(self):
         """merge: two databases (runs, a stored check) into one whose reports are the sources';
-        merging again copies nothing; bad inputs are refused before the output is written."""
+        merging again copies nothing; a run already there gets only the cases it lacks, and a
+        later end only from a file with all its cases; bad inputs are refused before the output
+        is written."""
         tmp = self.tmp.name
         a, b, out = (os.path.join(tmp, n) for n in ("ma.db", "mb.db", "mall.db"))
         small = ["--model", "tiny", "--res", "144p", "--dur", "image", "--reps", "4",
@@ -143,6 +145,36 @@ class Cli(unittest.TestCase):
         p = sb("merge", "-o", out, b, a)
         self.assertIn("mb.db: 0 run(s), 0 case(s), 0 check(s) merged; 1 run(s) already", p.stderr)
         self.assertEqual(counts(out), merged)
+        # a run OUT has gets the cases it lacks, and a later end only from a file holding all
+        # of OUT's cases of it: two copies of a's first run, each short of another case
+        part = {}
+        for layer in ("spatial.mlp.gelu", "spatial.attn.qk_norm"):
+            part[layer] = os.path.join(tmp, f"part-{layer}.db")
+            src, dst = sqlite3.connect(a), sqlite3.connect(part[layer])
+            src.backup(dst)
+            src.close()
+            dst.execute("PRAGMA foreign_keys = ON")
+            dst.execute("DELETE FROM \"case\" WHERE run_id = ? AND layer = ?", (ra[0], layer))
+            dst.execute("DELETE FROM run WHERE run_id <> ?", (ra[0],))
+            for t in ("verdict", "check_run", "baseline"):    # the check is a's, whole
+                dst.execute(f"DELETE FROM {t}")
+            if layer == "spatial.mlp.gelu":
+                dst.execute("UPDATE run SET status = 'interrupted', finished_at ="
+                            " '2000-01-01T00:00:00Z'")
+            dst.commit()
+            dst.close()
+        out2 = os.path.join(tmp, "mparts.db")
+        for src, said in [(part["spatial.mlp.gelu"], "1 run(s), 1 case(s), 0 check(s) merged"),
+                          (part["spatial.attn.qk_norm"], "0 run(s), 1 case(s), 0 check(s) merged;"
+                           " 1 run(s) already in " + out2 + " (1 given new cases, 0 a later end)"),
+                          (a, "1 run(s), 2 case(s), 1 check(s) merged; 1 run(s) already in " +
+                           out2 + " (0 given new cases, 1 a later end)")]:
+            self.assertIn(said, sb("merge", "-o", out2, src).stderr)
+            if src != a:
+                self.assertEqual(query(out2, "SELECT status FROM run"), [("interrupted",)])
+        for run in ra:
+            self.assertEqual(sb("report", "--run", run, "--db", out2, "--format", "json").stdout,
+                             sb("report", "--run", run, "--db", a, "--format", "json").stdout)
         text = os.path.join(tmp, "notes.txt")
         with open(text, "w") as f:
             f.write("not a database\n")

@@ -7,7 +7,8 @@ stored case must have all its samples, and the run stays marked 'running'.
 An interleaved group killed mid-way keeps every round stored before the kill.
 With SIGTERM or SIGINT the run stops after the round of repetitions in flight,
 stores what it measured, is marked 'interrupted' and exits 130. `run --resume`
-adds the cases a killed run lacks, leaving the stored ones as they are, and
+adds the cases a killed run lacks, leaving the stored ones as they are (and
+`merge` then adds them to a database the killed run was merged into), and
 refuses another sweep, host, build or environment without touching the file.
 Usage: test_crash.py PATH/TO/sorabench
 """
@@ -108,6 +109,9 @@ class Crash(unittest.TestCase):
         p.wait()
         p.stderr.close()
         before = self.cases_and_samples()
+        merged = os.path.join(self.tmp.name, "merged.db")  # merged before the resume
+        m = subprocess.run([*BIN, "merge", "-o", merged, self.db], capture_output=True, text=True)
+        self.assertEqual(m.returncode, 0, m.stderr)
         r = self.resume()
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"resuming: {len(before)} of them stored (0 cut short", r.stderr)
@@ -117,6 +121,23 @@ class Crash(unittest.TestCase):
         after = self.cases_and_samples()
         self.assertEqual(after[:len(before)], before)  # what was stored is untouched
         self.assertEqual(len({(k, ch) for _, k, ch, _, _ in after}), 4)
+        # merging the resumed run again adds the cases it gained and its end, nothing else
+        for again in (False, True):
+            m = subprocess.run([*BIN, "merge", "-o", merged, self.db], capture_output=True,
+                               text=True)
+            self.assertEqual(m.returncode, 0, m.stderr)
+            gained = 0 if again else 4 - len(before)
+            self.assertIn(f"0 run(s), {gained} case(s), 0 check(s) merged; 1 run(s) already in "
+                          f"{merged} ({int(gained > 0)} given new cases, {int(not again)} a later"
+                          " end)", m.stderr)
+        reports = [subprocess.run([*BIN, "report", "--db", db, "--format", "json"],
+                                  capture_output=True, text=True) for db in (self.db, merged)]
+        self.assertEqual(reports[0].returncode, 0, reports[0].stderr)
+        self.assertEqual(reports[1].stdout, reports[0].stdout)   # its 4 cases, run 'done'
+        con = sqlite3.connect(merged)
+        self.assertEqual(con.execute("SELECT count(*), sum(reps) FROM \"case\"").fetchone(),
+                         (4, sum(reps for _, _, _, reps, _ in after)))
+        con.close()
         r = self.resume()
         self.assertEqual(r.returncode, 2)
         self.assertIn("is done", r.stderr)
