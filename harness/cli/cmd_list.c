@@ -244,7 +244,8 @@ static int list_runs(const list_cfg *c, sb_table *t)
                       "SELECT r.run_id, r.started_at, r.status, (SELECT count(*) FROM \"case\""
                       " c WHERE c.run_id = r.run_id), h.hostname, r.config->>'workload' || ' '"
                       " || (r.config->>'model') || ' ' || (r.config->>'res') || ' ' ||"
-                      " (r.config->>'dur') FROM run r JOIN host h USING (host_id)"
+                      " (r.config->>'dur') || coalesce(' shard ' || (r.config->>'shard'), '')"
+                      " FROM run r JOIN host h USING (host_id)"
                       " ORDER BY r.started_at, r.rowid");
 }
 

@@ -23,6 +23,7 @@
 #include "cpu.h"
 #include "gemm/gemm.h"
 #include "grammar.h"
+#include "plan.h"
 #include "groups.h"
 #include "results.h"
 #include "runner.h"
@@ -30,7 +31,7 @@
 
 enum { O_MODEL = 256, O_RES, O_ASPECT, O_DUR, O_NOCFG, O_WORKLOAD, O_LAYERS, O_VARIANT, O_THREADS,
        O_PIN, O_ISA, O_KERNEL, O_REPS, O_MINTIME, O_WARMUP, O_WARMUP_ITERS, O_SEED, O_DB, O_QUIET, O_FORMAT, O_NOACC, O_EVENTS, O_COLLECTORS,
-       O_INTERLEAVE, O_RESUME };
+       O_INTERLEAVE, O_RESUME, O_SHARD };
 
 static const sb_opt opts[] = {
     {"model", required_argument, O_MODEL, "NAME", "model preset (default stdit3-xl2; see list models)"},
@@ -54,6 +55,7 @@ static const sb_opt opts[] = {
     {"no-accuracy", no_argument, O_NOACC, NULL, "skip the comparison with the FP32 reference"},
     {"events", required_argument, O_EVENTS, "LIST", "count events per case: groups (core cache stall simd software), FILE.GROUP or PMU::EVENT (see list events)"},
     {"collectors", required_argument, O_COLLECTORS, "LIST", "counter collectors for --events: perf, papi or both (default perf)"},
+    {"shard", required_argument, O_SHARD, "I/N", "run only shard I of N (0 <= I < N) of the sweep's cases, for a scheduler's array jobs; merge the databases after"},
     {"resume", required_argument, O_RESUME, "ID", "add the cases a crashed or stopped run lacks (its id, a prefix, or latest); the sweep is the run's own"},
     {"db", required_argument, O_DB, "FILE", "SQLite database (default ./" SB_DEFAULT_DB ")"},
     {"format", required_argument, O_FORMAT, "F", "format of the final table: table md csv json"},
@@ -63,7 +65,8 @@ static const sb_opt opts[] = {
 
 typedef struct run_cfg {
     const char *model, *res, *aspect, *dur, *workload, *layers, *variants, *threads, *pin, *db, *isa,
-        *kernels, *events, *collectors, *resume;
+        *kernels, *events, *collectors, *resume, *shard_s;
+    sb_shard shard;        /* --shard; {0, 1}: the whole sweep */
     int nsweep;            /* options given that shape the sweep (all but --db, --format, --quiet) */
     bool cfg, quiet, interleave;
     sb_format format;
@@ -87,7 +90,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 
     *c = (run_cfg){.model = "stdit3-xl2", .res = "144p", .aspect = "9:16", .dur = "2s",
                    .workload = "layer", .variants = "fp32", .kernels = "auto", .pin = "compact", .db = SB_DEFAULT_DB,
-                   .cfg = true, .format = SB_FMT_TABLE,
+                   .cfg = true, .format = SB_FMT_TABLE, .shard = {0, 1},
                    .ro = {.min_time_s = 0.02, .warmup_s = 0.05, .warmup_iters = 1, .reps = 10,
                           .seed = 1, .accuracy = true}};
     sb_cli_longopts(opts, SB_ARRAY_LEN(opts), lo);
@@ -113,6 +116,13 @@ static int parse_args(int argc, char **argv, run_cfg *c)
         case O_COLLECTORS: c->collectors = optarg; break;
         case O_NOACC: c->ro.accuracy = false; break;
         case O_INTERLEAVE: c->interleave = true; break;
+        case O_SHARD: {
+            char err[160];
+            if (sb_shard_parse(optarg, &c->shard, err, sizeof(err)) != SB_OK)
+                return sb_cli_error("run", SB_EXIT_USAGE, "--shard: %s", err);
+            c->shard_s = optarg;
+            break;
+        }
         case O_REPS:
             if ((rc = sb_cli_long("run", "reps", optarg, 1, 100000, &v)) != 0)
                 return rc;
@@ -151,7 +161,10 @@ static int parse_args(int argc, char **argv, run_cfg *c)
                         "With --interleave, the cases of one layer and thread count (each --kernel and\n"
                         "--variant) are set up together and their repetitions alternate, so that\n"
                         "`compare latest latest --a-kernel X --b-kernel Y` sees one machine state on\n"
-                        "both sides; it also shows the median of the per-repetition ratios.",
+                        "both sides; it also shows the median of the per-repetition ratios.\n"
+                        "With --shard I/N the sweep's cases (a layer's group with --interleave)\n"
+                        "are dealt round-robin to N shards and this run measures shard I's: run\n"
+                        "I = 0..N-1 on N machines and `sorabench merge` their databases.",
                         opts, SB_ARRAY_LEN(opts));
             return -1;
         default:
@@ -166,7 +179,7 @@ static int parse_args(int argc, char **argv, run_cfg *c)
 /* JSON of the sweep as asked, stored with the run. */
 static char *config_json(const run_cfg *c)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I, s:s?, s:s?, s:b}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:i, s:f, s:f, s:I, s:I, s:s?, s:s?, s:b, s:s?}",
                           "model", c->model, "res", c->res, "aspect", c->aspect, "dur", c->dur,
                           "cfg", c->cfg, "workload", c->workload, "layers", c->layers,
                           "variants", c->variants, "threads", c->threads, "pin", c->pin, "isa", c->isa, "kernels", c->kernels,
@@ -174,7 +187,7 @@ static char *config_json(const run_cfg *c)
                           "warmup_s", c->ro.warmup_s, "warmup_iters", (json_int_t)c->ro.warmup_iters,
                           "seed", (json_int_t)c->ro.seed, "events", c->events,
                           "collectors", c->events ? c->collectors : NULL,
-                          "interleave", c->interleave);
+                          "interleave", c->interleave, "shard", c->shard_s);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return s;
@@ -266,58 +279,12 @@ static int select_counters(run_cfg *c, sb_event_set *set)
  * variants that have it (fused layers in -fused variants, the pairs they
  * replace in the others); "auto" covers every kernel.
  */
-static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_kind kind,
-                         const sb_layer *layer)
+/* The cases of thread count number t (threads threads) that this run's shard measures. */
+static size_t plan_thread(const sb_sweep *sw, const run_cfg *c, size_t t, int threads,
+                          size_t units, sb_case_spec *specs, size_t *lidx)
 {
-    if (kind == SB_WL_LAYER && !sb_layer_in_variant(layer, v->fused))
-        return false;
-    if (!k)
-        return true;
-    if (k->dtype != v->dtype || k->fused != v->fused)
-        return false;
-    return kind != SB_WL_LAYER || layer->op == k->op;
-}
-
-/* What a sweep covers, resolved from the options. */
-typedef struct sweep {
-    sb_workload_kind kind;
-    const sb_shape *shape;
-    const sb_layer *layers;      /* [nlayers]; one unused entry for block and step */
-    size_t nlayers;
-    const sb_variant *const *vars;
-    size_t nvar;
-    const sb_kernel *const *kerns; /* [nkern]; NULL = auto */
-    size_t nkern;
-    const sb_pin *pin;
-} sweep;
-
-/*
- * The cases of one thread count into out (room for every case that applies;
- * NULL: only count them): kernel-major, then variant, then layer; with
- * interleave, layer-major, so a layer's cases are adjacent. lidx[i] is case
- * i's layer index. Returns the count.
- */
-static size_t plan_cases(const sweep *sw, int threads, bool interleave, sb_case_spec *out,
-                         size_t *lidx)
-{
-    size_t n = 0;
-    for (size_t l0 = 0; l0 < (interleave ? sw->nlayers : 1); l0++)
-        for (size_t k = 0; k < sw->nkern; k++)
-            for (size_t v = 0; v < sw->nvar; v++)
-                for (size_t l = interleave ? l0 : 0; l < (interleave ? l0 + 1 : sw->nlayers); l++) {
-                    if (!case_applies(sw->kerns[k], sw->vars[v], sw->kind, &sw->layers[l]))
-                        continue;
-                    if (out) {
-                        out[n] = (sb_case_spec){.kind = sw->kind, .shape = *sw->shape,
-                                                .variant = sw->vars[v], .threads = threads,
-                                                .pin = sw->pin, .force = sw->kerns[k]};
-                        if (sw->kind == SB_WL_LAYER)
-                            out[n].layer = sw->layers[l];
-                        lidx[n] = l;
-                    }
-                    n++;
-                }
-    return n;
+    size_t n = sb_plan_cases(sw, threads, c->interleave, specs, lidx);
+    return sb_plan_shard(c->shard, t * units, c->interleave, specs, lidx, n);
 }
 
 static const char *case_what(const sb_case_spec *c)
@@ -382,35 +349,6 @@ out:
     return rc;
 }
 
-/*
- * Remove from specs[0..n) (and lidx) the cases run_id already has, in order; returns how many
- * are left. *stored counts those removed, *cut those of them with fewer than reps repetitions
- * (a stop cut them short; they are kept as they are); both may be NULL. SIZE_MAX on a
- * database error.
- */
-static size_t drop_stored(sb_store *store, const char *run_id, int reps, sb_case_spec *specs,
-                          size_t *lidx, size_t n, size_t *stored, size_t *cut)
-{
-    size_t left = 0;
-    for (size_t i = 0; i < n; i++) {
-        char key[256];
-        int have = -1;
-        sb_case_key(&specs[i], key, sizeof(key));
-        if (sb_store_case_reps(store, run_id, key, sb_case_choice(&specs[i]), &have) != SB_OK)
-            return SIZE_MAX;
-        if (have < 0) {
-            specs[left] = specs[i];
-            lidx[left++] = lidx[i];
-            continue;
-        }
-        if (stored)
-            (*stored)++;
-        if (cut)
-            *cut += have < reps;
-    }
-    return left;
-}
-
 int sb_cmd_run(int argc, char **argv)
 {
     run_cfg c;
@@ -418,6 +356,7 @@ int sb_cmd_run(int argc, char **argv)
     sb_workload_kind kind;
     sb_layer layers[2 * SB_LAYER_COUNT];
     size_t nlayers = 1, nvar = 0, nthr = 0, ncases = 0, done = 0, per_thread = 0, last_n = 0;
+    size_t units = 0; /* per thread count: cases, or with --interleave layers (--shard deals them) */
     int last_reps = 0; /* repetitions stored for each case of the last group, of last_n cases */
     const sb_variant *vars[16];
     const sb_kernel *kerns[16];  /* NULL = auto */
@@ -520,9 +459,9 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     /* a kernel named by --kernel runs the layers of its op in variants of its dtype */
-    sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
+    sb_sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
                 .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
-    if ((per_thread = plan_cases(&sw, 0, false, NULL, NULL)) == 0) {
+    if ((per_thread = sb_plan_cases(&sw, 0, false, NULL, NULL)) == 0) {
         rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: the layers, variants and --kernel %s asked "
                           "for do not meet (a fused layer runs only in -fused variants, the pair "
                           "it replaces only in the others: sorabench list layers)", c.kernels);
@@ -549,6 +488,15 @@ int sb_cmd_run(int argc, char **argv)
     }
     if (sb_pin_parse(topo, c.pin, &pin, err, sizeof(err)) != SB_OK) {
         rc = sb_cli_error("run", SB_EXIT_USAGE, "%s", err);
+        goto out;
+    }
+    units = sb_plan_units(lidx, sb_plan_cases(&sw, 0, c.interleave, specs, lidx), c.interleave);
+    for (size_t t = 0; t < nthr; t++)
+        ncases += plan_thread(&sw, &c, t, (int)thr[t], units, specs, lidx);
+    if (ncases == 0) { /* a scheduler's array may have more jobs than the sweep has units */
+        fprintf(stderr, "sorabench run: shard %s has no case: the sweep has %zu unit(s) (%zu per "
+                "thread count); nothing run, nothing stored\n", c.shard_s, nthr * units, units);
+        rc = SB_EXIT_OK;
         goto out;
     }
     if (sb_store_open(&store, c.db, SB_STORE_WRITE, err, sizeof(err)) != SB_OK) {
@@ -583,8 +531,8 @@ int sb_cmd_run(int argc, char **argv)
         memcpy(run_id, resume_id, sizeof(run_id));
         size_t ns = 0;
         for (size_t t = 0; t < nthr && ns != SIZE_MAX; t++) {
-            ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
-            ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, &stored, &cut);
+            ns = plan_thread(&sw, &c, t, (int)thr[t], units, specs, lidx);
+            ns = sb_plan_drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, &stored, &cut);
         }
         if (ns == SIZE_MAX || sb_store_run_reopen(store, run_id) != SB_OK) {
             rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
@@ -609,12 +557,13 @@ int sb_cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
     c.ro.stop = &stop_requested; /* the runner ends its cases after the round in flight */
 
-    ncases = nthr * per_thread;
     done = stored;
     bool progress = isatty(STDERR_FILENO);
-    fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d -> %s\n", run_id,
-            ncases, sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name,
-            shape.B, c.db);
+    fprintf(stderr, "sorabench run %.8s: %zu case(s) of %s %s at %s %s, B=%d", run_id, ncases,
+            sb_workload_name(kind), shape.model->name, shape.res->name, shape.dur->name, shape.B);
+    if (c.shard.count > 1)
+        fprintf(stderr, " (shard %s of the sweep's %zu unit(s))", c.shard_s, nthr * units);
+    fprintf(stderr, " -> %s\n", c.db);
     if (resume_id[0])
         fprintf(stderr, "resuming: %zu of them stored (%zu cut short by a stop, kept as they are);"
                 " measuring the other %zu\n", stored, cut, ncases - stored);
@@ -632,9 +581,9 @@ int sb_cmd_run(int argc, char **argv)
             final_status = "failed";
             break;
         }
-        size_t ns = plan_cases(&sw, (int)thr[t], c.interleave, specs, lidx);
-        if (resume_id[0] && (ns = drop_stored(store, run_id, c.ro.reps, specs, lidx, ns, NULL,
-                                              NULL)) == SIZE_MAX) {
+        size_t ns = plan_thread(&sw, &c, t, (int)thr[t], units, specs, lidx);
+        if (resume_id[0] && (ns = sb_plan_drop_stored(store, run_id, c.ro.reps, specs, lidx, ns,
+                                                       NULL, NULL)) == SIZE_MAX) {
             rc = sb_cli_error("run", SB_EXIT_FAIL, "%s", sb_store_errmsg(store));
             final_status = "failed";
             sb_pool_destroy(pool);

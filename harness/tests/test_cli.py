@@ -620,6 +620,50 @@ class Cli(unittest.TestCase):
         self.bad(["compare", "latest", "latest", "--a-variant", "fp64", "--db", db],
                  "unknown variant 'fp64'", db)
 
+    def test_shard(self):
+        """--shard i/n: the shards' cases are the whole sweep's, each once, dealt round-robin by
+        case (by layer group with --interleave); an empty shard stores nothing; bad specs fail."""
+        tmp = self.tmp.name
+        quick = [*TINY, "--reps", "1", "--min-time", "0", "--threads", "1,2", "--layers",
+                 "spatial.mlp,spatial.attn.proj", "--quiet"]
+
+        def cases(db):
+            return query(db, "SELECT c.case_key, c.kernel_choice FROM \"case\" c"
+                             " ORDER BY c.case_id")
+        for extra in ([], ["--kernel", "auto,linear.f32.ref", "--interleave"]):
+            whole = os.path.join(tmp, f"whole{len(extra)}.db")
+            sb("run", *quick, *extra, "--db", whole)
+            all_cases = cases(whole)
+            # the whole sweep's order in units: cases, or with --interleave (layer, threads) groups
+            order = []
+            for n, key in enumerate(all_cases):
+                group = tuple(key[0].split("|")[i] for i in (6, 8)) if extra else n
+                new = not order or group != order[-1][1]
+                order.append(((order[-1][0] if order else -1) + new, group, key))
+            units = order[-1][0] + 1
+            # fc1, fc2 and proj run two kernels at 2 thread counts: 6 cases more than units
+            self.assertEqual(units, len(all_cases) - (6 if extra else 0))
+            merged = os.path.join(tmp, f"shards{len(extra)}.db")
+            for i in range(3):
+                db = os.path.join(tmp, f"shard{len(extra)}-{i}.db")
+                p = sb("run", *quick, *extra, "--shard", f"{i}/3", "--db", db)
+                self.assertIn(f"(shard {i}/3 of the sweep's {units} unit(s))", p.stderr)
+                (config,) = query(db, "SELECT config FROM run")[0]
+                self.assertEqual(json.loads(config)["shard"], f"{i}/3")
+                self.assertEqual(cases(db), [k for u, _, k in order if u % 3 == i])
+                sb("merge", "-o", merged, db)
+            self.assertEqual(sorted(cases(merged)), sorted(all_cases))
+        empty = os.path.join(tmp, "empty.db")
+        n = len(cases(os.path.join(tmp, "whole0.db")))
+        p = sb("run", *quick, "--shard", f"{n}/{n + 1}", "--db", empty)
+        self.assertIn(f"shard {n}/{n + 1} has no case: the sweep has {n} unit(s)", p.stderr)
+        self.assertFalse(os.path.exists(empty))
+        for spec, said in [("3/3", "shard 3 of 3 does not exist"), ("1/0", "does not exist"),
+                           ("x/2", "'x/2' is not i/n"), ("1", "'1' is not i/n"),
+                           ("-1/2", "'-1/2' is not i/n"), ("1/2x", "'1/2x' is not i/n")]:
+            self.bad(["run", *quick, "--shard", spec, "--db", empty], said)
+            self.assertFalse(os.path.exists(empty))
+
     def test_counters(self):
         """--events: software counters counted through both collectors, hardware
         events stored unavailable with a reason (never a 0), metrics in report."""
