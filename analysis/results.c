@@ -148,13 +148,17 @@ static sb_summary fill_timing(sb_table *t, long row, const double *v, size_t n, 
     return s;
 }
 
-/* The machine's peaks (sb_peaks) and what the notes say of them. */
+/* The machine's peaks (sb_peaks) and what the notes say of them, per sb_peak_kind. */
 typedef struct roof {
     sb_peaks *peaks;
-    size_t peaked, unpeaked; /* rows with GFLOP/s: with a compute peak, without */
-    size_t bw, unbw;         /* rows with GB/s: with a DRAM triad, without */
-    char probe[64], calib[33], triad[64], triad_calib[33]; /* one of each, for the notes */
+    struct {
+        size_t with, without;      /* rows with work of this kind: with a measured peak, without */
+        char probe[64], calib[33]; /* one peak used, for the notes */
+    } k[2];
 } roof;
+
+/* The column of each kind's fraction: GFLOP/s of the compute peak, GB/s of the DRAM triad. */
+static const size_t roof_col[] = {[SB_PEAK_COMPUTE] = C_PEAK, [SB_PEAK_DRAM] = C_BW};
 
 /*
  * %peak, %bw and bound of a row that did flops and moved bytes (minimum traffic) in median ns
@@ -165,26 +169,23 @@ typedef struct roof {
 static void fill_roof(sb_table *t, long row, roof *r, const char *dtype, long threads,
                       double flops, double bytes, double median)
 {
-    double peak = 0.0, bw = 0.0;
+    double work[2] = {[SB_PEAK_COMPUTE] = flops, [SB_PEAK_DRAM] = bytes}, peak[2] = {0.0, 0.0};
     if (median <= 0)
         return;
-    if (flops > 0) {
-        peak = sb_peaks_get(r->peaks, SB_PEAK_COMPUTE, dtype, threads, r->probe, r->calib);
-        if (peak > 0)
-            sb_table_set_num(t, row, C_PEAK, 100.0 * flops / median / peak);
-        r->peaked += peak > 0;
-        r->unpeaked += peak <= 0;
+    for (size_t k = 0; k < 2; k++) {
+        if (work[k] <= 0)
+            continue;
+        peak[k] = sb_peaks_get(r->peaks, (sb_peak_kind)k, dtype, threads, r->k[k].probe,
+                               r->k[k].calib);
+        if (peak[k] > 0)
+            sb_table_set_num(t, row, roof_col[k], 100.0 * work[k] / median / peak[k]);
+        r->k[k].with += peak[k] > 0;
+        r->k[k].without += peak[k] <= 0;
     }
-    if (bytes > 0) {
-        bw = sb_peaks_get(r->peaks, SB_PEAK_DRAM, dtype, threads, r->triad, r->triad_calib);
-        if (bw > 0)
-            sb_table_set_num(t, row, C_BW, 100.0 * bytes / median / bw);
-        r->bw += bw > 0;
-        r->unbw += bw <= 0;
-    }
-    if (bw > 0 && (flops <= 0 || peak > 0))
+    double p = peak[SB_PEAK_COMPUTE], bw = peak[SB_PEAK_DRAM];
+    if (bw > 0 && (flops <= 0 || p > 0))
         sb_table_set_text(t, row, C_BOUND,
-                          flops <= 0 || flops / bytes < peak / bw ? "memory" : "compute");
+                          flops <= 0 || flops / bytes < p / bw ? "memory" : "compute");
 }
 
 /* The group whose total a layer case's share is relative to: its block, or "top". */
@@ -384,22 +385,23 @@ sb_status sb_results_layers(sqlite3 *db, const char *run_id, sb_table *out, char
                                " measured in the same block (spatial, temporal, or top level)");
     sb_table_add_note(out, "times are per iteration; GFLOP/s counts matmul FLOPs only; GB/s counts"
                            " the minimum FP32 traffic");
-    if (rf.peaked)
+    if (rf.k[SB_PEAK_COMPUTE].with)
         sb_table_add_note(out, "%%peak: GFLOP/s over the median rate of the fastest compute probe of"
                                " the row's dtype and thread count in this machine's latest"
-                               " calibration (e.g. %s: sorabench calibrate --show %.8s)", rf.probe,
-                          rf.calib);
-    if (rf.bw)
+                               " calibration (e.g. %s: sorabench calibrate --show %.8s)",
+                          rf.k[SB_PEAK_COMPUTE].probe, rf.k[SB_PEAK_COMPUTE].calib);
+    if (rf.k[SB_PEAK_DRAM].with)
         sb_table_add_note(out, "%%bw: GB/s over the median DRAM triad at the row's thread count"
                                " (e.g. %s: sorabench calibrate --show %.8s); bound: memory where"
                                " the row's FLOPs per byte are below the machine's peak over that"
                                " triad (the roofline's ridge point), else compute; the fraction"
-                               " of the roof is the larger of %%peak and %%bw", rf.triad,
-                          rf.triad_calib);
-    if (rf.unpeaked || rf.unbw)
+                               " of the roof is the larger of %%peak and %%bw",
+                          rf.k[SB_PEAK_DRAM].probe, rf.k[SB_PEAK_DRAM].calib);
+    if (rf.k[SB_PEAK_COMPUTE].without || rf.k[SB_PEAK_DRAM].without)
         sb_table_add_note(out, "%zu row(s) without %%peak, %zu without %%bw: this machine has no"
                                " calibration of their dtype (compute) or DRAM triad at their"
-                               " thread count (sorabench calibrate)", rf.unpeaked, rf.unbw);
+                               " thread count (sorabench calibrate)", rf.k[SB_PEAK_COMPUTE].without,
+                          rf.k[SB_PEAK_DRAM].without);
     sb_table_add_note(out, "rel L2 / max abs / cosine: output against the FP32 reference kernels on"
                            " the same inputs (blank: the case runs the reference itself)");
     if (unmeasured && (ret = accuracy_notes(db, run_id, out)) != SB_OK) {
