@@ -1,7 +1,6 @@
 /* calibration.c - a stored calibration (sorabench calibrate) as a table (see results.h). */
 #include "results.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -83,19 +82,16 @@ struct sb_peaks {
     sqlite3_stmt *st;
 };
 
-/* What each kind of peak is: its calibration kind, and the row of that kind it is read from. */
-static const struct {
-    const char *kind;
-    bool by_dtype; /* compute: the case's dtype; bandwidth: the DRAM level, any dtype */
-} peak_kinds[] = {
-    [SB_PEAK_COMPUTE] = {"compute", true},
-    [SB_PEAK_DRAM] = {"bandwidth", false},
+/* Each kind's rows in table calibration: compute probes of a dtype, or triads at the DRAM level. */
+static const char *const peak_kinds[] = {
+    [SB_PEAK_COMPUTE] = "compute",
+    [SB_PEAK_DRAM] = "bandwidth",
 };
 
 /*
  * The machine that ran ?1: the hosts with its hostname, CPU brand and ISA features (a host record
  * also holds what changes on one machine: memory, governor). Of its calibrations the latest with
- * a probe of kind ?4 at ?3 threads, of dtype ?2 (?5 = 1) or at the DRAM level (?5 = 0), and in it
+ * a probe of kind ?4 at ?3 threads (compute: of dtype ?2; bandwidth: at the DRAM level), and in it
  * the fastest such probe's median.
  */
 static const char peak_sql[] =
@@ -103,7 +99,7 @@ static const char peak_sql[] =
     "  FROM calibration c JOIN host h USING (host_id), run r JOIN host rh ON rh.host_id = r.host_id"
     "  WHERE r.run_id = ?1 AND h.hostname IS rh.hostname AND h.cpu_brand IS rh.cpu_brand"
     "  AND h.isa IS rh.isa AND c.kind = ?4 AND c.threads = ?3"
-    "  AND CASE WHEN ?5 THEN c.dtype = ?2 ELSE c.level = 'DRAM' END),"
+    "  AND CASE ?4 WHEN 'compute' THEN c.dtype = ?2 ELSE c.level = 'DRAM' END),"
     " latest AS (SELECT calib_id FROM mine ORDER BY measured_at DESC, rid DESC LIMIT 1)"
     " SELECT max(median), probe, calib_id FROM mine WHERE calib_id = (SELECT calib_id FROM latest)";
 
@@ -129,8 +125,7 @@ double sb_peaks_get(sb_peaks *p, sb_peak_kind kind, const char *dtype, long thre
     sqlite3_reset(p->st);
     sqlite3_bind_text(p->st, 2, dtype, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(p->st, 3, threads);
-    sqlite3_bind_text(p->st, 4, peak_kinds[kind].kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int(p->st, 5, peak_kinds[kind].by_dtype);
+    sqlite3_bind_text(p->st, 4, peak_kinds[kind], -1, SQLITE_STATIC);
     if (sqlite3_step(p->st) == SQLITE_ROW && sqlite3_column_type(p->st, 0) != SQLITE_NULL) {
         peak = sqlite3_column_double(p->st, 0);
         snprintf(probe, 64, "%s", (const char *)sqlite3_column_text(p->st, 1));

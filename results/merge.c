@@ -2,9 +2,8 @@
  * merge.c - copy another sorabench database's runs into an open store (sorabench merge).
  *
  * Runs carry random 128-bit ids and hosts and builds content hashes, so they keep their keys;
- * a run the store has already gets the cases it lacks, and a later end (a run resumed after an
- * earlier merge);
- * the integer keys (case_id, check_id) are shifted past the store's largest. Everything is
+ * the integer keys (case_id, check_id) are shifted past the store's largest. A run the store has
+ * already gets the cases it lacks, and a later end (a run resumed after an earlier merge). Everything is
  * plain SQL over the attached file, table by table in the order of their foreign keys, with the
  * column lists read from the schema, in one transaction per file.
  */

@@ -23,8 +23,8 @@
 #include "cpu.h"
 #include "gemm/gemm.h"
 #include "grammar.h"
-#include "plan.h"
 #include "groups.h"
+#include "plan.h"
 #include "results.h"
 #include "runner.h"
 #include "sysinfo.h"
@@ -274,11 +274,6 @@ static int select_counters(run_cfg *c, sb_event_set *set)
     return rc;
 }
 
-/*
- * Does a case of (kernel choice, variant, layer) exist? A layer runs in the
- * variants that have it (fused layers in -fused variants, the pairs they
- * replace in the others); "auto" covers every kernel.
- */
 /* The cases of thread count number t (threads threads) that this run's shard measures. */
 static size_t plan_thread(const sb_sweep *sw, const run_cfg *c, size_t t, int threads,
                           size_t units, sb_case_spec *specs, size_t *lidx)
@@ -459,8 +454,8 @@ int sb_cmd_run(int argc, char **argv)
         goto out;
     }
     /* a kernel named by --kernel runs the layers of its op in variants of its dtype */
-    sb_sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers, .vars = vars,
-                .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
+    sb_sweep sw = {.kind = kind, .shape = &shape, .layers = layers, .nlayers = nlayers,
+                   .vars = vars, .nvar = nvar, .kerns = kerns, .nkern = nkern, .pin = &pin};
     if ((per_thread = sb_plan_cases(&sw, 0, false, NULL, NULL)) == 0) {
         rc = sb_cli_error("run", SB_EXIT_USAGE, "no case: the layers, variants and --kernel %s asked "
                           "for do not meet (a fused layer runs only in -fused variants, the pair "

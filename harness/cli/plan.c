@@ -27,6 +27,11 @@ sb_status sb_shard_parse(const char *s, sb_shard *out, char *err, size_t errlen)
     return SB_OK;
 }
 
+/*
+ * Does a case of (kernel choice, variant, layer) exist? A layer runs in the variants that have
+ * it (fused layers in -fused variants, the pairs they replace in the others); "auto" (NULL)
+ * covers every kernel.
+ */
 static bool case_applies(const sb_kernel *k, const sb_variant *v, sb_workload_kind kind,
                          const sb_layer *layer)
 {
