@@ -3,9 +3,9 @@
  *
  * Runs carry random 128-bit ids and hosts and builds content hashes, so they keep their keys;
  * the integer keys (case_id, check_id) are shifted past the store's largest. A run the store has
- * already gets the cases it lacks, and a later end (a run resumed after an earlier merge). Everything is
- * plain SQL over the attached file, table by table in the order of their foreign keys, with the
- * column lists read from the schema, in one transaction per file.
+ * already gets the cases it lacks, and a later end (a run resumed after an earlier merge).
+ * Everything is plain SQL over the attached file, table by table in the order of their foreign
+ * keys, with the column lists read from the schema, in one transaction per file.
  */
 #include "store.h"
 
@@ -171,20 +171,21 @@ static sb_status copy_tables(sqlite3 *db, sb_merge_counts *n, char *err, size_t 
     return rc;
 }
 
+/* Cases a and b are one case of one run: "case" is unique by run, case key and kernel choice. */
+#define SAME_CASE(a, b)                                                                            \
+    a ".run_id = " b ".run_id AND " a ".case_key = " b ".case_key AND " a ".kernel_choice IS " b \
+    ".kernel_choice"
+
 /*
- * What src brings: merge_run, its runs main lacks; merge_case, their cases and the cases of runs
- * main has that main lacks (one case per run, case key and kernel choice, as "case" is unique);
- * merge_grown, the runs main has that get cases.
+ * What src brings: merge_run, its runs main lacks; merge_case, their cases and the cases main
+ * lacks of runs main has.
  */
 static const char new_sql[] =
     "CREATE TEMP TABLE merge_run AS SELECT run_id FROM src.run"
     " WHERE run_id NOT IN (SELECT run_id FROM main.run);"
     "CREATE TEMP TABLE merge_case AS SELECT c.case_id, c.run_id FROM src.\"case\" c"
     " WHERE c.run_id IN (SELECT run_id FROM temp.merge_run) OR NOT EXISTS (SELECT 1 FROM"
-    " main.\"case\" m WHERE m.run_id = c.run_id AND m.case_key = c.case_key"
-    " AND m.kernel_choice IS c.kernel_choice);"
-    "CREATE TEMP TABLE merge_grown AS SELECT DISTINCT run_id FROM temp.merge_case"
-    " WHERE run_id NOT IN (SELECT run_id FROM temp.merge_run)";
+    " main.\"case\" m WHERE " SAME_CASE("m", "c") ")";
 
 /*
  * A run main has takes src's status and end when src's end is later (a run that was still
@@ -195,8 +196,7 @@ static const char ended_sql[] =
     "UPDATE main.run SET status = s.status, finished_at = s.finished_at FROM src.run s"
     " WHERE main.run.run_id = s.run_id AND s.finished_at > coalesce(main.run.finished_at, '')"
     " AND NOT EXISTS (SELECT 1 FROM main.\"case\" m WHERE m.run_id = s.run_id AND NOT EXISTS"
-    " (SELECT 1 FROM src.\"case\" c WHERE c.run_id = m.run_id AND c.case_key = m.case_key"
-    " AND c.kernel_choice IS m.kernel_choice))";
+    " (SELECT 1 FROM src.\"case\" c WHERE " SAME_CASE("c", "m") "))";
 
 sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char *err,
                          size_t errlen)
@@ -229,7 +229,8 @@ sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char
     if (sqlite3_exec(db, new_sql, NULL, NULL, NULL) != SQLITE_OK ||
         !query_int(db, "SELECT count(*) FROM temp.merge_run", &n->runs) ||
         !query_int(db, "SELECT count(*) FROM src.run", &n->present) ||
-        !query_int(db, "SELECT count(*) FROM temp.merge_grown", &n->grown)) {
+        !query_int(db, "SELECT count(DISTINCT run_id) FROM temp.merge_case WHERE run_id NOT IN"
+                       " (SELECT run_id FROM temp.merge_run)", &n->grown)) {
         rc = fail(db, "cannot list the new runs and cases", err, errlen);
         goto out;
     }
@@ -241,8 +242,8 @@ sb_status sb_store_merge(sb_store *s, const char *path, sb_merge_counts *n, char
         goto out;
     }
     n->ended = sqlite3_changes(db);
-    if (sqlite3_exec(db, "DROP TABLE temp.merge_run; DROP TABLE temp.merge_case;"
-                     " DROP TABLE temp.merge_grown; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(db, "DROP TABLE temp.merge_run; DROP TABLE temp.merge_case; COMMIT", NULL,
+                     NULL, NULL) != SQLITE_OK) {
         rc = fail(db, "cannot commit", err, errlen);
         goto out;
     }
@@ -251,8 +252,8 @@ out:
     sqlite3_finalize(st);
     if (began)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.merge_run; DROP TABLE IF EXISTS temp.merge_case;"
-                 " DROP TABLE IF EXISTS temp.merge_grown", NULL, NULL, NULL);
+    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.merge_run; DROP TABLE IF EXISTS temp.merge_case",
+                 NULL, NULL, NULL);
     if (attached)
         sqlite3_exec(db, "DETACH DATABASE src", NULL, NULL, NULL);
     return rc;

@@ -67,11 +67,17 @@ size_t sb_plan_cases(const sb_sweep *sw, int threads, bool interleave, sb_case_s
     return n;
 }
 
+/* Does case i of a plan start a unit: every case, or with interleave a new layer's group? */
+static bool unit_starts(const size_t *lidx, size_t i, bool interleave)
+{
+    return !interleave || i == 0 || lidx[i] != lidx[i - 1];
+}
+
 size_t sb_plan_units(const size_t *lidx, size_t n, bool interleave)
 {
     size_t units = 0;
     for (size_t i = 0; i < n; i++)
-        units += !interleave || i == 0 || lidx[i] != lidx[i - 1];
+        units += unit_starts(lidx, i, interleave);
     return units;
 }
 
@@ -80,7 +86,7 @@ size_t sb_plan_shard(sb_shard shard, size_t unit0, bool interleave, sb_case_spec
 {
     size_t left = 0, unit = unit0;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && (!interleave || lidx[i] != lidx[i - 1]))
+        if (i > 0 && unit_starts(lidx, i, interleave))
             unit++;
         if ((long)(unit % (size_t)shard.count) != shard.index)
             continue;
